@@ -1,0 +1,47 @@
+# One entry point for developers and CI. Everything installs into .venv and .cache (both gitignored).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CACHE := $(CURDIR)/.cache
+KUBE_TESTENV := $(CACHE)/bin/kube-testenv
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: all venv lint test demo kube-testenv crd bench chaos clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check operator tests
+	$(BIN)/ruff format --check operator tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# The real control plane (kube-apiserver + embedded etcd) built from Go modules; see tests/kube-testenv.
+kube-testenv: $(KUBE_TESTENV)
+
+$(KUBE_TESTENV): $(wildcard tests/kube-testenv/*.go tests/kube-testenv/go.mod tests/kube-testenv/go.sum)
+	@mkdir -p $(CACHE)/bin
+	cd tests/kube-testenv && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
+		go build -trimpath -ldflags='-s -w' -o $(KUBE_TESTENV) .
+
+test: $(STAMP) $(KUBE_TESTENV) lint
+	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+crd: $(STAMP)
+	$(BIN)/eci-operator crd > crds/containergroup.yaml
+
+demo: $(STAMP) $(KUBE_TESTENV)
+	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.demo
+
+clean:
+	rm -rf $(VENV) $(CACHE) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pure pydantic models of the ContainerGroup resource and CRD generation (no I/O)."""

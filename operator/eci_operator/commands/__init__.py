@@ -1,0 +1,1 @@
+"""Subcommands of the ``eci-operator`` console script, one module each."""

@@ -1,0 +1,1 @@
+"""Reconcile logic, Kopf-free: observe -> plan -> act -> status; the batched observer."""

@@ -1,0 +1,1 @@
+"""The ECI cloud client: request/response models, flattening, signing, transport, errors, quotas."""

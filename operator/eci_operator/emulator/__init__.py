@@ -1,0 +1,1 @@
+"""A local ECI service for development, demos and tests."""

@@ -1,0 +1,1 @@
+"""Pure translation: spec -> ECI desired state; Describe -> observed state; diff -> plan."""

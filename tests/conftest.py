@@ -1,0 +1,1 @@
+"""Shared pytest configuration. Fixtures for the real control plane live in tests/kube/."""
