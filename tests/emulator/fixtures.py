@@ -1,0 +1,1 @@
+"""Fixtures for the local ECI emulator (filled in by the emulator work)."""
