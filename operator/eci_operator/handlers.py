@@ -1,0 +1,1 @@
+"""Kopf glue only: registers handlers and turns Kopf calls into controller calls."""
