@@ -1,0 +1,770 @@
+"""Typed models of ECI requests and of the DescribeContainerGroups answer.
+
+Request models mirror the RPC parameter tree: field aliases are the ECI names (PascalCase, list
+groups singular: ``Container``, ``VolumeMount``, ``Tag``), Python names are snake_case (plural for
+lists). Build them by either name (``populate_by_name``); ``eci.flatten.flatten`` turns a model into
+``Container.1.VolumeMount.2.MountPath``-style parameters. ``None`` means "not sent": in
+``UpdateContainerGroupRequest`` an unset group is left as it is by the service.
+
+Request models reject unknown fields and enforce the documented hard limits (list lengths, port
+range, ClientToken, names) so a bad request fails here, naming the field, before it costs an API
+call. Response models use the service's own names (plural, flattened: ``Containers[].Commands``,
+``Volumes[].NFSVolumeServer``) and ignore keys they do not know.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_pascal
+
+API_VERSION = "2018-08-08"
+
+RestartPolicy = Literal["Always", "Never", "OnFailure"]
+ImagePullPolicy = Literal["Always", "IfNotPresent", "Never"]
+Protocol = Literal["TCP", "UDP"]
+MountPropagation = Literal["None", "HostToContainer", "Bidirectional"]
+Scheme = Literal["HTTP", "HTTPS"]
+VolumeType = Literal[
+    "EmptyDirVolume", "NFSVolume", "ConfigFileVolume", "FlexVolume", "DiskVolume", "HostPathVolume"
+]
+UpdateType = Literal["RenewUpdate", "IncrementalUpdate"]
+Status = Literal[
+    "Scheduling",
+    "ScheduleFailed",
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Restarting",
+    "Updating",
+    "Terminating",
+    "Expired",
+]
+
+PortNumber = Annotated[int, Field(ge=1, le=65535)]
+CommandItem = Annotated[str, StringConstraints(max_length=256)]
+ClientToken = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x20-\x7e]+$")]
+EnvKey = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+TagValue = Annotated[str, StringConstraints(max_length=128)]
+GroupName = Annotated[
+    str, StringConstraints(min_length=2, max_length=128, pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+]
+Capability = Literal["NET_ADMIN", "NET_RAW"]
+
+
+class RequestModel(BaseModel):
+    """Base of request parts: PascalCase aliases, unknown fields rejected."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    """Base of response parts: the service's names, unknown keys ignored."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="ignore")
+
+
+# --- request parts ------------------------------------------------------------------------------
+
+
+class Tag(RequestModel):
+    """``Tag.N.{Key,Value}``: no ``acs:``/``aliyun`` prefix, no ``http(s)://`` in keys or values."""
+
+    key: TagKey
+    value: TagValue = ""
+
+    @field_validator("key", "value")
+    @classmethod
+    def _no_reserved(cls, v: str) -> str:
+        low = v.lower()
+        if low.startswith(("acs:", "aliyun")) and v:
+            raise ValueError("must not start with 'acs:' or 'aliyun' (reserved for the system)")
+        if "http://" in low or "https://" in low:
+            raise ValueError("must not contain 'http://' or 'https://'")
+        return v
+
+
+class FieldRef(RequestModel):
+    """``EnvironmentVar.N.FieldRef``: only ``status.podIP`` is supported."""
+
+    field_path: Literal["status.podIP"]
+
+
+class EnvironmentVar(RequestModel):
+    """``EnvironmentVar.N``: a literal ``value`` or a ``field_ref``."""
+
+    key: EnvKey
+    value: Annotated[str, StringConstraints(max_length=256)] | None = None
+    field_ref: FieldRef | None = None
+
+
+class Port(RequestModel):
+    """``Port.N.{Port,Protocol}``."""
+
+    port: PortNumber
+    protocol: Protocol | None = None
+
+
+class VolumeMount(RequestModel):
+    """``VolumeMount.N``: ``name`` must be the name of a ``Volume``."""
+
+    name: str = Field(min_length=1)
+    mount_path: str = Field(min_length=1)
+    sub_path: str | None = None
+    read_only: bool | None = None
+    mount_propagation: MountPropagation | None = None
+
+
+class ExecAction(RequestModel):
+    """``...Probe.Exec.Command.N``."""
+
+    commands: list[str] = Field(alias="Command", min_length=1)
+
+
+class HttpGetAction(RequestModel):
+    """``...Probe.HttpGet.{Path,Port,Scheme}``."""
+
+    path: str | None = None
+    port: PortNumber
+    scheme: Scheme | None = None
+
+
+class TcpSocketAction(RequestModel):
+    """``...Probe.TcpSocket.Port``."""
+
+    port: PortNumber
+
+
+class Probe(RequestModel):
+    """``LivenessProbe`` / ``ReadinessProbe``: exactly one of ``exec``, ``http_get``, ``tcp_socket``."""
+
+    exec: ExecAction | None = None
+    http_get: HttpGetAction | None = None
+    tcp_socket: TcpSocketAction | None = None
+    initial_delay_seconds: int | None = Field(None, ge=0)
+    period_seconds: int | None = Field(None, ge=1)
+    timeout_seconds: int | None = Field(None, ge=1)
+    success_threshold: int | None = Field(None, ge=1)
+    failure_threshold: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_handler(self) -> Probe:
+        handlers = [h for h in (self.exec, self.http_get, self.tcp_socket) if h is not None]
+        if len(handlers) != 1:
+            raise ValueError("a probe needs exactly one of Exec, HttpGet, TcpSocket")
+        return self
+
+
+class CapabilitySet(RequestModel):
+    """``SecurityContext.Capability.Add.N``."""
+
+    adds: list[Capability] = Field(alias="Add")
+
+
+class SecurityContext(RequestModel):
+    """``Container.N.SecurityContext``: ReadOnlyRootFilesystem only supports ``true``."""
+
+    capability: CapabilitySet | None = None
+    read_only_root_filesystem: Literal[True] | None = None
+    run_as_user: int | None = None
+
+
+class _ContainerBase(RequestModel):
+    name: str = Field(min_length=1, max_length=128)
+    image: str = Field(min_length=1)
+    cpu: float | None = Field(None, ge=0)
+    memory: float | None = Field(None, ge=0)
+    gpu: int | None = Field(None, ge=0)
+    working_dir: str | None = None
+    image_pull_policy: ImagePullPolicy | None = None
+    commands: list[CommandItem] | None = Field(None, alias="Command", max_length=20)
+    args: list[str] | None = Field(None, alias="Arg", max_length=10)
+    environment_vars: list[EnvironmentVar] | None = Field(None, alias="EnvironmentVar")
+    ports: list[Port] | None = Field(None, alias="Port")
+    volume_mounts: list[VolumeMount] | None = Field(None, alias="VolumeMount")
+    security_context: SecurityContext | None = None
+    stdin: bool | None = None
+    stdin_once: bool | None = None
+    tty: bool | None = None
+
+
+# Container fields that CreateContainerGroup accepts but UpdateContainerGroup does not.
+CREATE_ONLY_CONTAINER_FIELDS = (
+    "environment_var_hide",
+    "termination_message_path",
+    "termination_message_policy",
+    "security_context_privileged",
+    "security_context_run_as_group",
+    "security_context_run_as_non_root",
+)
+
+
+class Container(_ContainerBase):
+    """``Container.N``; the fields in ``CREATE_ONLY_CONTAINER_FIELDS`` are for Create only."""
+
+    liveness_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    lifecycle_pre_stop_handler_execs: list[str] | None = Field(None, alias="LifecyclePreStopHandlerExec")
+    lifecycle_post_start_handler_execs: list[str] | None = Field(None, alias="LifecyclePostStartHandlerExec")
+    environment_var_hide: bool | None = None
+    termination_message_path: str | None = None
+    termination_message_policy: str | None = None
+    security_context_privileged: bool | None = None
+    security_context_run_as_group: int | None = None
+    security_context_run_as_non_root: bool | None = None
+
+
+class InitContainer(_ContainerBase):
+    """``InitContainer.N``: like a container, without probes or lifecycle hooks."""
+
+
+class NFSVolume(RequestModel):
+    """``Volume.N.NFSVolume.{Server,Path,ReadOnly}``."""
+
+    server: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+    read_only: bool | None = None
+
+
+class ConfigFileToPath(RequestModel):
+    """``ConfigFileToPath.N``: ``content`` is base64, at most 32 KB; ``mode`` is Create-only."""
+
+    path: str = Field(min_length=1)
+    content: str = Field(max_length=32 * 1024 * 4 // 3 + 4)
+    mode: int | None = None
+
+
+class ConfigFileVolume(RequestModel):
+    """``Volume.N.ConfigFileVolume``."""
+
+    config_file_to_paths: list[ConfigFileToPath] = Field(alias="ConfigFileToPath")
+    default_mode: int | None = None
+
+
+class EmptyDirVolume(RequestModel):
+    """``Volume.N.EmptyDirVolume``: ``medium`` "" (node disk), ``Memory`` or ``LocalRaid0``."""
+
+    medium: Literal["", "Memory", "LocalRaid0"] | None = None
+    size_limit: str | None = None
+
+
+class FlexVolume(RequestModel):
+    """``Volume.N.FlexVolume``; ``options`` is a JSON string."""
+
+    driver: str
+    fs_type: str | None = None
+    options: str | None = None
+
+
+class DiskVolume(RequestModel):
+    """``Volume.N.DiskVolume`` (Create only)."""
+
+    disk_id: str
+    disk_size: int | None = None
+    fs_type: str | None = None
+
+
+class HostPathVolume(RequestModel):
+    """``Volume.N.HostPathVolume``."""
+
+    path: str
+    type: Literal["Directory", "File"] | None = None
+
+
+_VOLUME_PART = {
+    "EmptyDirVolume": "empty_dir_volume",
+    "NFSVolume": "nfs_volume",
+    "ConfigFileVolume": "config_file_volume",
+    "FlexVolume": "flex_volume",
+    "DiskVolume": "disk_volume",
+    "HostPathVolume": "host_path_volume",
+}
+
+
+class Volume(RequestModel):
+    """``Volume.N``: ``type`` names the one sub-structure that may be set."""
+
+    name: str = Field(min_length=1)
+    type: VolumeType
+    empty_dir_volume: EmptyDirVolume | None = None
+    nfs_volume: NFSVolume | None = Field(None, alias="NFSVolume")
+    config_file_volume: ConfigFileVolume | None = None
+    flex_volume: FlexVolume | None = None
+    disk_volume: DiskVolume | None = None
+    host_path_volume: HostPathVolume | None = None
+
+    @model_validator(mode="after")
+    def _matches_type(self) -> Volume:
+        wanted = _VOLUME_PART[self.type]
+        for part in _VOLUME_PART.values():
+            if part != wanted and getattr(self, part) is not None:
+                raise ValueError(f"volume {self.name!r} of Type {self.type} must not set {part}")
+        if self.type in ("NFSVolume", "ConfigFileVolume", "FlexVolume", "DiskVolume", "HostPathVolume") and (
+            getattr(self, wanted) is None
+        ):
+            raise ValueError(f"volume {self.name!r} of Type {self.type} needs {wanted}")
+        return self
+
+
+class DnsOption(RequestModel):
+    """``DnsConfig.Option.N.{Name,Value}``."""
+
+    name: str
+    value: str | None = None
+
+
+class DnsConfig(RequestModel):
+    """``DnsConfig``: sent whole (the service replaces the struct)."""
+
+    name_servers: list[str] | None = Field(None, alias="NameServer")
+    searches: list[str] | None = Field(None, alias="Search")
+    options: list[DnsOption] | None = Field(None, alias="Option")
+
+
+class ImageRegistryCredential(RequestModel):
+    """``ImageRegistryCredential.N``: ``server`` without scheme. ``password`` is a secret."""
+
+    server: str = Field(min_length=1)
+    user_name: str
+    password: str = Field(repr=False)
+
+    @field_validator("server")
+    @classmethod
+    def _no_scheme(cls, v: str) -> str:
+        if v.lower().startswith(("http://", "https://")):
+            raise ValueError("registry server must not start with http:// or https://")
+        return v
+
+
+class AcrRegistryInfo(RequestModel):
+    """``AcrRegistryInfo.N`` (ACR Enterprise Edition instances)."""
+
+    instance_id: str
+    instance_name: str | None = None
+    region_id: str | None = None
+    domains: list[str] | None = Field(None, alias="Domain")
+
+
+class HostAlias(RequestModel):
+    """``HostAliase.N`` (sic)."""
+
+    ip: str
+    hostnames: list[str] = Field(alias="Hostname")
+
+
+class Sysctl(RequestModel):
+    """``SecurityContext.Sysctl.N`` at instance level."""
+
+    name: str
+    value: str
+
+
+class GroupSecurityContext(RequestModel):
+    """Instance-level ``SecurityContext`` (safe sysctls)."""
+
+    sysctls: list[Sysctl] = Field(alias="Sysctl")
+
+
+def _unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"duplicate {what} name {n!r}")
+        seen.add(n)
+
+
+class _GroupParts(RequestModel):
+    """Groups shared by Create and Update."""
+
+    region_id: str = Field(min_length=1)
+    restart_policy: RestartPolicy | None = None
+    cpu: float | None = Field(None, gt=0)
+    memory: float | None = Field(None, gt=0)
+    resource_group_id: str | None = None
+    client_token: ClientToken | None = None
+    tags: list[Tag] | None = Field(None, alias="Tag", max_length=20)
+    volumes: list[Volume] | None = Field(None, alias="Volume", max_length=20)
+    dns_config: DnsConfig | None = None
+    image_registry_credentials: list[ImageRegistryCredential] | None = Field(
+        None, alias="ImageRegistryCredential", max_length=20
+    )
+    acr_registry_infos: list[AcrRegistryInfo] | None = Field(None, alias="AcrRegistryInfo")
+    init_containers: list[InitContainer] | None = Field(None, alias="InitContainer", max_length=20)
+
+    def _check_names(self, containers: list[Container] | None) -> None:
+        all_containers = [c.name for c in containers or []] + [c.name for c in self.init_containers or []]
+        _unique(all_containers, "container")
+        _unique([v.name for v in self.volumes or []], "volume")
+        if self.tags:
+            _unique([t.key for t in self.tags], "tag")
+
+
+class CreateContainerGroupRequest(_GroupParts):
+    """CreateContainerGroup."""
+
+    container_group_name: GroupName
+    containers: list[Container] = Field(alias="Container", min_length=1, max_length=20)
+    zone_id: str | None = None
+    security_group_id: str | None = None
+    v_switch_id: str | None = None
+    instance_type: str | None = None
+    dns_policy: Literal["None", "Default"] | None = None
+    host_aliases: list[HostAlias] | None = Field(None, alias="HostAliase")
+    security_context: GroupSecurityContext | None = None
+    termination_grace_period_seconds: int | None = Field(None, ge=0)
+    active_deadline_seconds: int | None = Field(None, ge=0)
+    ephemeral_storage: int | None = Field(None, ge=0)
+    ram_role_name: str | None = None
+    spot_strategy: Literal["NoSpot", "SpotWithPriceLimit", "SpotAsPriceGo"] | None = None
+    spot_price_limit: float | None = None
+    auto_create_eip: bool | None = None
+    eip_bandwidth: int | None = None
+    eip_instance_id: str | None = None
+    auto_match_image_cache: bool | None = None
+    image_snapshot_id: str | None = None
+    dry_run: bool | None = None
+
+    @model_validator(mode="after")
+    def _names(self) -> CreateContainerGroupRequest:
+        self._check_names(self.containers)
+        return self
+
+
+class UpdateContainerGroupRequest(_GroupParts):
+    """UpdateContainerGroup: every group optional; an unset group is not sent.
+
+    Each group that is sent must be complete (the service replaces lists and structs whole).
+    Create-only container fields are rejected.
+    """
+
+    container_group_id: str = Field(min_length=1)
+    update_type: UpdateType | None = None
+    containers: list[Container] | None = Field(None, alias="Container", max_length=20)
+
+    @model_validator(mode="after")
+    def _checks(self) -> UpdateContainerGroupRequest:
+        self._check_names(self.containers)
+        for i, c in enumerate(self.containers or []):
+            for f in CREATE_ONLY_CONTAINER_FIELDS:
+                if getattr(c, f) is not None:
+                    raise ValueError(
+                        f"Container.{i + 1}.{Container.model_fields[f].alias}: "
+                        "CreateContainerGroup only; UpdateContainerGroup does not accept it"
+                    )
+        return self
+
+
+class TagFilter(RequestModel):
+    """``Tag.N`` filter of DescribeContainerGroups."""
+
+    key: str
+    value: str | None = None
+
+
+class DescribeContainerGroupsRequest(RequestModel):
+    """DescribeContainerGroups; ``container_group_ids`` goes out as a JSON array string."""
+
+    region_id: str = Field(min_length=1)
+    container_group_ids: list[str] | None = Field(None, max_length=20)
+    container_group_name: str | None = None
+    status: Status | None = None
+    tags: list[TagFilter] | None = Field(None, alias="Tag", max_length=20)
+    limit: int | None = Field(None, ge=1, le=20)
+    next_token: str | None = None
+    zone_id: str | None = None
+    v_switch_id: str | None = None
+    security_group_id: str | None = None
+    resource_group_id: str | None = None
+    with_event: bool | None = None
+
+    @field_serializer("container_group_ids")
+    def _json_array(self, ids: list[str] | None) -> str | None:
+        return None if ids is None else json.dumps(ids, separators=(",", ":"))
+
+
+class DeleteContainerGroupRequest(RequestModel):
+    """DeleteContainerGroup."""
+
+    region_id: str = Field(min_length=1)
+    container_group_id: str = Field(min_length=1)
+    client_token: ClientToken | None = None
+
+
+class RestartContainerGroupRequest(RequestModel):
+    """RestartContainerGroup."""
+
+    region_id: str = Field(min_length=1)
+    container_group_id: str = Field(min_length=1)
+    client_token: ClientToken | None = None
+
+
+REQUEST_ACTIONS: dict[type[RequestModel], str] = {
+    CreateContainerGroupRequest: "CreateContainerGroup",
+    UpdateContainerGroupRequest: "UpdateContainerGroup",
+    DescribeContainerGroupsRequest: "DescribeContainerGroups",
+    DeleteContainerGroupRequest: "DeleteContainerGroup",
+    RestartContainerGroupRequest: "RestartContainerGroup",
+}
+
+# --- responses ----------------------------------------------------------------------------------
+
+
+class ActionResponse(ResponseModel):
+    """Answer of Update / Delete / Restart."""
+
+    request_id: str = ""
+
+
+class CreateContainerGroupResponse(ActionResponse):
+    container_group_id: str
+
+
+class TagOut(ResponseModel):
+    key: str = ""
+    value: str = ""
+
+
+class FieldRefOut(ResponseModel):
+    field_path: str = ""
+
+
+class ValueFromOut(ResponseModel):
+    field_ref: FieldRefOut | None = None
+
+
+class EnvironmentVarOut(ResponseModel):
+    key: str = ""
+    value: str = ""
+    value_from: ValueFromOut | None = None
+
+
+class PortOut(ResponseModel):
+    port: int = 0
+    protocol: str = ""
+
+
+class VolumeMountOut(ResponseModel):
+    name: str = ""
+    mount_path: str = ""
+    sub_path: str = ""
+    read_only: bool = False
+    mount_propagation: str = ""
+
+
+class HttpGetOut(ResponseModel):
+    path: str = ""
+    port: int = 0
+    scheme: str = ""
+
+
+class TcpSocketOut(ResponseModel):
+    host: str = ""
+    port: int = 0
+
+
+class ProbeOut(ResponseModel):
+    """A probe as Describe shows it; an unset probe may come back with empty handlers."""
+
+    execs: list[str] = Field(default_factory=list)
+    http_get: HttpGetOut | None = None
+    tcp_socket: TcpSocketOut | None = None
+    initial_delay_seconds: int = 0
+    period_seconds: int = 0
+    timeout_seconds: int = 0
+    success_threshold: int = 0
+    failure_threshold: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no handler is set (Describe's stand-in for "no probe")."""
+        http = self.http_get is not None and (self.http_get.port or self.http_get.path)
+        tcp = self.tcp_socket is not None and self.tcp_socket.port
+        return not (self.execs or http or tcp)
+
+
+class CapabilityOut(ResponseModel):
+    adds: list[str] = Field(default_factory=list)
+
+
+class SecurityContextOut(ResponseModel):
+    capability: CapabilityOut | None = None
+    read_only_root_filesystem: bool = False
+    run_as_user: int | None = None
+
+
+class ContainerStateOut(ResponseModel):
+    state: str = ""
+    detail_status: str = ""
+    exit_code: int | None = None
+    signal: int | None = None
+    reason: str = ""
+    message: str = ""
+    start_time: str = ""
+    finish_time: str = ""
+
+
+class _ContainerOutBase(ResponseModel):
+    name: str = ""
+    image: str = ""
+    cpu: float = 0
+    memory: float = 0
+    gpu: int = 0
+    working_dir: str = ""
+    image_pull_policy: str = ""
+    args: list[str] = Field(default_factory=list)
+    environment_vars: list[EnvironmentVarOut] = Field(default_factory=list)
+    ports: list[PortOut] = Field(default_factory=list)
+    volume_mounts: list[VolumeMountOut] = Field(default_factory=list)
+    security_context: SecurityContextOut | None = None
+    ready: bool = False
+    restart_count: int = 0
+    current_state: ContainerStateOut | None = None
+    previous_state: ContainerStateOut | None = None
+
+
+class ContainerOut(_ContainerOutBase):
+    """``Containers[]``: note ``Commands`` (plural)."""
+
+    commands: list[str] = Field(default_factory=list)
+    stdin: bool = False
+    stdin_once: bool = False
+    tty: bool = False
+    liveness_probe: ProbeOut | None = None
+    readiness_probe: ProbeOut | None = None
+
+
+class InitContainerOut(_ContainerOutBase):
+    """``InitContainers[]``: note ``Command`` (singular, unlike containers)."""
+
+    command: list[str] = Field(default_factory=list)
+
+
+class ConfigFileToPathOut(ResponseModel):
+    path: str = ""
+    content: str = ""
+
+
+class VolumeOut(ResponseModel):
+    """``Volumes[]`` with the dot-less names (``NFSVolumeServer``, ``EmptyDirVolumeMedium``...)."""
+
+    name: str = ""
+    type: str = ""
+    nfs_volume_server: str = Field("", alias="NFSVolumeServer")
+    nfs_volume_path: str = Field("", alias="NFSVolumePath")
+    nfs_volume_read_only: bool = Field(False, alias="NFSVolumeReadOnly")
+    config_file_volume_config_file_to_paths: list[ConfigFileToPathOut] = Field(default_factory=list)
+    empty_dir_volume_medium: str = ""
+    empty_dir_volume_size_limit: str = ""
+    flex_volume_driver: str = ""
+    flex_volume_fs_type: str = ""
+    flex_volume_options: str = ""
+    disk_volume_disk_id: str = ""
+    disk_volume_fs_type: str = ""
+
+
+class DnsOptionOut(ResponseModel):
+    name: str = ""
+    value: str = ""
+
+
+class DnsConfigOut(ResponseModel):
+    name_servers: list[str] = Field(default_factory=list)
+    searches: list[str] = Field(default_factory=list)
+    options: list[DnsOptionOut] = Field(default_factory=list)
+
+
+class SysctlOut(ResponseModel):
+    name: str = ""
+    value: str = ""
+
+
+class EciSecurityContextOut(ResponseModel):
+    sysctls: list[SysctlOut] = Field(default_factory=list)
+
+
+class HostAliasOut(ResponseModel):
+    ip: str = ""
+    hostnames: list[str] = Field(default_factory=list)
+
+
+class EventOut(ResponseModel):
+    count: int = 0
+    type: str = ""
+    name: str = ""
+    reason: str = ""
+    message: str = ""
+    first_timestamp: str = ""
+    last_timestamp: str = ""
+
+
+class ContainerGroupOut(ResponseModel):
+    """One ``ContainerGroups[]`` entry of DescribeContainerGroups."""
+
+    container_group_id: str = ""
+    container_group_name: str = ""
+    region_id: str = ""
+    zone_id: str = ""
+    resource_group_id: str = ""
+    status: str = ""
+    creation_time: str = ""
+    succeeded_time: str = ""
+    failed_time: str = ""
+    expired_time: str = ""
+    cpu: float = 0
+    memory: float = 0
+    instance_type: str = ""
+    restart_policy: str = ""
+    ephemeral_storage: int = 0
+    compute_category: str = ""
+    spot_strategy: str = ""
+    spot_price_limit: float = 0
+    discount: float = 0
+    ram_role_name: str = ""
+    intranet_ip: str = ""
+    internet_ip: str = ""
+    ipv6_address: str = ""
+    vpc_id: str = ""
+    v_switch_id: str = ""
+    security_group_id: str = ""
+    eni_instance_id: str = ""
+    tags: list[TagOut] = Field(default_factory=list)
+    events: list[EventOut] = Field(default_factory=list)
+    containers: list[ContainerOut] = Field(default_factory=list)
+    init_containers: list[InitContainerOut] = Field(default_factory=list)
+    volumes: list[VolumeOut] = Field(default_factory=list)
+    host_aliases: list[HostAliasOut] = Field(default_factory=list)
+    dns_config: DnsConfigOut | None = None
+    eci_security_context: EciSecurityContextOut | None = None
+
+    @field_validator(
+        "tags", "events", "containers", "init_containers", "volumes", "host_aliases", mode="before"
+    )
+    @classmethod
+    def _null_is_empty(cls, v: Any) -> Any:
+        return [] if v is None else v
+
+
+class DescribeContainerGroupsResponse(ResponseModel):
+    """DescribeContainerGroups; an empty ``next_token`` means the last page."""
+
+    request_id: str = ""
+    total_count: int = 0
+    next_token: str = ""
+    container_groups: list[ContainerGroupOut] = Field(default_factory=list)
+
+    @field_validator("container_groups", mode="before")
+    @classmethod
+    def _null_is_empty(cls, v: Any) -> Any:
+        return [] if v is None else v
