@@ -1,0 +1,311 @@
+"""A small async Kubernetes API client on httpx, for the few calls the controller makes itself.
+
+Why not the official ``kubernetes`` client: it is synchronous, and calling it from the event loop
+would stall every reconcile (and Kopf's liveness endpoint) while a request is in flight; running it
+in threads adds a pool to size and tune. ``kubernetes_asyncio`` would work but is another large
+dependency generated from the full OpenAPI. The controller needs six calls (get a Secret, get a
+ConfigMap, get a ContainerGroup, patch its status, patch its finalizers, create an Event); httpx is
+already the ECI transport, so a typed ~150-line client costs less than either. Kopf keeps doing the
+watching with its own aiohttp session. Both use the same credentials: :func:`load_config` reads the
+in-cluster ServiceAccount or ``$KUBECONFIG`` and the Kopf login handler hands the same values to Kopf.
+
+Credentials never appear in errors: :class:`KubeError` carries the method, path, HTTP status and the
+API's ``Status.message`` only.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import os
+import pathlib
+import ssl
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import yaml
+
+GROUP = "eci.operator.dev"
+VERSION = "v1alpha1"
+PLURAL = "containergroups"
+KIND = "ContainerGroup"
+
+SA_DIR = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+
+class KubeError(Exception):
+    """A Kubernetes API call failed."""
+
+    def __init__(self, method: str, path: str, status: int, message: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        super().__init__(f"{method} {path}: HTTP {status}: {message}")
+
+
+class KubeConflict(KubeError):
+    """409 Conflict or a failed JSON-patch test: someone changed the object meanwhile."""
+
+
+@dataclass(frozen=True)
+class KubeConfig:
+    """Where the API server is and how to authenticate (token, client certificate, or both)."""
+
+    server: str
+    ca_path: str | None = None
+    ca_data: bytes | None = None
+    insecure: bool = False
+    token: str | None = None
+    token_path: str | None = None  # re-read on 401: projected ServiceAccount tokens rotate
+    cert_path: str | None = None
+    key_path: str | None = None
+    default_namespace: str | None = None
+
+    def current_token(self) -> str | None:
+        if self.token_path:
+            try:
+                return pathlib.Path(self.token_path).read_text().strip()
+            except OSError:
+                return self.token
+        return self.token
+
+
+def _materialise(data: str, suffix: str) -> str:
+    # ssl needs files for client certificates; /tmp is writable even with a read-only root fs.
+    handle, path = tempfile.mkstemp(prefix="eci-operator-", suffix=suffix)
+    with os.fdopen(handle, "wb") as out:
+        out.write(base64.b64decode(data))
+    return path
+
+
+def load_config(kubeconfig: str | None = None) -> KubeConfig:
+    """In-cluster ServiceAccount when present, else the current context of ``$KUBECONFIG``/~/.kube/config."""
+    if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST") and (SA_DIR / "token").exists():
+        host = os.environ["KUBERNETES_SERVICE_HOST"]
+        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+        namespace_file = SA_DIR / "namespace"
+        return KubeConfig(
+            server=f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}",
+            ca_path=str(SA_DIR / "ca.crt"),
+            token_path=str(SA_DIR / "token"),
+            default_namespace=namespace_file.read_text().strip() if namespace_file.exists() else None,
+        )
+    path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config"
+    file = pathlib.Path(path).expanduser()
+    document = yaml.safe_load(file.read_text()) or {}
+    context_name = document.get("current-context")
+    contexts = {c["name"]: c["context"] for c in document.get("contexts") or []}
+    if context_name not in contexts:
+        raise ValueError(f"kubeconfig {file}: current-context {context_name!r} is not defined")
+    context = contexts[context_name]
+    clusters = {c["name"]: c["cluster"] for c in document.get("clusters") or []}
+    users = {u["name"]: u.get("user") or {} for u in document.get("users") or []}
+    cluster = clusters.get(context.get("cluster"))
+    if cluster is None:
+        raise ValueError(f"kubeconfig {file}: cluster {context.get('cluster')!r} is not defined")
+    user = users.get(context.get("user"), {})
+
+    def relative(p: str | None) -> str | None:
+        return None if p is None else str((file.parent / p).expanduser())
+
+    cert_path = relative(user.get("client-certificate"))
+    key_path = relative(user.get("client-key"))
+    if user.get("client-certificate-data"):
+        cert_path = _materialise(user["client-certificate-data"], ".crt")
+    if user.get("client-key-data"):
+        key_path = _materialise(user["client-key-data"], ".key")
+    token_path = relative(user.get("tokenFile"))
+    return KubeConfig(
+        server=str(cluster["server"]).rstrip("/"),
+        ca_path=relative(cluster.get("certificate-authority")),
+        ca_data=base64.b64decode(cluster["certificate-authority-data"])
+        if cluster.get("certificate-authority-data")
+        else None,
+        insecure=bool(cluster.get("insecure-skip-tls-verify")),
+        token=user.get("token"),
+        token_path=token_path,
+        cert_path=cert_path,
+        key_path=key_path,
+        default_namespace=context.get("namespace"),
+    )
+
+
+def _ssl_context(config: KubeConfig) -> ssl.SSLContext | bool:
+    if config.insecure:
+        return False
+    context = ssl.create_default_context(cafile=config.ca_path)
+    if config.ca_data:
+        context.load_verify_locations(cadata=config.ca_data.decode())
+    if config.cert_path and config.key_path:
+        context.load_cert_chain(config.cert_path, config.key_path)
+    return context
+
+
+def now_rfc3339() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class KubeApi:
+    """The controller's Kubernetes calls. One instance per operator; close it on shutdown."""
+
+    def __init__(self, config: KubeConfig, *, timeout: float = 30.0, component: str = "eci-operator") -> None:
+        self.config = config
+        self.component = component
+        self._client = httpx.AsyncClient(
+            base_url=config.server,
+            verify=_ssl_context(config),
+            timeout=timeout,
+            headers={"User-Agent": f"{component}/controller"},
+        )
+        self.writes = 0  # counted for metrics and tests: zero writes when everything is in sync
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content_type: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        for attempt in range(2):
+            token = self.config.current_token()
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            response = await self._client.request(
+                method,
+                path,
+                headers=headers,
+                params=params,
+                content=None if json is None else _dumps(json),
+            )
+            if response.status_code == 401 and attempt == 0 and self.config.token_path:
+                continue  # the projected token may have rotated; read it again once
+            break
+        if method != "GET":
+            self.writes += 1
+        if response.status_code == 404 and method == "GET":
+            return None
+        if response.status_code >= 400:
+            try:
+                message = str(response.json().get("message", ""))
+            except ValueError:
+                message = response.text[:200]
+            # 409: a conflicting write; 422 on a JSON patch: its resourceVersion/finalizer test failed.
+            conflict = response.status_code == 409 or (
+                response.status_code == 422 and content_type == "application/json-patch+json"
+            )
+            raise (KubeConflict if conflict else KubeError)(method, path, response.status_code, message)
+        body: dict[str, Any] = response.json()
+        return body
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
+
+    async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", f"/api/v1/namespaces/{namespace}/configmaps/{name}")
+
+    @staticmethod
+    def cg_path(namespace: str, name: str) -> str:
+        return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
+
+    async def get_containergroup(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", self.cg_path(namespace, name))
+
+    # -- writes -----------------------------------------------------------------------------
+
+    async def patch_status(
+        self, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        return await self._request(
+            "PATCH",
+            self.cg_path(namespace, name) + "/status",
+            json={"status": patch},
+            content_type="application/merge-patch+json",
+        )
+
+    async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None:
+        meta = body.get("metadata", {})
+        ops: list[dict[str, Any]] = [
+            {"op": "test", "path": "/metadata/resourceVersion", "value": meta.get("resourceVersion")}
+        ]
+        if meta.get("finalizers"):
+            ops.append({"op": "add", "path": "/metadata/finalizers/-", "value": finalizer})
+        else:
+            ops.append({"op": "add", "path": "/metadata/finalizers", "value": [finalizer]})
+        return await self._json_patch(meta["namespace"], meta["name"], ops)
+
+    async def remove_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None:
+        meta = body.get("metadata", {})
+        finalizers = list(meta.get("finalizers") or [])
+        if finalizer not in finalizers:
+            return None
+        index = finalizers.index(finalizer)
+        ops = [
+            {"op": "test", "path": f"/metadata/finalizers/{index}", "value": finalizer},
+            {"op": "remove", "path": f"/metadata/finalizers/{index}"},
+        ]
+        return await self._json_patch(meta["namespace"], meta["name"], ops)
+
+    async def _json_patch(
+        self, namespace: str, name: str, ops: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        return await self._request(
+            "PATCH", self.cg_path(namespace, name), json=ops, content_type="application/json-patch+json"
+        )
+
+    async def create_event(
+        self,
+        body: Mapping[str, Any],
+        *,
+        reason: str,
+        message: str,
+        type_: str = "Normal",
+    ) -> None:
+        """Post a core/v1 Event about the ContainerGroup ``body``."""
+        meta = body.get("metadata", {})
+        now = now_rfc3339()
+        namespace = meta.get("namespace") or self.config.default_namespace or "default"
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"{meta.get('name')}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": KIND,
+                "name": meta.get("name"),
+                "namespace": namespace,
+                "uid": meta.get("uid"),
+                "resourceVersion": meta.get("resourceVersion"),
+            },
+            "reason": reason,
+            "message": message[:1024],
+            "type": type_,
+            "source": {"component": self.component},
+            "reportingComponent": self.component,
+            "reportingInstance": self.component,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        await self._request(
+            "POST", f"/api/v1/namespaces/{namespace}/events", json=event, content_type="application/json"
+        )
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()

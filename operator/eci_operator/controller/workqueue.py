@@ -1,0 +1,147 @@
+"""Per-object serialisation of reconciles: at most one run per key, triggers coalesce.
+
+Every trigger (a watch event, the observer seeing a change, a referenced ConfigMap changing, a
+backoff timer) only says "this object needs a look". A trigger that arrives while the object's
+reconcile runs marks it dirty, and one more run follows; many triggers during one run still cause
+only one more. The worker returns the delay after which it wants to run again (backoff after a
+retryable error, polling while ECI is Updating), or None. A prompt trigger replaces a pending
+delayed one, so a user edit is never stuck behind a backoff timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+logger = logging.getLogger(__name__)
+
+Worker = Callable[[K], Awaitable[float | None]]
+
+
+@dataclass
+class _Slot:
+    running: bool = False
+    dirty: bool = False
+    timer: asyncio.TimerHandle | None = None
+    due: float | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class WorkQueue(Generic[K]):
+    """Runs ``worker(key)`` for triggered keys, never two at once for one key.
+
+    ``concurrency`` bounds how many different keys reconcile at the same time.
+    """
+
+    def __init__(self, worker: Worker[K], *, concurrency: int = 16) -> None:
+        self._worker = worker
+        self._slots: dict[K, _Slot] = {}
+        self._limit = asyncio.Semaphore(concurrency)
+        self._closed = False
+
+    @property
+    def depth(self) -> int:
+        """Keys waiting to run or running (delayed ones not yet due are not counted)."""
+        return sum(1 for s in self._slots.values() if s.running or s.dirty)
+
+    def is_busy(self, key: K) -> bool:
+        slot = self._slots.get(key)
+        return bool(slot and (slot.running or slot.dirty))
+
+    def trigger(self, key: K, *, delay: float = 0.0) -> None:
+        """Ask for a reconcile of ``key`` now, or after ``delay`` seconds."""
+        if self._closed:
+            return
+        slot = self._slots.setdefault(key, _Slot())
+        loop = asyncio.get_running_loop()
+        if delay > 0:
+            due = loop.time() + delay
+            if slot.running or slot.dirty:
+                # A run is already coming; remember the later wish only if none is pending.
+                if slot.timer is None:
+                    slot.timer = loop.call_at(due, self._fire, key)
+                    slot.due = due
+                return
+            if slot.timer is not None and slot.due is not None and slot.due <= due:
+                return  # an earlier timer already covers this
+            self._cancel_timer(slot)
+            slot.timer = loop.call_at(due, self._fire, key)
+            slot.due = due
+            return
+        self._cancel_timer(slot)
+        if slot.running:
+            slot.dirty = True
+            return
+        if slot.dirty:
+            return
+        slot.dirty = True
+        slot.task = asyncio.create_task(self._run(key, slot), name=f"reconcile {key}")
+
+    def forget(self, key: K) -> None:
+        """Drop pending timers for a key that no longer exists (a running reconcile finishes)."""
+        slot = self._slots.get(key)
+        if slot is None:
+            return
+        self._cancel_timer(slot)
+        slot.dirty = False
+        if not slot.running:
+            self._slots.pop(key, None)
+
+    async def wait_idle(self, key: K) -> None:
+        """Wait until the key's current run (if any) and its queued re-run are done."""
+        while True:
+            slot = self._slots.get(key)
+            if slot is None or slot.task is None or slot.task.done():
+                return
+            await asyncio.shield(slot.task)
+
+    async def close(self) -> None:
+        self._closed = True
+        tasks = []
+        for slot in self._slots.values():
+            self._cancel_timer(slot)
+            if slot.task is not None and not slot.task.done():
+                slot.task.cancel()
+                tasks.append(slot.task)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._slots.clear()
+
+    def _fire(self, key: K) -> None:
+        slot = self._slots.get(key)
+        if slot is None:
+            return
+        slot.timer = None
+        slot.due = None
+        self.trigger(key)
+
+    @staticmethod
+    def _cancel_timer(slot: _Slot) -> None:
+        if slot.timer is not None:
+            slot.timer.cancel()
+        slot.timer = None
+        slot.due = None
+
+    async def _run(self, key: K, slot: _Slot) -> None:
+        while slot.dirty and not self._closed:
+            slot.dirty = False
+            slot.running = True
+            delay: float | None = None
+            try:
+                async with self._limit:
+                    delay = await self._worker(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the worker reports its own errors; never let one key kill the queue
+                logger.exception("Reconcile of %s failed unexpectedly", key)
+                delay = 30.0
+            finally:
+                slot.running = False
+            if delay is not None and not slot.dirty:
+                self.trigger(key, delay=delay)
+        if not slot.dirty and slot.timer is None and self._slots.get(key) is slot:
+            self._slots.pop(key, None)

@@ -1,0 +1,1 @@
+"""Controller unit tests: pure status logic, the work queue, the batched observer."""
