@@ -1,0 +1,352 @@
+"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus.
+
+Each action takes the flat business parameters (strings, as on the wire), parses them with its own
+schema, applies the service's rules and answers with the body ECI returns (without RequestId).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from . import render, schema, specs, validation
+from .errors import (
+    ApiError,
+    cpu_memory,
+    incorrect_status,
+    invalid,
+    length_exceeded,
+    not_found,
+    value_exceeded,
+)
+from .params import parse
+from .state import UPDATE_CUTOFF, Instance, Store, iso
+from .updates import plan_update
+
+Body = dict[str, Any]
+Handler = Callable[[Store, dict[str, Any]], Body]
+
+MUTATING = frozenset(
+    {"CreateContainerGroup", "UpdateContainerGroup", "DeleteContainerGroup", "RestartContainerGroup"}
+)
+
+
+def _region(params: dict[str, Any]) -> str:
+    region = params.get("RegionId")
+    validation.require(region, "RegionId")
+    return str(region)
+
+
+def _instance(store: Store, params: dict[str, Any]) -> Instance:
+    region = _region(params)
+    ident = params.get("ContainerGroupId")
+    validation.require(ident, "ContainerGroupId")
+    inst = store.get(str(ident))
+    if inst is None or inst.view.get("RegionId") != region:
+        raise not_found(str(ident))
+    return inst
+
+
+def _check_age(inst: Instance, action: str) -> None:
+    if inst.created_at() < UPDATE_CUTOFF:
+        raise ApiError(
+            "InvalidAction",
+            f"The specified action is invalid: {action} is not supported for instances created before "
+            f"2019-03-07 15:00:00 (this one was created at {inst.view.get('CreationTime')}).",
+            403,
+        )
+
+
+def _check_status(inst: Instance, action: str, allowed: tuple[str, ...] = ("Pending", "Running")) -> None:
+    if inst.status not in allowed:
+        raise incorrect_status(inst.status, action)
+
+
+def create(store: Store, params: dict[str, Any]) -> Body:
+    region = _region(params)
+    validation.group_name(params.get("ContainerGroupName"))
+    items = params.get("Container", [])
+    inits = params.get("InitContainer", [])
+    if not items:
+        raise ApiError(
+            "MissingParameter", "The input parameter Container.N (at least one container) is not supplied."
+        )
+    validation.containers(items, inits)
+    vols = params.get("Volume", [])
+    validation.volumes(vols)
+    validation.mounts(items, inits, {v["Name"] for v in vols})
+    validation.tags(params.get("Tag", []))
+    validation.dns_config(params.get("DnsConfig", {}))
+    validation.credentials(params.get("ImageRegistryCredential", []))
+    validation.vswitches(params.get("VSwitchId"))
+
+    cpu, memory = params.get("Cpu"), params.get("Memory")
+    if cpu is not None or memory is not None:
+        if cpu is None or memory is None:
+            raise ApiError(
+                "InvalidParameter.CPU.Memory",
+                "The specified cpu and memory are not allowed: give Cpu and Memory together.",
+            )
+        if not specs.in_table(cpu, memory):
+            raise cpu_memory(f"{cpu:g} vCPU / {memory:g} GiB is not a sold spec")
+        specs.check_fits(cpu, memory, items, inits)
+    else:
+        cpu, memory = specs.round_up(*specs.container_totals(items, inits))
+
+    if params.get("DryRun"):
+        raise ApiError("DryRunOperation", "Request validation has been passed with DryRun flag set.")
+
+    ident = store.new_id()
+    now = store.clock()
+    zone = params.get("ZoneId") or f"{region}-a"
+    view: dict[str, Any] = {
+        "ContainerGroupId": ident,
+        "ContainerGroupName": params["ContainerGroupName"],
+        "RegionId": region,
+        "ZoneId": zone,
+        "Status": "Scheduling",
+        "CreationTime": iso(now),
+        "Cpu": float(cpu),
+        "Memory": float(memory),
+        "InstanceType": (params.get("InstanceType") or "").split(",")[0],
+        "RestartPolicy": params.get("RestartPolicy", "Always"),
+        "EphemeralStorage": params.get("EphemeralStorage", 0),
+        "ComputeCategory": (params.get("ComputeCategory") or [""])[0],
+        "SpotStrategy": params.get("SpotStrategy", "NoSpot"),
+        "SpotPriceLimit": params.get("SpotPriceLimit", 0.0),
+        "Discount": 10,
+        "RamRoleName": params.get("RamRoleName", ""),
+        "ResourceGroupId": params.get("ResourceGroupId", "rg-emulator-default"),
+        "IntranetIp": store.new_ip(),
+        "InternetIp": "47.96.0.1" if params.get("AutoCreateEip") else "",
+        "Ipv6Address": "",
+        "VpcId": "vpc-emulator",
+        "VSwitchId": (params.get("VSwitchId") or "vsw-emulator-default").split(",")[0],
+        "SecurityGroupId": params.get("SecurityGroupId", "sg-emulator-default"),
+        "EniInstanceId": "eni-" + ident[4:],
+        "Tags": render.tags(params.get("Tag", [])),
+        "Events": [],
+        "Containers": [render.container(c) for c in items],
+        "InitContainers": [render.container(c, init=True) for c in inits],
+        "Volumes": [render.volume(v) for v in vols],
+        "DnsConfig": render.dns_config(params.get("DnsConfig")),
+        "EciSecurityContext": {"Sysctls": params.get("SecurityContext", {}).get("Sysctl", [])}
+        if "SecurityContext" in params
+        else {},
+        "HostAliases": [
+            {"Ip": h.get("Ip", ""), "Hostnames": h.get("Hostname", [])} for h in params.get("HostAliase", [])
+        ],
+    }
+    for c in view["Containers"] + view["InitContainers"]:
+        c.update(
+            Ready=False, RestartCount=0, CurrentState={"State": "Waiting", "Reason": "ContainerCreating"}
+        )
+    hidden = {
+        "Container": {c["Name"]: render.invisible(c, init=False) for c in items},
+        "InitContainer": {c["Name"]: render.invisible(c, init=True) for c in inits},
+        "ImageRegistryCredential": params.get("ImageRegistryCredential", []),
+        "AcrRegistryInfo": params.get("AcrRegistryInfo", []),
+        "Create": {
+            k: v
+            for k, v in params.items()
+            if k
+            in ("DnsPolicy", "TerminationGracePeriodSeconds", "ActiveDeadlineSeconds", "HostSecurityContext")
+        },
+    }
+    inst = store.add(Instance(view=view, hidden=hidden))
+    store.begin(inst, "Scheduling", [("Pending", False), ("Running", False)])
+    return {"ContainerGroupId": ident}
+
+
+def _ids(raw: str | None) -> list[str] | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        ids = json.loads(raw)
+    except ValueError:
+        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]') from None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]')
+    if len(ids) > 20:
+        raise length_exceeded("ContainerGroupIds", f"{len(ids)} IDs, at most 20 allowed")
+    return ids
+
+
+def _page(params: dict[str, Any]) -> tuple[int, int]:
+    limit = params.get("Limit", 20)
+    if not 1 <= limit <= 20:
+        raise value_exceeded("Limit", f"{limit} is outside 1-20")
+    token = params.get("NextToken") or ""
+    if not token:
+        return limit, 0
+    try:
+        after = int(token, 16)
+    except ValueError:
+        raise invalid("NextToken", f"{token!r} was not returned by this service") from None
+    return limit, after
+
+
+def _matches(inst: Instance, params: dict[str, Any], region: str, ids: list[str] | None) -> bool:
+    view = inst.view
+    if view.get("RegionId") != region or (ids is not None and inst.id not in ids):
+        return False
+    for key in (
+        "ContainerGroupName",
+        "Status",
+        "ZoneId",
+        "SecurityGroupId",
+        "ResourceGroupId",
+        "ComputeCategory",
+    ):
+        if params.get(key) and view.get(key) != params[key]:
+            return False
+    if params.get("VSwitchId") and view.get("VSwitchId") not in params["VSwitchId"].split(","):
+        return False
+    have = {t.get("Key"): t.get("Value", "") for t in view.get("Tags", [])}
+    for tag in params.get("Tag", []):
+        if tag.get("Key") not in have or ("Value" in tag and have[tag["Key"]] != tag["Value"]):
+            return False
+    return True
+
+
+def _select(store: Store, params: dict[str, Any]) -> tuple[list[Instance], int, str]:
+    region = _region(params)
+    ids = _ids(params.get("ContainerGroupIds"))
+    limit, after = _page(params)
+    matching = [i for i in store.all() if _matches(i, params, region, ids)]
+    rest = [i for i in matching if i.seq > after]
+    page = rest[:limit]
+    token = format(page[-1].seq, "x") if len(rest) > limit else ""
+    return page, len(matching), token
+
+
+def describe(store: Store, params: dict[str, Any]) -> Body:
+    page, total, token = _select(store, params)
+    with_events = params.get("WithEvent", True)
+    groups = [i.view if with_events else {k: v for k, v in i.view.items() if k != "Events"} for i in page]
+    return {"TotalCount": total, "NextToken": token, "ContainerGroups": groups}
+
+
+_PHASE = {
+    "Scheduling": "Pending",
+    "Pending": "Pending",
+    "Running": "Running",
+    "Updating": "Running",
+    "Restarting": "Pending",
+}
+
+
+def describe_status(store: Store, params: dict[str, Any]) -> Body:
+    page, total, token = _select(store, params)
+    data = []
+    for inst in page:
+        view = inst.view
+        statuses = []
+        for c in view.get("Containers", []):
+            state = c.get("CurrentState", {})
+            if state.get("State") == "Running":
+                shown: dict[str, Any] = {"Running": {"StartedAtstartedAt": state.get("StartTime", "")}}
+            else:
+                shown = {"Waiting": {"Reason": state.get("Reason", "")}}
+            statuses.append(
+                {
+                    "Name": c["Name"],
+                    "Image": c["Image"],
+                    "Ready": c.get("Ready", False),
+                    "Started": state.get("State") == "Running",
+                    "RestartCount": c.get("RestartCount", 0),
+                    "State": shown,
+                }
+            )
+        data.append(
+            {
+                "ContainerGroupId": inst.id,
+                "Status": view.get("Status"),
+                "Name": view.get("ContainerGroupName"),
+                "PodStatus": {
+                    "Phase": _PHASE.get(str(view.get("Status")), str(view.get("Status"))),
+                    "PodIp": view.get("IntranetIp", ""),
+                    "StartTime": view.get("CreationTime", ""),
+                    "ContainerStatuses": statuses,
+                },
+            }
+        )
+    return {"TotalCount": total, "NextToken": token, "Data": data}
+
+
+def update(store: Store, params: dict[str, Any]) -> Body:
+    items, inits = params.get("Container", []), params.get("InitContainer", [])
+    validation.containers(items, inits)
+    validation.volumes(params.get("Volume", []))
+    validation.tags(params.get("Tag", []))
+    validation.dns_config(params.get("DnsConfig", {}))
+    validation.credentials(params.get("ImageRegistryCredential", []))
+    inst = _instance(store, params)
+    _check_age(inst, "UpdateContainerGroup")
+    _check_status(inst, "UpdateContainerGroup")
+    plan = plan_update(inst, params)
+    plan.apply(inst)
+    if plan.restart:
+        store.begin(inst, "Updating", [("Pending", True), ("Running", False)])
+    else:
+        back = [("Running", False)] if inst.status == "Running" else [("Pending", False), ("Running", False)]
+        store.begin(inst, "Updating", back)
+    return {}
+
+
+def delete(store: Store, params: dict[str, Any]) -> Body:
+    inst = _instance(store, params)
+    if inst.status == "Terminating":
+        return {}
+    if inst.status in ("Running", "Updating", "Restarting") and store.delay > 0:
+        store.begin(inst, "Terminating", [("", False)])
+    else:
+        store.remove(inst.id)
+    return {}
+
+
+def restart(store: Store, params: dict[str, Any]) -> Body:
+    inst = _instance(store, params)
+    _check_age(inst, "RestartContainerGroup")
+    _check_status(inst, "RestartContainerGroup")
+    store.begin(inst, "Restarting", [("Pending", True), ("Running", False)])
+    return {}
+
+
+HANDLERS: dict[str, Handler] = {
+    "CreateContainerGroup": create,
+    "DescribeContainerGroups": describe,
+    "DescribeContainerGroupStatus": describe_status,
+    "UpdateContainerGroup": update,
+    "DeleteContainerGroup": delete,
+    "RestartContainerGroup": restart,
+}
+
+
+def _fingerprint(params: dict[str, Any]) -> str:
+    payload = json.dumps({k: v for k, v in params.items() if k != "ClientToken"}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def call(store: Store, action: str, flat: dict[str, str]) -> Body:
+    """Run ``action`` on the business parameters ``flat``; the same ClientToken replays the first answer."""
+    params = parse(flat, schema.SCHEMAS[action])
+    token = params.get("ClientToken")
+    validation.client_token(token)
+    if action not in MUTATING or not token:
+        return HANDLERS[action](store, params)
+    key = f"{action}\n{token}"
+    fingerprint = _fingerprint(params)
+    seen = store.tokens.get(key)
+    if seen is not None:
+        if seen["fingerprint"] != fingerprint:
+            raise ApiError(
+                "IdempotentParameterMismatch",
+                f"The request uses the same ClientToken {token!r} as a previous, but non-identical request.",
+            )
+        return dict(seen["body"])
+    body = HANDLERS[action](store, params)
+    store.tokens[key] = {"fingerprint": fingerprint, "body": body}
+    return body

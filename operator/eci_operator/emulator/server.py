@@ -1,0 +1,261 @@
+"""The emulator's HTTP service: the ECI RPC endpoint at ``/`` and the admin API at ``/_emulator/``.
+
+One request at ``/`` goes: decode query and form body → authenticate → quota → maybe a fault →
+the action → JSON answer with ``RequestId`` (errors: ``RequestId``, ``HostId``, ``Code``,
+``Message``, ``Recommend``). Every request is recorded (secrets redacted) for the admin API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from . import actions, admin
+from .auth import Authenticator
+from .errors import ApiError
+from .faults import MESSAGES, STATUS, Fault, Faults
+from .params import merge_pairs
+from .persistence import StateFile
+from .quotas import Quotas
+from .state import Store
+
+log = logging.getLogger("eci_operator.emulator")
+
+REDACTED = "******"
+SECRET_PARAM_SUFFIXES = ("Password", "Signature", "SecurityToken", "AccessKeySecret")
+MAX_RECORDED_REQUESTS = 100_000
+JSON_TYPE = "application/json"
+
+
+@dataclass
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    access_key_id: str | None = None
+    access_key_secret: str | None = None
+    state_file: str | None = None
+    transition_delay: float = 2.0
+    quotas: dict[str, int] = field(default_factory=dict)
+    fault_rate: float = 0.0
+    fault_delay: float = 30.0
+    seed: int | None = None
+    region: str = "cn-hangzhou"
+
+
+def redact(params: dict[str, str]) -> dict[str, str]:
+    return {k: (REDACTED if k.endswith(SECRET_PARAM_SUFFIXES) else v) for k, v in params.items()}
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(),
+        status=status,
+        content_type=JSON_TYPE,
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def _is_loopback(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        return ipaddress.ip_address(remote.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class Emulator:
+    """All state of one emulated ECI endpoint; ``app()`` serves it."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store(config.transition_delay, seed=config.seed)
+        keys = None
+        if config.access_key_id is not None:
+            keys = {config.access_key_id: config.access_key_secret or ""}
+        self.auth = Authenticator(keys, actions.HANDLERS.keys())
+        self.quotas = Quotas(config.quotas)
+        self.faults = Faults(config.fault_rate, seed=config.seed)
+        self.requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDED_REQUESTS)
+        self.state_file = StateFile(config.state_file) if config.state_file else None
+        if self.state_file is not None:
+            data = self.state_file.load()
+            if data is not None:
+                self.store.restore(data)
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.state_file is not None:
+            self.state_file.save(self.store.snapshot())
+
+    # -- the ECI endpoint ----------------------------------------------------------------------
+
+    def _error(self, request: web.Request, request_id: str, err: ApiError) -> web.Response:
+        body = {
+            "RequestId": request_id,
+            "HostId": request.host,
+            "Code": err.code,
+            "Message": err.message,
+            "Recommend": f"https://api.aliyun.com/troubleshoot?q={err.code}&product=Eci&requestId={request_id}",
+        }
+        return _json(body, err.status, {"x-acs-request-id": request_id})
+
+    def _record(
+        self,
+        action: str | None,
+        code: str | None,
+        status: int,
+        params: dict[str, str],
+        request_id: str,
+        fault: Fault | None,
+    ) -> None:
+        self.requests.append(
+            {
+                "Action": action,
+                "Code": code,
+                "HttpStatus": status,
+                "Time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+                + f".{int(time.time() * 1000) % 1000:03d}Z",
+                "Params": redact(params),
+                "RequestId": request_id,
+                "Fault": None
+                if fault is None
+                else fault.kind + (" after effect" if fault.after_effect else ""),
+            }
+        )
+
+    async def _fail(self, request: web.Request, request_id: str, fault: Fault) -> web.StreamResponse:
+        if fault.kind == "ConnectionDropped":
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        err = ApiError(fault.kind, MESSAGES[fault.kind], STATUS[fault.kind])
+        return self._error(request, request_id, err)
+
+    async def handle_api(self, request: web.Request) -> web.StreamResponse:
+        request_id = str(uuid.uuid4()).upper()
+        body = await request.read()
+        action: str | None = None
+        params: dict[str, str] = {}
+        fault: Fault | None = None
+        try:
+            query = merge_pairs(parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True))
+            form: dict[str, str] = {}
+            if body and request.content_type == "application/x-www-form-urlencoded":
+                form = merge_pairs(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            params = {**query, **form}
+            caller = self.auth.authenticate(request.method, query, form, request.headers.items(), body)
+            action = caller.action
+            self.quotas.take(action)
+            mutating = action in actions.MUTATING
+            fault = self.faults.draw(mutating)
+            if fault is not None and not fault.after_effect:
+                self._record(action, fault.kind, STATUS.get(fault.kind, 0), params, request_id, fault)
+                return await self._fail(request, request_id, fault)
+            result = actions.call(self.store, action, caller.params)
+            if mutating:
+                self.save()
+        except ApiError as err:
+            self._record(action, err.code, err.status, params, request_id, fault)
+            return self._error(request, request_id, err)
+        if fault is not None and fault.kind == "SlowReply":
+            self._record(action, None, 200, params, request_id, fault)
+            await asyncio.sleep(self.config.fault_delay)
+        elif fault is not None:
+            self._record(action, fault.kind, STATUS.get(fault.kind, 0), params, request_id, fault)
+            return await self._fail(request, request_id, fault)
+        else:
+            self._record(action, None, 200, params, request_id, None)
+        return _json({"RequestId": request_id, **result}, headers={"x-acs-request-id": request_id})
+
+    # -- the admin API -------------------------------------------------------------------------
+
+    @web.middleware
+    async def _admin_guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.startswith("/_emulator/"):
+            if not _is_loopback(request.remote):
+                return _json(
+                    {"Code": "Forbidden", "Message": "the admin API answers loopback clients only"}, 403
+                )
+            try:
+                response: web.StreamResponse = await handler(request)
+            except ApiError as err:
+                return _json({"Code": err.code, "Message": err.message}, err.status)
+            return response
+        response = await handler(request)
+        return response
+
+    async def _body(self, request: web.Request) -> Any:
+        try:
+            return await request.json()
+        except ValueError:
+            raise ApiError("InvalidParameter", "the body is not JSON") from None
+
+    async def list_instances(self, request: web.Request) -> web.Response:
+        return _json({"ContainerGroups": [i.view for i in self.store.all()]})
+
+    async def get_instance(self, request: web.Request) -> web.Response:
+        inst = self.store.get(request.match_info["id"])
+        if inst is None:
+            raise ApiError(
+                "InvalidParameter.NotFound",
+                f"The specified ContainerGroupId {request.match_info['id']} is not found.",
+                404,
+            )
+        return _json(inst.view)
+
+    async def seed_instance(self, request: web.Request) -> web.Response:
+        inst = admin.seed(self.store, await self._body(request), self.config.region)
+        self.save()
+        return _json(inst.view, 201)
+
+    async def patch_instance(self, request: web.Request) -> web.Response:
+        inst = admin.patch(self.store, request.match_info["id"], await self._body(request))
+        self.save()
+        return _json(inst.view)
+
+    async def delete_instance(self, request: web.Request) -> web.Response:
+        self.store.remove(request.match_info["id"])
+        self.save()
+        return _json({})
+
+    async def list_requests(self, request: web.Request) -> web.Response:
+        return _json({"Requests": list(self.requests)})
+
+    async def clear_requests(self, request: web.Request) -> web.Response:
+        self.requests.clear()
+        return _json({})
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.store.reset()
+        self.requests.clear()
+        self.auth.reset()
+        self.quotas.reset()
+        self.save()
+        return _json({})
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._admin_guard], client_max_size=16 * 1024 * 1024)
+        app.router.add_route("GET", "/", self.handle_api)
+        app.router.add_route("POST", "/", self.handle_api)
+        app.router.add_get("/_emulator/instances", self.list_instances)
+        app.router.add_post("/_emulator/instances", self.seed_instance)
+        app.router.add_get("/_emulator/instances/{id}", self.get_instance)
+        app.router.add_patch("/_emulator/instances/{id}", self.patch_instance)
+        app.router.add_delete("/_emulator/instances/{id}", self.delete_instance)
+        app.router.add_get("/_emulator/requests", self.list_requests)
+        app.router.add_delete("/_emulator/requests", self.clear_requests)
+        app.router.add_post("/_emulator/reset", self.reset)
+        return app
