@@ -1,1 +1,46 @@
-"""Pure translation: spec -> ECI desired state; Describe -> observed state; diff -> plan."""
+"""Pure translation: spec -> ECI desired state; Describe -> observed state; diff -> plan.
+
+Public API (stable for the controller):
+- ``translate(group, refs, owner_tags=...) -> Desired`` (raises ``TranslationError``)
+- ``plan(desired, observed, applied) -> Plan`` with ``GroupChange`` items and ``Impact``
+- ``normalise(observed, desired, applied) -> State``, ``desired_state(request) -> State``
+- ``fingerprints(desired) -> Fingerprints`` (what to store in status.appliedFingerprints)
+- ``References``/``Secret``/``ConfigMap`` inputs and ``referenced_names(spec)``
+- ``ownership_tags(...)``, ``parse_group(manifest)``
+"""
+
+from eci_operator.translate.desired import Desired, Sensitive, default_group_name, translate
+from eci_operator.translate.errors import Problem, TranslationError
+from eci_operator.translate.fingerprints import fingerprints
+from eci_operator.translate.manifest import parse_group
+from eci_operator.translate.ownership import OWNERSHIP_TAG_KEYS, ownership_tags
+from eci_operator.translate.plan import GroupChange, Impact, Plan, normalise, plan
+from eci_operator.translate.references import ConfigMap, References, ReferencedNames, Secret, referenced_names
+from eci_operator.translate.state import Redacted, State, desired_state, observed_state
+
+__all__ = [
+    "OWNERSHIP_TAG_KEYS",
+    "ConfigMap",
+    "Desired",
+    "GroupChange",
+    "Impact",
+    "Plan",
+    "Problem",
+    "Redacted",
+    "ReferencedNames",
+    "References",
+    "Secret",
+    "Sensitive",
+    "State",
+    "TranslationError",
+    "default_group_name",
+    "desired_state",
+    "fingerprints",
+    "normalise",
+    "observed_state",
+    "ownership_tags",
+    "parse_group",
+    "plan",
+    "referenced_names",
+    "translate",
+]

@@ -1,0 +1,176 @@
+"""The ContainerGroup CustomResourceDefinition, generated from the pydantic models.
+
+Pydantic emits JSON Schema 2020-12 with ``$defs``/``$ref`` and ``anyOf [X, null]`` for optional
+fields; Kubernetes wants a structural OpenAPI v3 schema. The conversion inlines references, folds
+optional fields into their type, turns numeric ``exclusiveMinimum`` into the OpenAPI 3.0 boolean
+form, and drops what the apiserver does not accept (titles, ``additionalProperties: false``).
+Descriptions come from the models' docstrings, so ``kubectl explain`` shows them.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from eci_operator.api.containergroup import (
+    GROUP,
+    KIND,
+    PLURAL,
+    VERSION,
+    ContainerGroupSpec,
+    ContainerGroupStatus,
+)
+
+JsonDict = dict[str, Any]
+
+SHORT_NAMES = ["ecicg"]
+CATEGORIES = ["eci"]
+PRINTER_COLUMNS: list[JsonDict] = [
+    {"name": "ID", "type": "string", "jsonPath": ".status.containerGroupId", "description": "ECI instance ID"},
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase", "description": "ECI status"},
+    {
+        "name": "Ready",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+        "description": "Ready condition",
+    },
+    {"name": "IP", "type": "string", "jsonPath": ".status.intranetIp", "description": "Private IP"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
+_DROP = {"title", "$defs"}
+
+
+def _resolve(node: JsonDict, defs: JsonDict) -> JsonDict:
+    """Inline ``$ref`` and fold ``anyOf [X, null]`` into X; sibling keys win over the target's."""
+    node = dict(node)
+    ref = node.pop("$ref", None)
+    if ref is not None:
+        target = copy.deepcopy(defs[ref.rsplit("/", 1)[-1]])
+        node = {**target, **node}
+    variants = node.get("anyOf")
+    if variants is not None:
+        kept = [v for v in variants if v != {"type": "null"}]
+        if len(kept) != len(variants):
+            del node["anyOf"]
+            if len(kept) == 1:
+                inner = _resolve(kept[0], defs)
+                node = {**inner, **node}
+            else:
+                node["anyOf"] = kept
+    return node
+
+
+def _structural(node: JsonDict, defs: JsonDict, *, defaults: bool) -> JsonDict:
+    node = _resolve(node, defs)
+    out: JsonDict = {}
+    for key, value in node.items():
+        if key in _DROP:
+            continue
+        if key == "additionalProperties" and value is False:
+            continue
+        if key == "default":
+            if defaults and value is not None and isinstance(value, str | int | float | bool):
+                out[key] = value
+            continue
+        if key == "const":
+            out["enum"] = [value]
+            continue
+        if key in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(value, bool):
+            bound = "minimum" if key == "exclusiveMinimum" else "maximum"
+            out[bound] = value
+            out[key] = True
+            continue
+        if key == "properties":
+            out[key] = {name: _structural(sub, defs, defaults=defaults) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            out[key] = _structural(value, defs, defaults=defaults)
+        elif key == "anyOf":
+            out[key] = [_structural(v, defs, defaults=defaults) for v in value]
+        else:
+            out[key] = copy.deepcopy(value)
+    if "type" not in out and not out.get("x-kubernetes-int-or-string") and "enum" in out:
+        out["type"] = "string"
+    return _ordered(out)
+
+
+def _ordered(node: JsonDict) -> JsonDict:
+    """Description and type first, the rest sorted: a stable, reviewable file."""
+    head = [k for k in ("description", "type") if k in node]
+    return {k: node[k] for k in [*head, *sorted(k for k in node if k not in head)]}
+
+
+def _check_structural(node: JsonDict, path: str) -> None:
+    """Every node needs a type (the apiserver rejects the CRD otherwise); fail early and say where."""
+    if "type" not in node and not node.get("x-kubernetes-int-or-string"):
+        raise AssertionError(f"schema node {path} has no type")
+    for name, sub in node.get("properties", {}).items():
+        _check_structural(sub, f"{path}.{name}")
+    if isinstance(node.get("items"), dict):
+        _check_structural(node["items"], f"{path}[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        _check_structural(node["additionalProperties"], f"{path}{{}}")
+
+
+def _schema_of(model: type[ContainerGroupSpec] | type[ContainerGroupStatus], *, defaults: bool) -> JsonDict:
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    defs = raw.get("$defs", {})
+    return _structural(raw, defs, defaults=defaults)
+
+
+def openapi_schema() -> JsonDict:
+    """The openAPIV3Schema of the ContainerGroup v1alpha1 version."""
+    spec = _schema_of(ContainerGroupSpec, defaults=True)
+    status = _schema_of(ContainerGroupStatus, defaults=False)
+    schema: JsonDict = {
+        "type": "object",
+        "description": "An Alibaba Cloud Elastic Container Instance (ECI) container group, declared like a Pod.",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string", "description": "eci.operator.dev/v1alpha1"},
+            "kind": {"type": "string", "description": "ContainerGroup"},
+            "metadata": {"type": "object"},
+            "spec": spec,
+            "status": status,
+        },
+    }
+    _check_structural(schema, "")
+    return schema
+
+
+def crd() -> JsonDict:
+    """The whole CustomResourceDefinition object."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{PLURAL}.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": KIND,
+                "listKind": f"{KIND}List",
+                "plural": PLURAL,
+                "singular": KIND.lower(),
+                "shortNames": SHORT_NAMES,
+                "categories": CATEGORIES,
+            },
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": PRINTER_COLUMNS,
+                    "schema": {"openAPIV3Schema": openapi_schema()},
+                }
+            ],
+        },
+    }
+
+
+def crd_yaml() -> str:
+    """The CRD as YAML, byte-for-byte what ``crds/containergroup.yaml`` holds."""
+    header = "# Generated by `eci-operator crd` (make crd) from eci_operator.api; do not edit.\n"
+    return header + yaml.safe_dump(crd(), sort_keys=False, width=100, allow_unicode=True)

@@ -1,0 +1,66 @@
+"""Fingerprints of the groups ECI does not return in full (or at all).
+
+Registry credentials are never returned by Describe; config-file contents come back unreliably;
+Secret-derived env values may be hidden. The operator records a digest of what it sent in
+``status.appliedFingerprints`` and compares the next desired digest with it. Digests cover the
+values, so a changed password changes the digest, but the status holds no value.
+The env names and tag keys last sent are kept too: they tell the operator's own entries apart from
+the image's env vars and from tags set by others.
+"""
+
+from __future__ import annotations
+
+import json
+
+from eci_operator.api.containergroup import Fingerprints
+from eci_operator.eci import models as eci
+from eci_operator.translate.desired import Desired
+from eci_operator.translate.state import digest
+
+
+def _canonical(data: object) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def credentials_digest(credentials: list[eci.ImageRegistryCredential] | None) -> str | None:
+    """Digest of the registry credentials (None when there are none)."""
+    if not credentials:
+        return None
+    rows = sorted([c.server, c.user_name, c.password] for c in credentials)
+    return digest(_canonical(rows))
+
+
+def config_files_digest(volume: eci.Volume) -> str | None:
+    """Digest of a config-file volume's paths and contents (None for other volume types)."""
+    if volume.config_file_volume is None:
+        return None
+    files = sorted([f.path, f.content] for f in volume.config_file_volume.config_file_to_paths)
+    return digest(_canonical(files))
+
+
+def secret_env_digest(container: eci.Container | eci.InitContainer, keys: frozenset[str]) -> str | None:
+    """Digest of a container's Secret-derived env values (None when it has none)."""
+    values = sorted([v.key, v.value or ""] for v in container.environment_vars or [] if v.key in keys)
+    return digest(_canonical(values)) if values else None
+
+
+def fingerprints(desired: Desired) -> Fingerprints:
+    """What to record in ``status.appliedFingerprints`` once ``desired`` has been applied."""
+    request = desired.request
+    containers: list[eci.Container | eci.InitContainer] = [*(request.init_containers or []), *request.containers]
+    config_files = {
+        v.name: d for v in request.volumes or [] if (d := config_files_digest(v)) is not None
+    }
+    secret_env = {
+        c.name: d
+        for c in containers
+        if (d := secret_env_digest(c, desired.sensitive.env.get(c.name, frozenset()))) is not None
+    }
+    return Fingerprints(
+        image_registry_credential=credentials_digest(request.image_registry_credentials),
+        image_registry_credential_count=len(request.image_registry_credentials or []),
+        config_files=config_files or None,
+        secret_env=secret_env or None,
+        env_keys={c.name: sorted(v.key for v in c.environment_vars or []) for c in containers} or None,
+        tag_keys=sorted(desired.owned_tag_keys) or None,
+    )

@@ -1,0 +1,429 @@
+"""Desired vs observed -> the changed ECI parameter groups, what applying them costs, and the request.
+
+Impact rules (UpdateContainerGroup documentation):
+- Tag: in place, no restart.
+- ImageRegistryCredential: no restart only when it is the only group updated and the number of
+  credentials does not grow; otherwise a restart.
+- Container, InitContainer, Volume, DnsConfig, RestartPolicy: in place with a restart.
+- Instance cpu/memory, zone, vSwitch, security group, instance type, name: not updatable -> a new
+  instance (Replace).
+- A group that would have to become empty (all volumes, init containers, the DNS config or the
+  registry credentials removed) cannot be sent: the RPC form cannot express an empty list, and an
+  omitted group is kept. That too needs a new instance.
+- ResourceGroupId: the documentation does not say; assumed to restart (the safe assumption).
+
+Each changed in-place group goes into the UpdateContainerGroup request whole; unchanged groups are
+left out (``UpdateType=IncrementalUpdate`` keeps them).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from eci_operator.api.containergroup import ChangeSummary, Fingerprints, PlanStatus, UpdatePolicy
+from eci_operator.eci import models as eci
+from eci_operator.eci.flatten import flatten
+from eci_operator.translate.desired import Desired
+from eci_operator.translate.fingerprints import fingerprints
+from eci_operator.translate.state import Redacted, State, desired_state, digest, observed_state
+
+
+class Impact(StrEnum):
+    """What applying a change costs."""
+
+    NO_RESTART = "NoRestart"
+    RESTART = "Restart"
+    REPLACE = "Replace"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Impact.NO_RESTART: 0, Impact.RESTART: 1, Impact.REPLACE: 2}
+_ALLOWED = {
+    UpdatePolicy.IN_PLACE_ONLY: Impact.NO_RESTART,
+    UpdatePolicy.ALLOW_RESTART: Impact.RESTART,
+    UpdatePolicy.ALLOW_REPLACE: Impact.REPLACE,
+}
+# Display order: replacement groups first, then in-place groups.
+GROUP_ORDER = (
+    "ContainerGroupName",
+    "ZoneId",
+    "VSwitchId",
+    "SecurityGroupId",
+    "InstanceType",
+    "Cpu",
+    "Memory",
+    "RestartPolicy",
+    "ResourceGroupId",
+    "Tag",
+    "ImageRegistryCredential",
+    "DnsConfig",
+    "Volume",
+    "InitContainer",
+    "Container",
+)
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """One changed ECI parameter group."""
+
+    group: str
+    impact: Impact
+    changes: tuple[str, ...]
+    """Readable diff lines (observed -> desired), secret values redacted."""
+    reason: str | None = None
+    """Why the impact is higher than the group's usual one, if it is."""
+
+    def summary(self) -> ChangeSummary:
+        lines = [*self.changes, *([self.reason] if self.reason else [])]
+        return ChangeSummary(group=self.group, impact=self.impact.value, changes=lines)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The changes between a ContainerGroup and its ECI instance.
+
+    ``update`` is the UpdateContainerGroup request for every in-place group (each group whole), or
+    None when no group can change in place. With a ``Replace`` group, the instance must be
+    recreated from ``Desired.request`` instead. ``fingerprints`` go to status once applied.
+    """
+
+    changes: tuple[GroupChange, ...]
+    update: eci.UpdateContainerGroupRequest | None = field(default=None, repr=False)
+    fingerprints: Fingerprints = field(default_factory=Fingerprints, repr=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def impact(self) -> Impact | None:
+        """The highest impact, None when nothing changed."""
+        return max((c.impact for c in self.changes), key=lambda i: i.rank, default=None)
+
+    @property
+    def groups(self) -> list[str]:
+        return [c.group for c in self.changes]
+
+    def get(self, group: str) -> GroupChange | None:
+        return next((c for c in self.changes if c.group == group), None)
+
+    def allowed_by(self, policy: UpdatePolicy) -> bool:
+        """Whether ``updatePolicy`` lets the operator apply the whole plan."""
+        impact = self.impact
+        return impact is None or impact.rank <= _ALLOWED[policy].rank
+
+    @property
+    def digest(self) -> str:
+        """Stable hash of what the plan sends (for an idempotent ClientToken); reveals no values."""
+        params = flatten(self.update) if self.update is not None else {}
+        params.pop("ClientToken", None)
+        body = json.dumps({"groups": self.groups, "params": params}, sort_keys=True)
+        return digest(body)
+
+    def status(self, reason: str | None = None) -> PlanStatus | None:
+        """``status.plan``; None when there is nothing to do."""
+        impact = self.impact
+        if impact is None:
+            return None
+        return PlanStatus(impact=impact.value, groups=[c.summary() for c in self.changes], reason=reason)
+
+    def render(self) -> str:
+        """Human-readable plan, group by group with its impact (like ``terraform plan``)."""
+        if self.empty:
+            return "No changes. The ECI instance matches the spec."
+        out = []
+        for change in self.changes:
+            out.append(f"~ {change.group}  ({change.impact.value})")
+            out.extend(f"    {line}" for line in change.changes)
+            if change.reason:
+                out.append(f"    note: {change.reason}")
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.impact.value] = counts.get(change.impact.value, 0) + 1
+        tally = ", ".join(f"{n} {impact}" for impact, n in counts.items())
+        out.append(f"Plan: {len(self.changes)} group(s) to change ({tally}); overall impact: {self.impact}.")
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return f"Plan(groups={self.groups!r}, impact={self.impact!r})"
+
+
+# ---------------------------------------------------------------------- readable diff
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, Redacted):
+        return "(sensitive value)"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict | list):
+        return json.dumps(_plain(value), ensure_ascii=False, sort_keys=True)
+    return json.dumps(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Redacted):
+        return "(sensitive value)"
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def diff_lines(path: str, old: Any, new: Any) -> list[str]:
+    """``path: old -> new`` lines for every leaf that differs; dict keys become ``[key]``/``.Key``."""
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        lines = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            sub = f"{path}[{key}]" if not str(key)[:1].isupper() or "/" in str(key) else f"{path}.{key}"
+            lines.extend(diff_lines(sub, old.get(key), new.get(key)))
+        return lines
+    if isinstance(old, Redacted) and isinstance(new, Redacted):
+        return [f"{path}: (sensitive value changed)"]
+    return [f"{path}: {_fmt(old)} -> {_fmt(new)}"]
+
+
+# ---------------------------------------------------------------------- normalisation against desired
+
+
+def _owned_env(state: dict[str, Any], keep: Iterable[str]) -> dict[str, Any]:
+    keep = set(keep)
+    return {k: v for k, v in state.items() if k in keep}
+
+
+def normalise(
+    observed: eci.ContainerGroupOut, desired: Desired, applied: Fingerprints | None = None
+) -> State:
+    """The observed state reduced to what ``desired`` owns, in ``desired_state``'s shape.
+
+    - env vars neither desired nor last applied by the operator are the image's own: dropped;
+    - tags neither desired nor last applied are someone else's: dropped;
+    - fields ECI fills in when unset (imagePullPolicy) count as equal when the spec leaves them out;
+    - write-only values (Secret env, config-file contents) whose applied fingerprint equals the
+      desired one are taken as applied (Describe may hide or mangle them).
+    """
+    applied = applied or Fingerprints()
+    want = fingerprints(desired)
+    d = desired_state(desired.request, dict(desired.sensitive.env))
+    o = observed_state(observed, dict(desired.sensitive.env))
+    owned_tags = set(d.tags) | set(applied.tag_keys or [])
+    env_keys = applied.env_keys or {}
+
+    def reconcile_container(name: str, dc: dict[str, Any] | None, oc: dict[str, Any], init: bool) -> dict[str, Any]:
+        oc = copy.deepcopy(oc)
+        keep = set(env_keys.get(name, []))
+        if dc is not None:
+            keep |= set(dc["EnvironmentVars"])
+        oc["EnvironmentVars"] = _owned_env(oc["EnvironmentVars"], keep)
+        if dc is None:
+            return oc
+        if dc["ImagePullPolicy"] is None:
+            oc["ImagePullPolicy"] = None
+        secret_keys = desired.sensitive.env.get(name, frozenset())
+        applied_secret = (applied.secret_env or {}).get(name)
+        if secret_keys and applied_secret is not None and applied_secret == (want.secret_env or {}).get(name):
+            for key in secret_keys:
+                if key in oc["EnvironmentVars"] and key in dc["EnvironmentVars"]:
+                    oc["EnvironmentVars"][key] = dc["EnvironmentVars"][key]
+        if init:  # Describe does not return SubPath for init containers: unobservable
+            for mount_path, mount in oc["VolumeMounts"].items():
+                wanted = dc["VolumeMounts"].get(mount_path)
+                if wanted is not None and mount["SubPath"] is None:
+                    mount["SubPath"] = wanted["SubPath"]
+        return oc
+
+    containers = {n: reconcile_container(n, d.containers.get(n), c, False) for n, c in o.containers.items()}
+    d_init = {c["Name"]: c for c in d.init_containers}
+    init = [reconcile_container(c["Name"], d_init.get(c["Name"]), c, True) for c in o.init_containers]
+
+    volumes = copy.deepcopy(o.volumes)
+    for name, vol in volumes.items():
+        wanted = d.volumes.get(name)
+        applied_files = (applied.config_files or {}).get(name)
+        if (
+            wanted is not None
+            and wanted["Type"] == vol["Type"] == "ConfigFileVolume"
+            and applied_files is not None
+            and applied_files == (want.config_files or {}).get(name)
+        ):
+            vol["Files"] = {p: wanted["Files"].get(p, c) for p, c in vol["Files"].items()}
+
+    return State(
+        region_id=o.region_id,
+        container_group_id=o.container_group_id,
+        container_group_name=o.container_group_name,
+        zone_id=o.zone_id,
+        v_switch_id=o.v_switch_id,
+        security_group_id=o.security_group_id,
+        instance_type=o.instance_type,
+        cpu=o.cpu,
+        memory=o.memory,
+        resource_group_id=o.resource_group_id,
+        restart_policy=o.restart_policy,
+        tags={k: v for k, v in o.tags.items() if k in owned_tags},
+        containers=containers,
+        init_containers=init,
+        volumes=volumes,
+        dns_config=o.dns_config,
+    )
+
+
+# ---------------------------------------------------------------------- plan
+
+
+def _in_list(value: str | None, wanted: str) -> bool:
+    return value is not None and value in [w.strip() for w in wanted.split(",")]
+
+
+def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprints | None = None) -> Plan:
+    """Compare ``desired`` with the Describe entry ``observed``; ``applied`` is
+    ``status.appliedFingerprints`` (None when nothing was recorded, e.g. an adopted instance)."""
+    applied = applied or Fingerprints()
+    want = fingerprints(desired)
+    d = desired_state(desired.request, dict(desired.sensitive.env))
+    o = normalise(observed, desired, applied)
+    request = desired.request
+    changes: dict[str, GroupChange] = {}
+
+    def add(group: str, impact: Impact, lines: list[str], reason: str | None = None) -> None:
+        changes[group] = GroupChange(group, impact, tuple(lines), reason)
+
+    # -- instance fields: not updatable, a change needs a new instance
+    if d.container_group_name != o.container_group_name and o.container_group_name is not None:
+        add("ContainerGroupName", Impact.REPLACE, diff_lines("ContainerGroupName", o.container_group_name, d.container_group_name))
+    for group, want_v, have in (
+        ("ZoneId", d.zone_id, o.zone_id),
+        ("SecurityGroupId", d.security_group_id, o.security_group_id),
+    ):
+        if want_v is not None and have is not None and want_v != have:
+            add(group, Impact.REPLACE, diff_lines(group, have, want_v))
+    for group, want_v, have in (
+        ("VSwitchId", d.v_switch_id, o.v_switch_id),
+        ("InstanceType", d.instance_type, o.instance_type),
+    ):
+        if want_v is not None and have is not None and not _in_list(have, want_v):
+            add(group, Impact.REPLACE, diff_lines(group, have, want_v))
+    for group, want_n, have_n in (("Cpu", d.cpu, o.cpu), ("Memory", d.memory, o.memory)):
+        if want_n is not None and have_n is not None and want_n != have_n:
+            add(group, Impact.REPLACE, diff_lines(group, have_n, want_n))
+
+    # -- in-place groups
+    if o.restart_policy is not None and d.restart_policy != o.restart_policy:
+        add("RestartPolicy", Impact.RESTART, diff_lines("RestartPolicy", o.restart_policy, d.restart_policy))
+    if d.resource_group_id is not None and o.resource_group_id is not None and d.resource_group_id != o.resource_group_id:
+        add("ResourceGroupId", Impact.RESTART, diff_lines("ResourceGroupId", o.resource_group_id, d.resource_group_id))
+    # Tags set by others survive the whole-group update; system tags (acs:, aliyun) cannot be sent.
+    foreign_tags = {
+        t.key: t.value
+        for t in observed.tags
+        if t.key not in o.tags and t.key not in d.tags and not t.key.lower().startswith(("acs:", "aliyun"))
+    }
+    if d.tags != o.tags:
+        sent = {**foreign_tags, **d.tags}
+        if sent:
+            add("Tag", Impact.NO_RESTART, diff_lines("Tag", o.tags, d.tags))
+        else:
+            add("Tag", Impact.REPLACE, diff_lines("Tag", o.tags, d.tags), "ECI cannot remove every tag in place")
+    if want.image_registry_credential != applied.image_registry_credential:
+        old_n, new_n = applied.image_registry_credential_count, want.image_registry_credential_count or 0
+        line = (
+            f"ImageRegistryCredential: (sensitive value changed), "
+            f"{'unknown' if old_n is None else old_n} -> {new_n} credential(s)"
+        )
+        if new_n == 0:
+            add("ImageRegistryCredential", Impact.REPLACE, [line], "ECI cannot remove every registry credential in place")
+        else:
+            add("ImageRegistryCredential", Impact.NO_RESTART, [line])  # final impact decided below
+    if d.dns_config != o.dns_config:
+        lines = diff_lines("DnsConfig", o.dns_config, d.dns_config)
+        if d.dns_config is None:
+            add("DnsConfig", Impact.REPLACE, lines, "ECI cannot remove the DNS configuration in place")
+        else:
+            add("DnsConfig", Impact.RESTART, lines)
+    if d.volumes != o.volumes:
+        lines = diff_lines("Volume", o.volumes, d.volumes)
+        if not d.volumes:
+            add("Volume", Impact.REPLACE, lines, "ECI cannot remove every volume in place")
+        else:
+            add("Volume", Impact.RESTART, lines)
+    if d.init_containers != o.init_containers:
+        old_i = {c["Name"]: c for c in o.init_containers}
+        new_i = {c["Name"]: c for c in d.init_containers}
+        lines = diff_lines("InitContainer", old_i, new_i)
+        if list(old_i) != list(new_i) and old_i.keys() == new_i.keys():
+            lines.append(f"InitContainer order: {list(old_i)} -> {list(new_i)}")
+        if not d.init_containers:
+            add("InitContainer", Impact.REPLACE, lines, "ECI cannot remove every init container in place")
+        else:
+            add("InitContainer", Impact.RESTART, lines)
+    if d.containers != o.containers:
+        add("Container", Impact.RESTART, diff_lines("Container", o.containers, d.containers))
+
+    # -- registry credentials restart unless they are the only update and do not grow
+    creds = changes.get("ImageRegistryCredential")
+    if creds is not None and creds.impact is Impact.NO_RESTART:
+        in_place = [g for g, c in changes.items() if c.impact is not Impact.REPLACE]
+        old_n = applied.image_registry_credential_count
+        new_n = want.image_registry_credential_count or 0
+        if in_place != ["ImageRegistryCredential"]:
+            changes["ImageRegistryCredential"] = GroupChange(
+                creds.group, Impact.RESTART, creds.changes, "updated together with other groups: ECI restarts"
+            )
+        elif old_n is None or new_n > old_n:
+            changes["ImageRegistryCredential"] = GroupChange(
+                creds.group, Impact.RESTART, creds.changes, "more credentials than before: ECI restarts"
+            )
+
+    ordered = tuple(changes[g] for g in GROUP_ORDER if g in changes)
+    update = _update_request(desired, observed, ordered, foreign_tags)
+    return Plan(changes=ordered, update=update, fingerprints=want)
+
+
+def _update_request(
+    desired: Desired,
+    observed: eci.ContainerGroupOut,
+    changes: tuple[GroupChange, ...],
+    foreign_tags: dict[str, str],
+) -> eci.UpdateContainerGroupRequest | None:
+    groups = {c.group for c in changes if c.impact is not Impact.REPLACE}
+    if not groups:
+        return None
+    r = desired.request
+    fields: dict[str, Any] = {}
+    if "RestartPolicy" in groups:
+        fields["restart_policy"] = r.restart_policy
+    if "ResourceGroupId" in groups:
+        fields["resource_group_id"] = r.resource_group_id
+    if "Tag" in groups:
+        merged = {**foreign_tags, **{t.key: t.value for t in r.tags or []}}
+        fields["tags"] = [eci.Tag(key=k, value=v) for k, v in sorted(merged.items())]
+    if "ImageRegistryCredential" in groups:
+        fields["image_registry_credentials"] = r.image_registry_credentials
+    if "DnsConfig" in groups:
+        fields["dns_config"] = r.dns_config
+    if "Volume" in groups:
+        fields["volumes"] = r.volumes
+    if "InitContainer" in groups:
+        fields["init_containers"] = r.init_containers
+    if "Container" in groups:
+        fields["containers"] = r.containers
+    return eci.UpdateContainerGroupRequest(
+        region_id=r.region_id,
+        container_group_id=observed.container_group_id,
+        update_type="IncrementalUpdate",
+        **fields,
+    )

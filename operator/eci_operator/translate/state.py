@@ -1,0 +1,408 @@
+"""One normalised, comparable shape for the desired parameters and for what Describe returns.
+
+Both sides are reduced to plain data per ECI parameter group, so that comparing them means "would
+sending the desired group change anything":
+- Describe's plural names are mapped back (``Commands``, ``EnvironmentVars``, ``Execs``...);
+- container ``Cpu``/``Memory``/``Gpu`` of 0 are unset; empty strings are unset;
+- a probe with no handler is absent; probe timings carry ECI's defaults on both sides;
+- lists whose order ECI does not keep meaningfully are keyed (containers and volumes by name, env by
+  key, mounts by path, ports as a set); command/args/init-container order is kept;
+- config-file contents and Secret-derived env values are replaced by ``Redacted`` digests, so the
+  state (and any diff of it) never holds a secret.
+Filtering what the operator does not own (image env vars, foreign tags) happens in ``plan``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from eci_operator.api import quantity
+from eci_operator.eci import models as eci
+
+# ECI's probe defaults: an unset timing and the default value are the same thing.
+PROBE_DEFAULTS = {
+    "InitialDelaySeconds": 0,
+    "PeriodSeconds": 10,
+    "TimeoutSeconds": 1,
+    "SuccessThreshold": 1,
+    "FailureThreshold": 3,
+}
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """A value that must not be shown: compared by digest, rendered as ``(sensitive value)``."""
+
+    digest: str
+
+    def __repr__(self) -> str:
+        return "(sensitive value)"
+
+
+def digest(data: bytes | str) -> str:
+    """Hex SHA-256 (the fingerprint function)."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+@dataclass(frozen=True)
+class State:
+    """Normalised ECI state. ``None`` for an instance field means "not specified" (desired) or
+    "not reported" (observed)."""
+
+    region_id: str | None = None
+    container_group_id: str | None = None
+    container_group_name: str | None = None
+    zone_id: str | None = None
+    v_switch_id: str | None = None
+    security_group_id: str | None = None
+    instance_type: str | None = None
+    cpu: float | None = None
+    memory: float | None = None
+    resource_group_id: str | None = None
+    restart_policy: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    containers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    init_containers: list[dict[str, Any]] = field(default_factory=list)
+    volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dns_config: dict[str, Any] | None = None
+
+
+def _none(value: Any) -> Any:
+    """Unset-equivalent values (``""``, 0 for sizes, empty lists/dicts) become None."""
+    if value in ("", None) or value == [] or value == {}:
+        return None
+    return value
+
+
+def _num(value: float | None) -> float | None:
+    if value is None or value == 0:
+        return None
+    return round(float(value), 3)
+
+
+def _size(value: str | None) -> str | None:
+    """A size limit compared by value (``1Gi`` == ``1024Mi``)."""
+    if not value:
+        return None
+    try:
+        return format(quantity.parse(value).normalize(), "f")
+    except ValueError:
+        return value
+
+
+def _probe(kind: str, handler: Any, timings: dict[str, int | None]) -> dict[str, Any]:
+    out: dict[str, Any] = {"Handler": {kind: handler}}
+    for name, default in PROBE_DEFAULTS.items():
+        value = timings.get(name)
+        # 0 is not a valid period/timeout/threshold: Describe's 0 means "unset".
+        out[name] = default if value is None or (value == 0 and default != 0) else value
+    return out
+
+
+# ---------------------------------------------------------------------- desired side
+
+
+def _env_in(
+    vars_: list[eci.EnvironmentVar] | None, secret_keys: frozenset[str]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for var in vars_ or []:
+        if var.field_ref is not None:
+            out[var.key] = {"FieldRef": var.field_ref.field_path}
+        elif var.key in secret_keys:
+            out[var.key] = {"Value": Redacted(digest(var.value or ""))}
+        else:
+            out[var.key] = {"Value": var.value or ""}
+    return out
+
+
+def _mounts_in(mounts: list[eci.VolumeMount] | None) -> dict[str, Any]:
+    return {
+        m.mount_path: {
+            "Name": m.name,
+            "SubPath": _none(m.sub_path),
+            "ReadOnly": bool(m.read_only),
+            "MountPropagation": None if m.mount_propagation in (None, "", "None") else m.mount_propagation,
+        }
+        for m in mounts or []
+    }
+
+
+def _security_in(sc: eci.SecurityContext | None) -> dict[str, Any] | None:
+    if sc is None:
+        return None
+    out = {
+        "Capabilities": sorted(sc.capability.adds) if sc.capability and sc.capability.adds else None,
+        "ReadOnlyRootFilesystem": True if sc.read_only_root_filesystem else None,
+        "RunAsUser": sc.run_as_user,
+    }
+    return out if any(v is not None for v in out.values()) else None
+
+
+def _probe_in(p: eci.Probe | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    timings = {
+        "InitialDelaySeconds": p.initial_delay_seconds,
+        "PeriodSeconds": p.period_seconds,
+        "TimeoutSeconds": p.timeout_seconds,
+        "SuccessThreshold": p.success_threshold,
+        "FailureThreshold": p.failure_threshold,
+    }
+    if p.exec is not None:
+        return _probe("Exec", list(p.exec.commands), timings)
+    if p.http_get is not None:
+        return _probe(
+            "HttpGet",
+            {"Path": _none(p.http_get.path), "Port": p.http_get.port, "Scheme": p.http_get.scheme or "HTTP"},
+            timings,
+        )
+    assert p.tcp_socket is not None
+    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
+
+
+def _container_in(c: eci.Container | eci.InitContainer, secret_keys: frozenset[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "Name": c.name,
+        "Image": c.image,
+        "Cpu": _num(c.cpu),
+        "Memory": _num(c.memory),
+        "Gpu": c.gpu or None,
+        "WorkingDir": _none(c.working_dir),
+        "ImagePullPolicy": c.image_pull_policy,
+        "Commands": list(c.commands or []),
+        "Args": list(c.args or []),
+        "EnvironmentVars": _env_in(c.environment_vars, secret_keys),
+        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports or []),
+        "VolumeMounts": _mounts_in(c.volume_mounts),
+        "SecurityContext": _security_in(c.security_context),
+    }
+    if isinstance(c, eci.Container):
+        out.update(
+            Stdin=bool(c.stdin),
+            StdinOnce=bool(c.stdin_once),
+            Tty=bool(c.tty),
+            ReadinessProbe=_probe_in(c.readiness_probe),
+            LivenessProbe=_probe_in(c.liveness_probe),
+        )
+    return out
+
+
+def _files(paths: list[tuple[str, str]]) -> dict[str, Redacted]:
+    """Config files by path, contents as digests of the decoded bytes (empty content: unknown)."""
+    out: dict[str, Redacted] = {}
+    for path, content in paths:
+        try:
+            raw = base64.b64decode(content, validate=True) if content else None
+        except (binascii.Error, ValueError):
+            raw = content.encode()
+        out[path] = Redacted(digest(raw) if raw is not None else "")
+    return out
+
+
+def _volume_in(v: eci.Volume) -> dict[str, Any]:
+    if v.type == "NFSVolume" and v.nfs_volume is not None:
+        nfs = v.nfs_volume
+        return {"Type": v.type, "Server": nfs.server, "Path": nfs.path, "ReadOnly": bool(nfs.read_only)}
+    if v.type == "ConfigFileVolume" and v.config_file_volume is not None:
+        paths = [(f.path, f.content) for f in v.config_file_volume.config_file_to_paths]
+        return {"Type": v.type, "Files": _files(paths)}
+    if v.type == "EmptyDirVolume":
+        ed = v.empty_dir_volume
+        return {
+            "Type": v.type,
+            "Medium": _none(ed.medium) if ed else None,
+            "SizeLimit": _size(ed.size_limit) if ed else None,
+        }
+    return {"Type": v.type}
+
+
+def _dns_in(dns: eci.DnsConfig | None) -> dict[str, Any] | None:
+    if dns is None:
+        return None
+    out = {
+        "NameServers": list(dns.name_servers or []),
+        "Searches": list(dns.searches or []),
+        "Options": [[o.name, o.value or ""] for o in dns.options or []],
+    }
+    return out if any(out.values()) else None
+
+
+def desired_state(
+    request: eci.CreateContainerGroupRequest,
+    secret_env: dict[str, frozenset[str]] | None = None,
+) -> State:
+    """The normalised state of a CreateContainerGroup request."""
+    secret_env = secret_env or {}
+    return State(
+        region_id=request.region_id,
+        container_group_name=request.container_group_name,
+        zone_id=_none(request.zone_id),
+        v_switch_id=_none(request.v_switch_id),
+        security_group_id=_none(request.security_group_id),
+        instance_type=_none(request.instance_type),
+        cpu=_num(request.cpu),
+        memory=_num(request.memory),
+        resource_group_id=_none(request.resource_group_id),
+        restart_policy=request.restart_policy or "Always",
+        tags={t.key: t.value for t in request.tags or []},
+        containers={
+            c.name: _container_in(c, secret_env.get(c.name, frozenset())) for c in request.containers
+        },
+        init_containers=[
+            _container_in(c, secret_env.get(c.name, frozenset())) for c in request.init_containers or []
+        ],
+        volumes={v.name: _volume_in(v) for v in request.volumes or []},
+        dns_config=_dns_in(request.dns_config),
+    )
+
+
+# ---------------------------------------------------------------------- observed side
+
+
+def _env_out(vars_: list[eci.EnvironmentVarOut], secret_keys: frozenset[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for var in vars_:
+        ref = var.value_from.field_ref if var.value_from is not None else None
+        if ref is not None and ref.field_path:
+            out[var.key] = {"FieldRef": ref.field_path}
+        elif var.key in secret_keys:
+            out[var.key] = {"Value": Redacted(digest(var.value))}
+        else:
+            out[var.key] = {"Value": var.value}
+    return out
+
+
+def _probe_out(p: eci.ProbeOut | None) -> dict[str, Any] | None:
+    if p is None or p.is_empty:
+        return None
+    timings: dict[str, int | None] = {
+        "InitialDelaySeconds": p.initial_delay_seconds,
+        "PeriodSeconds": p.period_seconds,
+        "TimeoutSeconds": p.timeout_seconds,
+        "SuccessThreshold": p.success_threshold,
+        "FailureThreshold": p.failure_threshold,
+    }
+    if p.execs:
+        return _probe("Exec", list(p.execs), timings)
+    if p.http_get is not None and (p.http_get.port or p.http_get.path):
+        h = p.http_get
+        return _probe("HttpGet", {"Path": _none(h.path), "Port": h.port, "Scheme": h.scheme or "HTTP"}, timings)
+    assert p.tcp_socket is not None
+    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
+
+
+def _security_out(sc: eci.SecurityContextOut | None) -> dict[str, Any] | None:
+    if sc is None:
+        return None
+    out = {
+        "Capabilities": sorted(sc.capability.adds) if sc.capability and sc.capability.adds else None,
+        "ReadOnlyRootFilesystem": True if sc.read_only_root_filesystem else None,
+        "RunAsUser": sc.run_as_user,
+    }
+    return out if any(v is not None for v in out.values()) else None
+
+
+def _container_out(
+    c: eci.ContainerOut | eci.InitContainerOut, secret_keys: frozenset[str]
+) -> dict[str, Any]:
+    is_init = isinstance(c, eci.InitContainerOut)
+    out: dict[str, Any] = {
+        "Name": c.name,
+        "Image": c.image,
+        "Cpu": _num(c.cpu),
+        "Memory": _num(c.memory),
+        "Gpu": c.gpu or None,
+        "WorkingDir": _none(c.working_dir),
+        "ImagePullPolicy": _none(c.image_pull_policy),
+        "Commands": list(c.command if isinstance(c, eci.InitContainerOut) else c.commands),
+        "Args": list(c.args),
+        "EnvironmentVars": _env_out(c.environment_vars, secret_keys),
+        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports),
+        "VolumeMounts": {
+            m.mount_path: {
+                "Name": m.name,
+                "SubPath": _none(m.sub_path),
+                "ReadOnly": bool(m.read_only),
+                "MountPropagation": None if m.mount_propagation in ("", "None") else m.mount_propagation,
+            }
+            for m in c.volume_mounts
+        },
+        "SecurityContext": _security_out(c.security_context),
+    }
+    if not is_init:
+        assert isinstance(c, eci.ContainerOut)
+        out.update(
+            Stdin=c.stdin,
+            StdinOnce=c.stdin_once,
+            Tty=c.tty,
+            ReadinessProbe=_probe_out(c.readiness_probe),
+            LivenessProbe=_probe_out(c.liveness_probe),
+        )
+    return out
+
+
+def _volume_out(v: eci.VolumeOut) -> dict[str, Any]:
+    if v.type == "NFSVolume":
+        return {
+            "Type": v.type,
+            "Server": v.nfs_volume_server,
+            "Path": v.nfs_volume_path,
+            "ReadOnly": bool(v.nfs_volume_read_only),
+        }
+    if v.type == "ConfigFileVolume":
+        paths = [(f.path, f.content) for f in v.config_file_volume_config_file_to_paths]
+        return {"Type": v.type, "Files": _files(paths)}
+    if v.type == "EmptyDirVolume":
+        return {
+            "Type": v.type,
+            "Medium": _none(v.empty_dir_volume_medium),
+            "SizeLimit": _size(v.empty_dir_volume_size_limit),
+        }
+    return {"Type": v.type}
+
+
+def observed_state(
+    group: eci.ContainerGroupOut, secret_env: dict[str, frozenset[str]] | None = None
+) -> State:
+    """The normalised state of a DescribeContainerGroups entry.
+
+    ``secret_env`` (per container, the env keys that come from Secrets) makes those values digests
+    here too, so the observed state never holds a secret in clear.
+    """
+    secret_env = secret_env or {}
+    dns = group.dns_config
+    return State(
+        region_id=_none(group.region_id),
+        container_group_id=_none(group.container_group_id),
+        container_group_name=_none(group.container_group_name),
+        zone_id=_none(group.zone_id),
+        v_switch_id=_none(group.v_switch_id),
+        security_group_id=_none(group.security_group_id),
+        instance_type=_none(group.instance_type),
+        cpu=_num(group.cpu),
+        memory=_num(group.memory),
+        resource_group_id=_none(group.resource_group_id),
+        restart_policy=_none(group.restart_policy),
+        tags={t.key: t.value for t in group.tags},
+        containers={
+            c.name: _container_out(c, secret_env.get(c.name, frozenset())) for c in group.containers
+        },
+        init_containers=[
+            _container_out(c, secret_env.get(c.name, frozenset())) for c in group.init_containers
+        ],
+        volumes={v.name: _volume_out(v) for v in group.volumes},
+        dns_config=_dns_in(
+            eci.DnsConfig(
+                name_servers=dns.name_servers,
+                searches=dns.searches,
+                options=[eci.DnsOption(name=o.name, value=o.value) for o in dns.options],
+            )
+        )
+        if dns is not None
+        else None,
+    )
