@@ -1,0 +1,98 @@
+"""``eci-operator run``: reconcile ContainerGroups against ECI until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+HELP = "Run the operator: watch ContainerGroups and keep their ECI instances in line with them."
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return number
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        dest="namespaces",
+        action="append",
+        default=[],
+        metavar="NS",
+        help="watch only this namespace (repeatable); default: all namespaces",
+    )
+    parser.add_argument(
+        "--eci-endpoint",
+        default=os.environ.get("ECI_ENDPOINT"),
+        metavar="URL",
+        help="ECI API endpoint, e.g. http://127.0.0.1:8080 for the emulator "
+        "(default: $ECI_ENDPOINT, else the regional public endpoint eci.<region>.aliyuncs.com)",
+    )
+    parser.add_argument(
+        "--resync-interval",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="seconds between batched drift reads of all instances (jittered; default 60)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="P",
+        help="serve Prometheus metrics on this port at /metrics (default: off)",
+    )
+    parser.add_argument(
+        "--metrics-host", default="0.0.0.0", metavar="ADDR", help="address for the metrics server"
+    )
+    parser.add_argument(
+        "--liveness",
+        default=None,
+        metavar="URL",
+        help="serve Kopf's liveness probe at this URL, e.g. http://0.0.0.0:8080/healthz",
+    )
+    parser.add_argument(
+        "--cluster-id",
+        default=os.environ.get("ECI_OPERATOR_CLUSTER_ID", "default"),
+        help="this cluster's name in the ownership tags (default: $ECI_OPERATOR_CLUSTER_ID or 'default')",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+    import logging
+
+    import kopf
+
+    from eci_operator import handlers
+    from eci_operator.controller.runtime import ControllerSettings
+
+    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.FULL)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    handlers.configure(
+        ControllerSettings(
+            cluster_id=args.cluster_id,
+            resync_interval=args.resync_interval,
+            eci_endpoint=args.eci_endpoint,
+            metrics_port=args.metrics_port,
+            metrics_host=args.metrics_host,
+        )
+    )
+    namespaces = list(dict.fromkeys(args.namespaces))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            kopf.operator(
+                standalone=True,
+                clusterwide=not namespaces,
+                namespaces=namespaces,
+                liveness_endpoint=args.liveness,
+                settings=handlers.operator_settings(),
+            )
+        )
+    return 0

@@ -1,0 +1,148 @@
+"""The controller's view of ECI: one client per region, every call counted by action and result.
+
+Reads made by the batched observer go in the background lane of the shared quotas; creates,
+updates and deletes that answer a user's change go in the user lane, ahead of periodic reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eci_operator.controller.metrics import Metrics
+from eci_operator.controller.ownership import UID_TAG
+from eci_operator.eci.client import EciClient
+from eci_operator.eci.credentials import CredentialsProvider
+from eci_operator.eci.errors import EciError, NoNeedUpdateError, NotFoundError
+from eci_operator.eci.models import (
+    ContainerGroupOut,
+    CreateContainerGroupRequest,
+    DeleteContainerGroupRequest,
+    DescribeContainerGroupsRequest,
+    TagFilter,
+    UpdateContainerGroupRequest,
+)
+from eci_operator.eci.quotas import Priority
+
+logger = logging.getLogger(__name__)
+
+Scope = tuple[str, str]  # (credentials id, region)
+
+
+class Cloud:
+    def __init__(
+        self,
+        *,
+        endpoint: str | None,
+        credentials: CredentialsProvider | None,
+        metrics: Metrics,
+        credentials_id: str = "default",
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._endpoint = endpoint
+        self._credentials = credentials
+        self._metrics = metrics
+        self.credentials_id = credentials_id
+        self._options = dict(client_options or {})
+        self._clients: dict[str, EciClient] = {}
+
+    def scope(self, region: str) -> Scope:
+        return (self.credentials_id, region)
+
+    def client(self, region: str) -> EciClient:
+        client = self._clients.get(region)
+        if client is None:
+            client = EciClient(
+                region_id=region, credentials=self._credentials, endpoint=self._endpoint, **self._options
+            )
+            self._clients[region] = client
+        return client
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    def _count(self, action: str, error: EciError | None) -> None:
+        code = "OK" if error is None else (error.code or type(error).__name__)
+        self._metrics.eci_requests.labels(action=action, code=code).inc()
+
+    async def describe(self, scope: Scope, ids: Sequence[str]) -> dict[str, ContainerGroupOut]:
+        """The instances among ``ids`` that exist (at most 20 IDs, one call)."""
+        region = scope[1]
+        request = DescribeContainerGroupsRequest(region_id=region, container_group_ids=list(ids))
+        try:
+            response = await self.client(region).describe_container_groups(request)
+        except NotFoundError as exc:
+            self._count("DescribeContainerGroups", exc)
+            return {}
+        except EciError as exc:
+            self._count("DescribeContainerGroups", exc)
+            raise
+        self._count("DescribeContainerGroups", None)
+        return {g.container_group_id: g for g in response.container_groups if g.container_group_id in ids}
+
+    async def find_owned(self, region: str, uid: str) -> list[ContainerGroupOut]:
+        """Instances tagged as owned by the ContainerGroup with ``uid`` (newest first)."""
+        found: list[ContainerGroupOut] = []
+        token: str | None = None
+        for _ in range(50):  # pages of 20; an owner has one or two instances
+            request = DescribeContainerGroupsRequest(
+                region_id=region, tags=[TagFilter(key=UID_TAG, value=uid)], limit=20, next_token=token
+            )
+            try:
+                response = await self.client(region).describe_container_groups(
+                    request, priority=Priority.USER
+                )
+            except EciError as exc:
+                self._count("DescribeContainerGroups", exc)
+                raise
+            self._count("DescribeContainerGroups", None)
+            found.extend(
+                g
+                for g in response.container_groups
+                if any(t.key == UID_TAG and t.value == uid for t in g.tags)
+            )
+            token = response.next_token or None
+            if not token:
+                break
+        return sorted(found, key=lambda g: g.creation_time or "", reverse=True)
+
+    async def create(self, request: CreateContainerGroupRequest) -> str:
+        try:
+            response = await self.client(request.region_id).create_container_group(request)
+        except EciError as exc:
+            self._count("CreateContainerGroup", exc)
+            raise
+        self._count("CreateContainerGroup", None)
+        return response.container_group_id
+
+    async def update(self, request: UpdateContainerGroupRequest) -> bool:
+        """Send an update; False when ECI says there was nothing to change (NoNeedUpdate)."""
+        try:
+            await self.client(request.region_id).update_container_group(request)
+        except NoNeedUpdateError as exc:
+            self._count("UpdateContainerGroup", exc)
+            return False
+        except EciError as exc:
+            self._count("UpdateContainerGroup", exc)
+            raise
+        self._count("UpdateContainerGroup", None)
+        return True
+
+    async def delete(self, region: str, group_id: str, client_token: str) -> bool:
+        """Delete an instance; False when it was already gone (NotFound counts as deleted)."""
+        request = DeleteContainerGroupRequest(
+            region_id=region, container_group_id=group_id, client_token=client_token
+        )
+        try:
+            await self.client(region).delete_container_group(request)
+        except NotFoundError as exc:
+            self._count("DeleteContainerGroup", exc)
+            return False
+        except EciError as exc:
+            self._count("DeleteContainerGroup", exc)
+            raise
+        self._count("DeleteContainerGroup", None)
+        return True
