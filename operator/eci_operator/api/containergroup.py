@@ -208,9 +208,7 @@ class ContainerGroupSpec(SpecModel):
     """Secrets of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg with registry
     credentials (sent as ECI ImageRegistryCredential; the passwords never appear in the resource)."""
     init_containers: (
-        Annotated[
-            list[InitContainer], Field(max_length=MAX_CONTAINERS, json_schema_extra=list_map("name"))
-        ]
+        Annotated[list[InitContainer], Field(max_length=MAX_CONTAINERS, json_schema_extra=list_map("name"))]
         | None
     ) = None
     """Containers run to completion, in order, before the containers start."""
@@ -320,9 +318,7 @@ class ContainerGroupStatus(StatusModel):
     """Private IP."""
     internet_ip: str | None = None
     """Public IP, when the instance has an EIP."""
-    conditions: (
-        Annotated[list[Condition], Field(json_schema_extra=list_map("type"))] | None
-    ) = None
+    conditions: Annotated[list[Condition], Field(json_schema_extra=list_map("type"))] | None = None
     """Ready, Reconciling and Stalled (kstatus-compatible)."""
     plan: PlanStatus | None = None
     """Pending changes with their impact, when not applied."""
@@ -348,8 +344,8 @@ class ObjectMeta(StatusModel):
 class ContainerGroup(StatusModel):
     """A whole ContainerGroup object as read from Kubernetes or a manifest."""
 
-    api_version: Literal["eci.operator.dev/v1alpha1"] = API_VERSION
-    kind: Literal["ContainerGroup"] = KIND
+    api_version: Literal["eci.operator.dev/v1alpha1"] = "eci.operator.dev/v1alpha1"
+    kind: Literal["ContainerGroup"] = "ContainerGroup"
     metadata: ObjectMeta = Field(default_factory=ObjectMeta)
     spec: ContainerGroupSpec
     status: ContainerGroupStatus | None = None

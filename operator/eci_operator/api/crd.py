@@ -28,7 +28,12 @@ JsonDict = dict[str, Any]
 SHORT_NAMES = ["ecicg"]
 CATEGORIES = ["eci"]
 PRINTER_COLUMNS: list[JsonDict] = [
-    {"name": "ID", "type": "string", "jsonPath": ".status.containerGroupId", "description": "ECI instance ID"},
+    {
+        "name": "ID",
+        "type": "string",
+        "jsonPath": ".status.containerGroupId",
+        "description": "ECI instance ID",
+    },
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase", "description": "ECI status"},
     {
         "name": "Ready",
@@ -125,7 +130,9 @@ def openapi_schema() -> JsonDict:
     status = _schema_of(ContainerGroupStatus, defaults=False)
     schema: JsonDict = {
         "type": "object",
-        "description": "An Alibaba Cloud Elastic Container Instance (ECI) container group, declared like a Pod.",
+        "description": (
+            "An Alibaba Cloud Elastic Container Instance (ECI) container group, declared like a Pod."
+        ),
         "required": ["spec"],
         "properties": {
             "apiVersion": {"type": "string", "description": "eci.operator.dev/v1alpha1"},

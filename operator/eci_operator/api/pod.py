@@ -519,13 +519,13 @@ class PodDNSConfigOption(SpecModel):
 class PodDNSConfig(SpecModel):
     """Resolver configuration of the instance."""
 
-    nameservers: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)] | None = (
-        None
-    )
+    nameservers: (
+        Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)] | None
+    ) = None
     """DNS server IP addresses."""
-    searches: Annotated[list[Annotated[str, StringConstraints(max_length=253)]], Field(max_length=20)] | None = (
-        None
-    )
+    searches: (
+        Annotated[list[Annotated[str, StringConstraints(max_length=253)]], Field(max_length=20)] | None
+    ) = None
     """Search domains."""
     options: Annotated[list[PodDNSConfigOption], Field(max_length=20)] | None = None
     """Resolver options."""

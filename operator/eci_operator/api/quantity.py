@@ -25,7 +25,7 @@ def parse(value: object) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a quantity")
     try:
-        parsed = parse_quantity(value)
+        parsed = parse_quantity(value)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 500m, 1.5, 1Gi, 512Mi)") from exc
     if not isinstance(parsed, Decimal):  # pragma: no cover - the parser always returns Decimal

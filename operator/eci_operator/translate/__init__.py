@@ -15,7 +15,7 @@ from eci_operator.translate.fingerprints import fingerprints
 from eci_operator.translate.manifest import parse_group
 from eci_operator.translate.ownership import OWNERSHIP_TAG_KEYS, ownership_tags
 from eci_operator.translate.plan import GroupChange, Impact, Plan, normalise, plan
-from eci_operator.translate.references import ConfigMap, References, ReferencedNames, Secret, referenced_names
+from eci_operator.translate.references import ConfigMap, ReferencedNames, References, Secret, referenced_names
 from eci_operator.translate.state import Redacted, State, desired_state, observed_state
 
 __all__ = [

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from eci_operator.api import quantity
 from eci_operator.api.containergroup import ContainerGroup, ContainerGroupSpec
@@ -99,17 +100,20 @@ class _Translator:
         name = spec.container_group_name or default_group_name(
             self.group.metadata.namespace, self.group.metadata.name
         )
-        if spec.container_group_name is None and not (
-            2 <= len(name) <= 128 and _is_group_name(name)
-        ):
+        if spec.container_group_name is None and not (2 <= len(name) <= 128 and _is_group_name(name)):
             self.refuse(
                 "spec.containerGroupName",
                 f"the default name {name!r} (<namespace>-<name>) is not a valid ECI name "
                 "(2-128 lowercase letters, digits, '-'); set spec.containerGroupName",
             )
         names = [v.name for v in spec.volumes or []]
-        init = [self.container(c, f"spec.initContainers[{i}]", names) for i, c in enumerate(spec.init_containers or [])]
-        containers = [self.container(c, f"spec.containers[{i}]", names) for i, c in enumerate(spec.containers)]
+        init = [
+            self.container(c, f"spec.initContainers[{i}]", names)
+            for i, c in enumerate(spec.init_containers or [])
+        ]
+        containers = [
+            self.container(c, f"spec.containers[{i}]", names) for i, c in enumerate(spec.containers)
+        ]
         volumes = [self.volume(v, f"spec.volumes[{i}]") for i, v in enumerate(spec.volumes or [])]
         credentials = self.credentials()
         self.check_instance(containers, init)
@@ -151,19 +155,27 @@ class _Translator:
         spec = self.spec
         total = len(spec.containers) + len(spec.init_containers or [])
         if total > 20:
-            self.refuse("spec.initContainers", f"ECI allows at most 20 containers and init containers in all, got {total}")
+            self.refuse(
+                "spec.initContainers",
+                f"ECI allows at most 20 containers and init containers in all, got {total}",
+            )
         if spec.cpu is not None:
             used = sum(c.cpu or 0 for c in containers if c is not None)
             if used > spec.cpu + 1e-9:
-                self.refuse("spec.cpu", f"the containers request {used:g} vCPU, more than the instance's {spec.cpu:g}")
+                self.refuse(
+                    "spec.cpu", f"the containers request {used:g} vCPU, more than the instance's {spec.cpu:g}"
+                )
         if spec.memory is not None:
             used = sum(c.memory or 0 for c in containers if c is not None)
             if used > spec.memory + 1e-9:
                 self.refuse(
-                    "spec.memory", f"the containers request {used:g} GiB, more than the instance's {spec.memory:g}"
+                    "spec.memory",
+                    f"the containers request {used:g} GiB, more than the instance's {spec.memory:g}",
                 )
         if spec.instance_type is None and any(c is not None and c.gpu for c in [*containers, *init]):
-            self.refuse("spec.instanceType", "containers that request nvidia.com/gpu need a GPU instance type")
+            self.refuse(
+                "spec.instanceType", "containers that request nvidia.com/gpu need a GPU instance type"
+            )
 
     def tags(self) -> list[eci.Tag]:
         merged = {**(self.spec.tags or {}), **self.owner_tags}
@@ -200,7 +212,7 @@ class _Translator:
                     mount_propagation=m.mount_propagation,
                 )
             )
-        fields = {
+        fields: dict[str, Any] = {
             "name": c.name,
             "image": c.image,
             "cpu": cpu,
@@ -269,17 +281,25 @@ class _Translator:
             if source is None:
                 out.append(eci.EnvironmentVar(key=var.name, value=var.value or ""))
             elif source.field_ref is not None:
-                out.append(eci.EnvironmentVar(key=var.name, field_ref=eci.FieldRef(field_path="status.podIP")))
+                out.append(
+                    eci.EnvironmentVar(key=var.name, field_ref=eci.FieldRef(field_path="status.podIP"))
+                )
             elif source.secret_key_ref is not None:
                 ref = source.secret_key_ref
                 secret = self.refs.secrets.get(ref.name)
                 raw = secret.data.get(ref.key) if secret is not None else None
                 if raw is None:
                     if not ref.optional:
-                        what = f"Secret {ref.name!r}" if secret is None else f"key {ref.key!r} of Secret {ref.name!r}"
+                        what = (
+                            f"Secret {ref.name!r}"
+                            if secret is None
+                            else f"key {ref.key!r} of Secret {ref.name!r}"
+                        )
                         self.refuse(f"{where}.valueFrom.secretKeyRef", f"{what} not found")
                     continue
-                value = self.env_value(raw, f"{where}.valueFrom.secretKeyRef", f"Secret {ref.name!r} key {ref.key!r}")
+                value = self.env_value(
+                    raw, f"{where}.valueFrom.secretKeyRef", f"Secret {ref.name!r} key {ref.key!r}"
+                )
                 if value is not None:
                     out.append(eci.EnvironmentVar(key=var.name, value=value))
                     self.secret_env.setdefault(container, set()).add(var.name)
@@ -289,7 +309,11 @@ class _Translator:
                 raw = cm.get(cref.key) if cm is not None else None
                 if raw is None:
                     if not cref.optional:
-                        what = f"ConfigMap {cref.name!r}" if cm is None else f"key {cref.key!r} of ConfigMap {cref.name!r}"
+                        what = (
+                            f"ConfigMap {cref.name!r}"
+                            if cm is None
+                            else f"key {cref.key!r} of ConfigMap {cref.name!r}"
+                        )
                         self.refuse(f"{where}.valueFrom.configMapKeyRef", f"{what} not found")
                     continue
                 value = self.env_value(
@@ -306,19 +330,23 @@ class _Translator:
             self.refuse(path, f"{what} is not UTF-8 text")
             return None
         if len(value) > MAX_ENV_VALUE:
-            self.refuse(path, f"{what} is {len(value)} characters; ECI allows at most {MAX_ENV_VALUE} in an env value")
+            self.refuse(
+                path, f"{what} is {len(value)} characters; ECI allows at most {MAX_ENV_VALUE} in an env value"
+            )
             return None
         return value
 
     def probe(self, c: Container, probe: Probe | None, path: str) -> eci.Probe | None:
         if probe is None:
             return None
-        handler: dict[str, object] = {}
+        handler: dict[str, Any] = {}
         if probe.http_get is not None:
             port = self.port(c, probe.http_get.port, f"{path}.httpGet.port")
             if port is None:
                 return None
-            handler["http_get"] = eci.HttpGetAction(path=probe.http_get.path, port=port, scheme=probe.http_get.scheme)
+            handler["http_get"] = eci.HttpGetAction(
+                path=probe.http_get.path, port=port, scheme=probe.http_get.scheme
+            )
         elif probe.tcp_socket is not None:
             port = self.port(c, probe.tcp_socket.port, f"{path}.tcpSocket.port")
             if port is None:
@@ -327,7 +355,7 @@ class _Translator:
         elif probe.exec_ is not None:
             handler["exec"] = eci.ExecAction(commands=list(probe.exec_.command))
         return eci.Probe(
-            **handler,  # type: ignore[arg-type]
+            **handler,
             initial_delay_seconds=probe.initial_delay_seconds,
             period_seconds=probe.period_seconds,
             timeout_seconds=probe.timeout_seconds,
@@ -379,6 +407,7 @@ class _Translator:
     def config_files(
         self, source: ConfigMapVolumeSource | SecretVolumeSource, path: str
     ) -> list[eci.ConfigFileToPath] | None:
+        lookup: Callable[[str], bytes | None] | None
         if isinstance(source, ConfigMapVolumeSource):
             kind, name = "ConfigMap", source.name
             cm = self.refs.config_maps.get(name)
@@ -387,23 +416,31 @@ class _Translator:
         else:
             kind, name = "Secret", source.secret_name
             secret = self.refs.secrets.get(name)
-            lookup = secret.data.get if secret is not None else None
+            lookup = (lambda key: secret.data.get(key)) if secret is not None else None
             keys = sorted(secret.data) if secret is not None else []
         if lookup is None:
             self.refuse(
                 path,
                 f"{kind} {name!r} not found"
-                + (" (ECI cannot create an empty config-file volume, even when optional)" if source.optional else ""),
+                + (
+                    " (ECI cannot create an empty config-file volume, even when optional)"
+                    if source.optional
+                    else ""
+                ),
             )
             return None
-        items: list[KeyToPath] = list(source.items) if source.items else [KeyToPath(key=k, path=k) for k in keys]
+        items: list[KeyToPath] = (
+            list(source.items) if source.items else [KeyToPath(key=k, path=k) for k in keys]
+        )
         files: list[eci.ConfigFileToPath] = []
         for j, item in enumerate(items):
             where = f"{path}.items[{j}]" if source.items else path
             raw = lookup(item.key)
             if raw is None:
                 if not source.optional:
-                    self.refuse(f"{where}.key" if source.items else where, f"key {item.key!r} not in {kind} {name!r}")
+                    self.refuse(
+                        f"{where}.key" if source.items else where, f"key {item.key!r} not in {kind} {name!r}"
+                    )
                 continue
             if len(raw) > MAX_CONFIG_FILE_BYTES:
                 self.refuse(
@@ -414,7 +451,9 @@ class _Translator:
                 continue
             files.append(eci.ConfigFileToPath(path=item.path, content=base64.b64encode(raw).decode()))
         if not files and not any(p.field.startswith(path) for p in self.problems):
-            self.refuse(path, f"{kind} {name!r} has no keys to write (ECI cannot create an empty config-file volume)")
+            self.refuse(
+                path, f"{kind} {name!r} has no keys to write (ECI cannot create an empty config-file volume)"
+            )
             return None
         return files
 
@@ -441,9 +480,13 @@ class _Translator:
                 continue
             for server, user, password in entries:
                 if not user or not password:
-                    self.refuse(path, f"Secret {ref.name!r}: the entry for {server!r} has no username and password")
+                    self.refuse(
+                        path, f"Secret {ref.name!r}: the entry for {server!r} has no username and password"
+                    )
                     continue
-                out.setdefault(server, eci.ImageRegistryCredential(server=server, user_name=user, password=password))
+                out.setdefault(
+                    server, eci.ImageRegistryCredential(server=server, user_name=user, password=password)
+                )
         return [out[s] for s in sorted(out)]
 
 

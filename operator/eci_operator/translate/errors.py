@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 @dataclass(frozen=True)
 class Problem:
-    """One refused field: ``field`` is a manifest path such as ``spec.containers[0].ports[1].containerPort``."""
+    """One refused field; ``field`` is a manifest path (``spec.containers[0].ports[1].containerPort``)."""
 
     field: str
     message: str

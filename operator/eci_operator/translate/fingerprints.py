@@ -47,10 +47,11 @@ def secret_env_digest(container: eci.Container | eci.InitContainer, keys: frozen
 def fingerprints(desired: Desired) -> Fingerprints:
     """What to record in ``status.appliedFingerprints`` once ``desired`` has been applied."""
     request = desired.request
-    containers: list[eci.Container | eci.InitContainer] = [*(request.init_containers or []), *request.containers]
-    config_files = {
-        v.name: d for v in request.volumes or [] if (d := config_files_digest(v)) is not None
-    }
+    containers: list[eci.Container | eci.InitContainer] = [
+        *(request.init_containers or []),
+        *request.containers,
+    ]
+    config_files = {v.name: d for v in request.volumes or [] if (d := config_files_digest(v)) is not None}
     secret_env = {
         c.name: d
         for c in containers

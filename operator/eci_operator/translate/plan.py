@@ -223,7 +223,9 @@ def normalise(
     owned_tags = set(d.tags) | set(applied.tag_keys or [])
     env_keys = applied.env_keys or {}
 
-    def reconcile_container(name: str, dc: dict[str, Any] | None, oc: dict[str, Any], init: bool) -> dict[str, Any]:
+    def reconcile_container(
+        name: str, dc: dict[str, Any] | None, oc: dict[str, Any], init: bool
+    ) -> dict[str, Any]:
         oc = copy.deepcopy(oc)
         keep = set(env_keys.get(name, []))
         if dc is not None:
@@ -296,7 +298,6 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     want = fingerprints(desired)
     d = desired_state(desired.request, dict(desired.sensitive.env))
     o = normalise(observed, desired, applied)
-    request = desired.request
     changes: dict[str, GroupChange] = {}
 
     def add(group: str, impact: Impact, lines: list[str], reason: str | None = None) -> None:
@@ -304,7 +305,11 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
 
     # -- instance fields: not updatable, a change needs a new instance
     if d.container_group_name != o.container_group_name and o.container_group_name is not None:
-        add("ContainerGroupName", Impact.REPLACE, diff_lines("ContainerGroupName", o.container_group_name, d.container_group_name))
+        add(
+            "ContainerGroupName",
+            Impact.REPLACE,
+            diff_lines("ContainerGroupName", o.container_group_name, d.container_group_name),
+        )
     for group, want_v, have in (
         ("ZoneId", d.zone_id, o.zone_id),
         ("SecurityGroupId", d.security_group_id, o.security_group_id),
@@ -324,8 +329,16 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     # -- in-place groups
     if o.restart_policy is not None and d.restart_policy != o.restart_policy:
         add("RestartPolicy", Impact.RESTART, diff_lines("RestartPolicy", o.restart_policy, d.restart_policy))
-    if d.resource_group_id is not None and o.resource_group_id is not None and d.resource_group_id != o.resource_group_id:
-        add("ResourceGroupId", Impact.RESTART, diff_lines("ResourceGroupId", o.resource_group_id, d.resource_group_id))
+    if (
+        d.resource_group_id is not None
+        and o.resource_group_id is not None
+        and d.resource_group_id != o.resource_group_id
+    ):
+        add(
+            "ResourceGroupId",
+            Impact.RESTART,
+            diff_lines("ResourceGroupId", o.resource_group_id, d.resource_group_id),
+        )
     # Tags set by others survive the whole-group update; system tags (acs:, aliyun) cannot be sent.
     foreign_tags = {
         t.key: t.value
@@ -337,7 +350,12 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         if sent:
             add("Tag", Impact.NO_RESTART, diff_lines("Tag", o.tags, d.tags))
         else:
-            add("Tag", Impact.REPLACE, diff_lines("Tag", o.tags, d.tags), "ECI cannot remove every tag in place")
+            add(
+                "Tag",
+                Impact.REPLACE,
+                diff_lines("Tag", o.tags, d.tags),
+                "ECI cannot remove every tag in place",
+            )
     if want.image_registry_credential != applied.image_registry_credential:
         old_n, new_n = applied.image_registry_credential_count, want.image_registry_credential_count or 0
         line = (
@@ -345,7 +363,12 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
             f"{'unknown' if old_n is None else old_n} -> {new_n} credential(s)"
         )
         if new_n == 0:
-            add("ImageRegistryCredential", Impact.REPLACE, [line], "ECI cannot remove every registry credential in place")
+            add(
+                "ImageRegistryCredential",
+                Impact.REPLACE,
+                [line],
+                "ECI cannot remove every registry credential in place",
+            )
         else:
             add("ImageRegistryCredential", Impact.NO_RESTART, [line])  # final impact decided below
     if d.dns_config != o.dns_config:

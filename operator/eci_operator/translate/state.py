@@ -106,9 +106,7 @@ def _probe(kind: str, handler: Any, timings: dict[str, int | None]) -> dict[str,
 # ---------------------------------------------------------------------- desired side
 
 
-def _env_in(
-    vars_: list[eci.EnvironmentVar] | None, secret_keys: frozenset[str]
-) -> dict[str, Any]:
+def _env_in(vars_: list[eci.EnvironmentVar] | None, secret_keys: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for var in vars_ or []:
         if var.field_ref is not None:
@@ -291,7 +289,9 @@ def _probe_out(p: eci.ProbeOut | None) -> dict[str, Any] | None:
         return _probe("Exec", list(p.execs), timings)
     if p.http_get is not None and (p.http_get.port or p.http_get.path):
         h = p.http_get
-        return _probe("HttpGet", {"Path": _none(h.path), "Port": h.port, "Scheme": h.scheme or "HTTP"}, timings)
+        return _probe(
+            "HttpGet", {"Path": _none(h.path), "Port": h.port, "Scheme": h.scheme or "HTTP"}, timings
+        )
     assert p.tcp_socket is not None
     return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
 
@@ -307,9 +307,7 @@ def _security_out(sc: eci.SecurityContextOut | None) -> dict[str, Any] | None:
     return out if any(v is not None for v in out.values()) else None
 
 
-def _container_out(
-    c: eci.ContainerOut | eci.InitContainerOut, secret_keys: frozenset[str]
-) -> dict[str, Any]:
+def _container_out(c: eci.ContainerOut | eci.InitContainerOut, secret_keys: frozenset[str]) -> dict[str, Any]:
     is_init = isinstance(c, eci.InitContainerOut)
     out: dict[str, Any] = {
         "Name": c.name,
@@ -389,9 +387,7 @@ def observed_state(
         resource_group_id=_none(group.resource_group_id),
         restart_policy=_none(group.restart_policy),
         tags={t.key: t.value for t in group.tags},
-        containers={
-            c.name: _container_out(c, secret_env.get(c.name, frozenset())) for c in group.containers
-        },
+        containers={c.name: _container_out(c, secret_env.get(c.name, frozenset())) for c in group.containers},
         init_containers=[
             _container_out(c, secret_env.get(c.name, frozenset())) for c in group.init_containers
         ],
