@@ -108,17 +108,18 @@ async def serve(config: EmulatorConfig) -> None:
     from eci_operator.emulator.server import Emulator
 
     emulator = Emulator(config)
-    runner = web.AppRunner(emulator.app(), access_log=None, shutdown_timeout=1.0)
+    runner = web.AppRunner(emulator.app(), access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
     await site.start()
-    port = runner.addresses[0][1]
-    host = f"[{config.host}]" if ":" in config.host else config.host
-    print(READY_LINE.format(host=host, port=port), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    port = runner.addresses[0][1]
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    # Printed only once signals are handled, so a supervisor may stop us right after reading it.
+    print(READY_LINE.format(host=host, port=port), flush=True)
     try:
         await stop.wait()
     finally:
