@@ -14,15 +14,13 @@ from uid + plan hash, Delete from uid + instance ID.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-TAG_PREFIX = "eci.operator.dev/"
-CLUSTER_TAG = TAG_PREFIX + "cluster"
-NAMESPACE_TAG = TAG_PREFIX + "namespace"
-NAME_TAG = TAG_PREFIX + "name"
-UID_TAG = TAG_PREFIX + "uid"
-OWNERSHIP_TAGS = (CLUSTER_TAG, NAMESPACE_TAG, NAME_TAG, UID_TAG)
+from eci_operator.translate.ownership import OWNERSHIP_TAG_KEYS, TAG_CLUSTER, TAG_NAME, TAG_NAMESPACE, TAG_UID
+
+CLUSTER_TAG, NAMESPACE_TAG, NAME_TAG, UID_TAG = TAG_CLUSTER, TAG_NAMESPACE, TAG_NAME, TAG_UID
+OWNERSHIP_TAGS = OWNERSHIP_TAG_KEYS
 
 TOKEN_MAX = 64
 
@@ -59,10 +57,6 @@ def owner_from_tags(tags: Mapping[str, str]) -> Owner | None:
         name=tags.get(NAME_TAG, ""),
         uid=uid,
     )
-
-
-def tags_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    return dict(pairs)
 
 
 def without_ownership(tags: Mapping[str, str]) -> dict[str, str]:

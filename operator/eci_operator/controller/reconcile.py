@@ -33,8 +33,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from eci_operator.controller import translation
 from eci_operator.controller.cloud import Cloud, Scope
 from eci_operator.controller.conditions import Health, Summary, compute_conditions, status_patch
@@ -50,7 +48,7 @@ from eci_operator.controller.ownership import (
     replace_token,
     update_token,
 )
-from eci_operator.controller.references import referenced, resolve
+from eci_operator.controller.references import resolve
 from eci_operator.eci.errors import (
     AuthError,
     DryRunError,
@@ -189,20 +187,16 @@ class Reconciler:
         status = body.get("status") or {}
         namespace, name, uid = meta["namespace"], meta["name"], meta["uid"]
         owner = Owner(self.settings.cluster_id, namespace, name, uid)
-        raw_spec = body.get("spec") or {}
 
-        resolved = await resolve(self.kube, namespace, referenced(raw_spec))
-        missing = resolved.missing()
-        if missing:
-            return self._stalled(
-                "MissingReference",
-                f"waiting for {', '.join(missing)} in namespace {namespace}",
-                delay=self.settings.resync_interval,
-            )
         try:
-            intent = translation.build_intent(raw_spec, owner, resolved)
-        except (translation.SpecError, ValidationError) as exc:
-            return self._stalled("InvalidSpec", _spec_message(exc))
+            parsed = translation.parse(body)
+            resolved = await resolve(self.kube, namespace, translation.references_of(parsed))
+            intent = translation.build_intent(parsed, owner, resolved)
+        except translation.SpecError as exc:
+            if exc.missing_reference:
+                # Secrets are not watched: look again at the resync cadence (Kubernetes reads only).
+                return self._stalled("MissingReference", str(exc), delay=self.settings.resync_interval)
+            return self._stalled("InvalidSpec", str(exc))
         if state.stalled_on == (generation, intent.inputs_hash):
             # Same inputs as the permanent failure already reported: do not send them again.
             return Outcome(_summary_from(status, Health.STALLED), result="stalled")
@@ -325,7 +319,7 @@ class Reconciler:
         drift = applied_generation and not view.write_only_changed and _was_ready(status)
         plan_status = {"impact": view.impact, "groups": view.groups}
         if drift:
-            if spec.drift_policy == "Report":
+            if spec.drift_policy.value == "Report":
                 names = tuple(view.group_names())
                 if state.reported_drift != names:
                     state.reported_drift = names
@@ -354,7 +348,7 @@ class Reconciler:
             )
         state.reported_drift = ()
 
-        policy = str(spec.update_policy)
+        policy = str(spec.update_policy.value)
         if view.impact not in IMPACT_ALLOWED.get(policy, ()):
             message = (
                 f"the change to {', '.join(view.group_names())} needs {view.impact} "
@@ -694,16 +688,6 @@ class Reconciler:
 def _name(body: Mapping[str, Any]) -> str:
     meta = body.get("metadata", {})
     return f"{meta.get('namespace')}/{meta.get('name')}"
-
-
-def _spec_message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        parts = []
-        for error in exc.errors()[:5]:
-            location = "spec." + ".".join(str(p) for p in error["loc"])
-            parts.append(f"{location}: {error['msg']}")
-        return "; ".join(parts)
-    return str(exc)
 
 
 def _summary_from(status: Mapping[str, Any], health: Health) -> Summary:

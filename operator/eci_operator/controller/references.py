@@ -8,59 +8,10 @@ here maps a changed ConfigMap to the ContainerGroups that use it, and those reco
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-
-@dataclass(frozen=True)
-class References:
-    secrets: frozenset[str] = field(default_factory=frozenset)
-    configmaps: frozenset[str] = field(default_factory=frozenset)
-
-
-def _containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    found: list[Mapping[str, Any]] = []
-    for key in ("containers", "initContainers"):
-        found.extend(c for c in spec.get(key) or [] if isinstance(c, Mapping))
-    return found
-
-
-def referenced(spec: Mapping[str, Any]) -> References:
-    """Names of Secrets and ConfigMaps (in the object's namespace) the raw spec refers to."""
-    secrets: set[str] = set()
-    configmaps: set[str] = set()
-    for item in spec.get("imagePullSecrets") or []:
-        if isinstance(item, Mapping) and item.get("name"):
-            secrets.add(str(item["name"]))
-    for volume in spec.get("volumes") or []:
-        if not isinstance(volume, Mapping):
-            continue
-        secret = volume.get("secret")
-        if isinstance(secret, Mapping) and secret.get("secretName"):
-            secrets.add(str(secret["secretName"]))
-        config_map = volume.get("configMap")
-        if isinstance(config_map, Mapping) and config_map.get("name"):
-            configmaps.add(str(config_map["name"]))
-    for container in _containers(spec):
-        for env in container.get("env") or []:
-            source = env.get("valueFrom") if isinstance(env, Mapping) else None
-            if not isinstance(source, Mapping):
-                continue
-            secret_ref = source.get("secretKeyRef")
-            if isinstance(secret_ref, Mapping) and secret_ref.get("name"):
-                secrets.add(str(secret_ref["name"]))
-            cm_ref = source.get("configMapKeyRef")
-            if isinstance(cm_ref, Mapping) and cm_ref.get("name"):
-                configmaps.add(str(cm_ref["name"]))
-        for env_from in container.get("envFrom") or []:
-            if not isinstance(env_from, Mapping):
-                continue
-            if isinstance(env_from.get("secretRef"), Mapping) and env_from["secretRef"].get("name"):
-                secrets.add(str(env_from["secretRef"]["name"]))
-            if isinstance(env_from.get("configMapRef"), Mapping) and env_from["configMapRef"].get("name"):
-                configmaps.add(str(env_from["configMapRef"]["name"]))
-    return References(frozenset(secrets), frozenset(configmaps))
+from eci_operator.translate import ReferencedNames, References
 
 
 class ObjectReader(Protocol):
@@ -75,6 +26,11 @@ class Resolved:
     secrets: dict[str, dict[str, Any] | None]
     configmaps: dict[str, dict[str, Any] | None]
 
+    def references(self) -> References:
+        """The objects that exist, in the form the translator takes."""
+        found = [b for b in [*self.secrets.values(), *self.configmaps.values()] if b is not None]
+        return References.from_objects(found)
+
     def missing(self) -> list[str]:
         return sorted(
             [f"Secret {n}" for n, b in self.secrets.items() if b is None]
@@ -82,9 +38,9 @@ class Resolved:
         )
 
 
-async def resolve(reader: ObjectReader, namespace: str, refs: References) -> Resolved:
-    secrets = {name: await reader.get_secret(namespace, name) for name in sorted(refs.secrets)}
-    configmaps = {name: await reader.get_configmap(namespace, name) for name in sorted(refs.configmaps)}
+async def resolve(reader: ObjectReader, namespace: str, names: ReferencedNames) -> Resolved:
+    secrets = {name: await reader.get_secret(namespace, name) for name in sorted(names.secrets)}
+    configmaps = {name: await reader.get_configmap(namespace, name) for name in sorted(names.config_maps)}
     return Resolved(secrets, configmaps)
 
 

@@ -23,12 +23,13 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
+from eci_operator.controller import translation
 from eci_operator.controller.cloud import Cloud, Scope
 from eci_operator.controller.kube import KubeApi, KubeConfig
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import BatchedObserver, Observation
 from eci_operator.controller.reconcile import FINALIZER, Key, ObjectState, Reconciler, Settings
-from eci_operator.controller.references import ConfigMapIndex, referenced
+from eci_operator.controller.references import ConfigMapIndex
 from eci_operator.controller.workqueue import WorkQueue
 from eci_operator.eci.credentials import CredentialsProvider
 from eci_operator.eci.models import ContainerGroupOut
@@ -168,7 +169,11 @@ class Controller:
                 return  # an old event arriving after our own write: we already know better
             state.body = body
             first = False
-        self.configmaps.update(key, referenced(body.get("spec") or {}).configmaps)
+        try:
+            names = translation.references_of(translation.parse(body)).config_maps
+        except translation.SpecError:
+            names = frozenset()  # an invalid spec stalls in the reconcile; nothing to watch for it
+        self.configmaps.update(key, names)
         if first or needs_reconcile(body):
             self.queue.trigger(key)
 
