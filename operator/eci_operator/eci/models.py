@@ -65,9 +65,15 @@ Capability = Literal["NET_ADMIN", "NET_RAW"]
 
 
 class RequestModel(BaseModel):
-    """Base of request parts: PascalCase aliases, unknown fields rejected."""
+    """Base of request parts: PascalCase aliases, unknown fields rejected.
 
-    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="forbid")
+    Validation errors name the field and the rule but never echo the input (it may be a secret);
+    env values, config-file contents and registry passwords are left out of ``repr``.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_pascal, populate_by_name=True, extra="forbid", hide_input_in_errors=True
+    )
 
 
 class ResponseModel(BaseModel):
@@ -106,7 +112,7 @@ class EnvironmentVar(RequestModel):
     """``EnvironmentVar.N``: a literal ``value`` or a ``field_ref``."""
 
     key: EnvKey
-    value: Annotated[str, StringConstraints(max_length=256)] | None = None
+    value: Annotated[str, StringConstraints(max_length=256)] | None = Field(None, repr=False)
     field_ref: FieldRef | None = None
 
 
@@ -242,7 +248,7 @@ class ConfigFileToPath(RequestModel):
     """``ConfigFileToPath.N``: ``content`` is base64, at most 32 KB; ``mode`` is Create-only."""
 
     path: str = Field(min_length=1)
-    content: str = Field(max_length=32 * 1024 * 4 // 3 + 4)
+    content: str = Field(max_length=32 * 1024 * 4 // 3 + 4, repr=False)
     mode: int | None = None
 
 

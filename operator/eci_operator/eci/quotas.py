@@ -69,6 +69,7 @@ class TokenBucket:
     ) -> None:
         if per_minute <= 0:
             raise ValueError(f"rate must be positive, got {per_minute}")
+        self.per_minute = per_minute
         self.rate = per_minute / 60.0
         self.capacity = max(1.0, self.rate * burst_seconds)
         self.reserve = self.capacity * user_reserve if self.capacity >= 2 else 0.0

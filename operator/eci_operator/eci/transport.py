@@ -47,6 +47,21 @@ from eci_operator.eci.redact import redact_headers, redact_params, scrub, secret
 
 log = logging.getLogger("eci_operator.eci")
 
+
+class _HideQueryFilter(logging.Filter):
+    """httpx logs every request URL at INFO; our query strings carry signatures and env values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(
+                a.copy_with(query=b"redacted") if isinstance(a, httpx.URL) and a.query else a
+                for a in record.args
+            )
+        return True
+
+
+logging.getLogger("httpx").addFilter(_HideQueryFilter())
+
 SignatureScheme = Literal["acs3", "hmac-sha1"]
 USER_AGENT = "eci-operator/0.1 (httpx)"
 

@@ -1,0 +1,151 @@
+"""No secret reaches logs or exceptions, even at debug level and when the service echoes the request."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from eci_operator.eci import errors, signing
+from eci_operator.eci.client import EciClient
+from eci_operator.eci.credentials import StaticCredentials
+from eci_operator.eci.models import (
+    ConfigFileToPath,
+    ConfigFileVolume,
+    Container,
+    EnvironmentVar,
+    ImageRegistryCredential,
+    UpdateContainerGroupRequest,
+    Volume,
+)
+from eci_operator.eci.quotas import QuotaLimiter
+from eci_operator.eci.redact import redact_headers, redact_params, scrub
+from eci_operator.eci.transport import RetryPolicy
+
+from .scripted_server import Reply, ScriptedServer, error
+
+AK_SECRET = "AkSecret/with+odd=chars"
+STS_TOKEN = "StsToken-9f8e7d6c5b4a"
+REGISTRY_PASSWORD = "Registry pass~word*"
+ENV_VALUE = "db-password 你好 & more"
+FILE_CONTENT = "c2VjcmV0LWZpbGUtY29udGVudA=="
+SECRETS = [AK_SECRET, STS_TOKEN, REGISTRY_PASSWORD, ENV_VALUE, FILE_CONTENT]
+
+
+def _forms(value: str) -> list[str]:
+    once = signing.percent_encode(value)
+    return [value, once, signing.percent_encode(once), value.replace(" ", "+")]
+
+
+def assert_clean(text: str) -> None:
+    for secret in SECRETS:
+        for form in _forms(secret):
+            assert form not in text, f"secret leaked as {form!r}"
+
+
+def request() -> UpdateContainerGroupRequest:
+    return UpdateContainerGroupRequest(
+        region_id="cn-hangzhou",
+        container_group_id="eci-1",
+        containers=[
+            Container(
+                name="web",
+                image="registry.example/web:1",
+                environment_vars=[EnvironmentVar(key="DB_PASSWORD", value=ENV_VALUE)],
+                volume_mounts=[],
+            )
+        ],
+        volumes=[
+            Volume(
+                name="cfg",
+                type="ConfigFileVolume",
+                config_file_volume=ConfigFileVolume(
+                    config_file_to_paths=[ConfigFileToPath(path="a", content=FILE_CONTENT)]
+                ),
+            )
+        ],
+        image_registry_credentials=[
+            ImageRegistryCredential(server="registry.example", user_name="u", password=REGISTRY_PASSWORD)
+        ],
+    )
+
+
+@pytest.mark.parametrize("scheme", ["acs3", "hmac-sha1"])
+async def test_no_secret_in_debug_logs_or_errors(caplog: pytest.LogCaptureFixture, scheme: str) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
+    echoed = ""
+
+    class Echo(ScriptedServer):
+        def _next(self):  # type: ignore[no-untyped-def]
+            nonlocal echoed
+            step = super()._next()
+            if isinstance(step, Reply) and step.body.get("Code") == "SignatureDoesNotMatch":
+                q = self.requests[-1].query
+                echoed = signing.rpc_string_to_sign("POST", q) + " " + " ".join(q.values())
+                step = error("SignatureDoesNotMatch", 400, f"server string to sign is:{echoed}")
+            return step
+
+    script = [error("ServiceUnavailable", 503), error("SignatureDoesNotMatch")]
+    async with Echo(script) as server:
+        eci = EciClient(
+            region_id="cn-hangzhou",
+            endpoint=server.url,
+            credentials=StaticCredentials("testid", AK_SECRET, STS_TOKEN),
+            signature=scheme,  # type: ignore[arg-type]
+            retry=RetryPolicy(base_delay=0.01, max_delay=0.02, deadline=5, attempt_timeout=1),
+            limiter=QuotaLimiter(),
+        )
+        async with eci:
+            with pytest.raises(errors.AuthError) as info:
+                await eci.update_container_group(request())
+    # the server did receive the secrets, and echoed them back
+    assert ENV_VALUE in server.requests[0].query.values()
+    assert signing.percent_encode(signing.percent_encode(ENV_VALUE)) in echoed and ENV_VALUE in echoed
+    # the client logged at debug level (redacted params) ...
+    assert "ECI request UpdateContainerGroup" in caplog.text
+    assert "DB_PASSWORD" in caplog.text
+    # ... and nothing secret anywhere
+    assert_clean(caplog.text)
+    assert_clean(str(info.value))
+    assert_clean(repr(info.value))
+    assert_clean(info.value.message)
+    assert_clean(repr(request()))
+
+
+def test_redact_helpers() -> None:
+    params = {
+        "Signature": "sig",
+        "SecurityToken": "tok",
+        "ImageRegistryCredential.1.Password": "p",
+        "Container.2.EnvironmentVar.3.Value": "v",
+        "Volume.1.ConfigFileVolume.ConfigFileToPath.1.Content": "c",
+        "Container.2.EnvironmentVar.3.Key": "K",
+        "SignatureNonce": "n",
+    }
+    assert redact_params(params) == {
+        "Signature": "***",
+        "SecurityToken": "***",
+        "ImageRegistryCredential.1.Password": "***",
+        "Container.2.EnvironmentVar.3.Value": "***",
+        "Volume.1.ConfigFileVolume.ConfigFileToPath.1.Content": "***",
+        "Container.2.EnvironmentVar.3.Key": "K",
+        "SignatureNonce": "n",
+    }
+    headers = redact_headers(
+        {"Authorization": "ACS3-HMAC-SHA256 Credential=id,Signature=abc", "x-acs-security-token": "t"}
+    )
+    assert headers == {
+        "Authorization": "ACS3-HMAC-SHA256 Credential=id,Signature=***",
+        "x-acs-security-token": "***",
+    }
+    assert scrub("a secret%20value and secret value", ["secret value"]) == "a *** and ***"
+
+
+def test_validation_errors_do_not_echo_secret_input() -> None:
+    from pydantic import ValidationError
+
+    long_secret = "S3cret-" + "x" * 300
+    with pytest.raises(ValidationError) as info:
+        EnvironmentVar(key="TOKEN", value=long_secret)
+    assert "value" in str(info.value) and "256" in str(info.value)
+    assert long_secret not in str(info.value)
