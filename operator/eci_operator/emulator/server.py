@@ -35,6 +35,7 @@ REDACTED = "******"
 SECRET_PARAM_SUFFIXES = ("Password", "Signature", "SecurityToken", "AccessKeySecret")
 MAX_RECORDED_REQUESTS = 100_000
 JSON_TYPE = "application/json"
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -247,7 +248,12 @@ class Emulator:
         return _json({})
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._admin_guard], client_max_size=16 * 1024 * 1024)
+        # The official SDK sends every parameter in the query string, config-file contents included.
+        app = web.Application(
+            middlewares=[self._admin_guard],
+            client_max_size=MAX_REQUEST_BYTES,
+            handler_args={"max_line_size": MAX_REQUEST_BYTES, "max_field_size": 64 * 1024},
+        )
         app.router.add_route("GET", "/", self.handle_api)
         app.router.add_route("POST", "/", self.handle_api)
         app.router.add_get("/_emulator/instances", self.list_instances)
