@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from eci_operator.api.base import SpecModel, StatusModel
 from eci_operator.api.pod import (
@@ -43,6 +43,7 @@ INSTANCE_SPECS: dict[float, tuple[float, ...]] = {
 }
 # Tag keys the operator itself sets on every instance it manages.
 RESERVED_TAG_PREFIX = "eci.operator.dev/"
+_RESERVED_TAG_PREFIXES = ("acs:", "aliyun", "http://", "https://", RESERVED_TAG_PREFIX)
 MAX_USER_TAGS = 16  # ECI allows 20; the operator keeps 4 for its ownership tags
 CONTAINER_GROUP_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 
@@ -226,11 +227,16 @@ class ContainerGroupSpec(SpecModel):
     ) = None
     """Volumes the containers may mount (at most 20)."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ContainerGroupSpec:
-        if (self.cpu is None) != (self.memory is None):
-            raise ValueError("cpu and memory must be set together")
-        return self
+    @field_validator("tags")
+    @classmethod
+    def _tag_keys(cls, tags: dict[str, str] | None) -> dict[str, str] | None:
+        for key in tags or {}:
+            if not 1 <= len(key) <= 64 or key.lower().startswith(_RESERVED_TAG_PREFIXES):
+                raise ValueError(
+                    f"tag key {key!r}: keys must be 1-64 characters and must not start with acs:, aliyun, "
+                    "http://, https:// or eci.operator.dev/ (reserved for the operator)"
+                )
+        return tags
 
 
 class Condition(StatusModel):

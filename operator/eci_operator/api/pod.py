@@ -401,13 +401,6 @@ class Container(InitContainer):
     tty: bool | None = None
     """Allocate a TTY (needed for an interactive shell)."""
 
-    @field_validator("liveness_probe")
-    @classmethod
-    def _liveness_success(cls, value: Probe | None) -> Probe | None:
-        if value is not None and value.success_threshold not in (None, 1):
-            raise ValueError("successThreshold must be 1 for a liveness probe")
-        return value
-
 
 # ---------------------------------------------------------------- volumes
 

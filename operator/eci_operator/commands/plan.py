@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from eci_operator.api.containergroup import Fingerprints
-    from eci_operator.commands._manifests import ManifestError, load_group
+    from eci_operator.commands.render import ManifestError, load_group
     from eci_operator.eci import models as eci
     from eci_operator.eci.client import EciClient
     from eci_operator.eci.credentials import CredentialsError

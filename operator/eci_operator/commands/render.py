@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eci_operator.api.containergroup import ContainerGroup
+    from eci_operator.translate import References
 
 HELP = (
     "print the flattened ECI parameters of a ContainerGroup (with the Secrets/ConfigMaps in the same "
@@ -34,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from eci_operator.commands._manifests import ManifestError, load_group
     from eci_operator.translate import TranslationError, translate
     from eci_operator.translate.parameters import parameter_sort_key, parameters
 
@@ -53,3 +58,53 @@ def run(args: argparse.Namespace) -> int:
     ordered = {k: params[k] for k in sorted(params, key=parameter_sort_key)}
     print(json.dumps(ordered, indent=2, ensure_ascii=False))
     return 0
+
+
+class ManifestError(Exception):
+    """The files do not hold exactly one readable ContainerGroup."""
+
+
+def read_documents(files: Iterable[str]) -> list[dict[str, Any]]:
+    """Every mapping document of the YAML files (``kind: List`` items flattened)."""
+    import yaml
+
+    docs: list[dict[str, Any]] = []
+    for name in files:
+        try:
+            if name == "-":
+                text = sys.stdin.read()
+            else:
+                with open(name, encoding="utf-8") as handle:
+                    text = handle.read()
+            loaded = list(yaml.safe_load_all(text))
+        except OSError as exc:
+            raise ManifestError(f"{name}: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            raise ManifestError(f"{name}: not valid YAML: {exc}") from None
+        for doc in loaded:
+            if doc is None:
+                continue
+            if not isinstance(doc, dict):
+                raise ManifestError(f"{name}: every document must be a mapping")
+            if doc.get("kind") == "List":
+                docs.extend(d for d in doc.get("items") or [] if isinstance(d, dict))
+            else:
+                docs.append(doc)
+    return docs
+
+
+def load_group(files: Iterable[str]) -> tuple[ContainerGroup, References]:
+    """The one ContainerGroup in ``files`` and the Secrets/ConfigMaps next to it
+    (raises ``ManifestError`` or ``TranslationError``)."""
+    from eci_operator.translate import References, parse_group
+
+    docs = read_documents(files)
+    groups = [d for d in docs if d.get("kind") == "ContainerGroup"]
+    if len(groups) != 1:
+        raise ManifestError(f"expected exactly one ContainerGroup in the files, found {len(groups)}")
+    group = parse_group(groups[0])
+    try:
+        refs = References.from_objects(docs)
+    except ValueError as exc:
+        raise ManifestError(str(exc)) from None
+    return group, refs

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eci_operator.api import quantity
-from eci_operator.api.containergroup import ContainerGroup, ContainerGroupSpec
+from eci_operator.api.containergroup import INSTANCE_SPECS, ContainerGroup, ContainerGroupSpec
 from eci_operator.api.pod import (
     ConfigMapVolumeSource,
     Container,
@@ -106,6 +106,7 @@ class _Translator:
                 f"the default name {name!r} (<namespace>-<name>) is not a valid ECI name "
                 "(2-128 lowercase letters, digits, '-'); set spec.containerGroupName",
             )
+        self.check_unique()
         names = [v.name for v in spec.volumes or []]
         init = [
             self.container(c, f"spec.initContainers[{i}]", names)
@@ -147,12 +148,59 @@ class _Translator:
         )
         return Desired(request=request, sensitive=sensitive, owned_tag_keys=frozenset(t.key for t in tags))
 
+    def check_unique(self) -> None:
+        """Names ECI (or Kubernetes list-map keys) require to be unique, refused at the duplicate."""
+        spec = self.spec
+        seen: set[str] = set()
+        for kind, items in (("containers", spec.containers), ("initContainers", spec.init_containers or [])):
+            for i, c in enumerate(items):
+                if c.name in seen:
+                    self.refuse(f"spec.{kind}[{i}].name", f"duplicate container name {c.name!r}")
+                seen.add(c.name)
+                self.check_container_lists(c, f"spec.{kind}[{i}]")
+        _duplicates(self, [v.name for v in spec.volumes or []], "spec.volumes[{}].name", "volume name")
+        _duplicates(
+            self, [r.name for r in spec.image_pull_secrets or []], "spec.imagePullSecrets[{}].name", "name"
+        )
+
+    def check_container_lists(self, c: InitContainer, path: str) -> None:
+        _duplicates(self, [e.name for e in c.env or []], path + ".env[{}].name", "env name")
+        _duplicates(
+            self, [f"{p.container_port}/{p.protocol}" for p in c.ports or []], path + ".ports[{}]", "port"
+        )
+        _duplicates(
+            self,
+            [m.mount_path for m in c.volume_mounts or []],
+            path + ".volumeMounts[{}].mountPath",
+            "mountPath",
+        )
+        named: set[str] = set()
+        for j, port in enumerate(c.ports or []):
+            if port.name and port.name in named:
+                self.refuse(f"{path}.ports[{j}].name", f"duplicate port name {port.name!r}")
+            named.add(port.name or "")
+        live = c.liveness_probe if isinstance(c, Container) else None
+        if live is not None and live.success_threshold not in (None, 1):
+            self.refuse(f"{path}.livenessProbe.successThreshold", "must be 1 for a liveness probe")
+
     def check_instance(
         self,
         containers: list[eci.Container | eci.InitContainer | None],
         init: list[eci.Container | eci.InitContainer | None],
     ) -> None:
         spec = self.spec
+        if (spec.cpu is None) != (spec.memory is None):
+            self.refuse(
+                "spec.memory" if spec.memory is None else "spec.cpu", "cpu and memory must be set together"
+            )
+        elif spec.cpu is not None and spec.memory is not None:
+            allowed = INSTANCE_SPECS.get(spec.cpu)
+            if allowed is None or spec.memory not in allowed:
+                self.refuse(
+                    "spec.cpu",
+                    f"{spec.cpu:g} vCPU / {spec.memory:g} GiB is not a combination ECI sells in every region "
+                    f"(for {spec.cpu:g} vCPU: {', '.join(f'{m:g}' for m in allowed) if allowed else 'none'})",
+                )
         total = len(spec.containers) + len(spec.init_containers or [])
         if total > 20:
             self.refuse(
@@ -533,3 +581,11 @@ def _is_group_name(name: str) -> bool:
     import re
 
     return re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", name) is not None
+
+
+def _duplicates(t: _Translator, values: list[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            t.refuse(path.format(i), f"duplicate {what} {value!r}")
+        seen.add(value)
