@@ -29,10 +29,8 @@ INVISIBLE_CONTAINER_KEYS = (
 
 
 def invisible(container: dict[str, Any], init: bool) -> dict[str, Any]:
-    keys = {k for k in container if k.startswith("Lifecycle") or k in INVISIBLE_CONTAINER_KEYS}
-    if init:
-        keys |= {"Stdin", "StdinOnce", "Tty"}
-    return {k: container[k] for k in sorted(keys)}
+    unseen = INVISIBLE_CONTAINER_KEYS + (("Stdin", "StdinOnce", "Tty") if init else ())
+    return {k: container[k] for k in sorted(container) if k.startswith("Lifecycle") or k in unseen}
 
 
 def _probe(probe: dict[str, Any] | None) -> dict[str, Any]:
