@@ -173,9 +173,9 @@ class Emulator:
             return self._error(request, request_id, err)
         except Exception:  # a bug in the emulator still answers in ECI's error shape
             log.exception("request %s (%s) failed", request_id, action)
-            err = ApiError("InternalError", MESSAGES["InternalError"], 500)
-            self._record(action, err.code, err.status, params, request_id, None)
-            return self._error(request, request_id, err)
+            internal = ApiError("InternalError", MESSAGES["InternalError"], 500)
+            self._record(action, internal.code, internal.status, params, request_id, None)
+            return self._error(request, request_id, internal)
         if fault is not None and fault.kind == "SlowReply":
             self._record(action, None, 200, params, request_id, fault)
             await asyncio.sleep(self.config.fault_delay)
