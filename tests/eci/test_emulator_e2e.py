@@ -157,3 +157,23 @@ async def test_call_command_against_emulator(emulator: Any, tmp_path: Path) -> N
     assert proc.returncode == 0, err.decode()
     answer = json.loads(out)
     assert answer["RequestId"] and answer["ContainerGroups"] == []
+
+
+async def test_batched_describe_and_paging(emulator: Any) -> None:
+    async with make_client(emulator) as eci:
+        created = await asyncio.gather(
+            *(eci.create_container_group(create_request(emulator.region, f"b-{i}")) for i in range(45))
+        )
+        ids = [c.container_group_id for c in created]
+        await emulator.aclear_requests()
+        found = await eci.describe_by_ids([*ids, *ids[:5]])  # duplicates are asked for once
+        assert set(found) == set(ids)
+        assert len(await emulator.arequests("DescribeContainerGroups")) == 3  # ceil(45 / 20)
+
+        paged = [
+            g.container_group_id
+            async for g in eci.iter_container_groups(
+                DescribeContainerGroupsRequest(region_id=emulator.region, limit=20)
+            )
+        ]
+    assert sorted(paged) == sorted(ids)

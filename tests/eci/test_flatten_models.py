@@ -197,6 +197,14 @@ def test_describe_ids_json_array() -> None:
             "Container.1.EnvironmentVarHide",
         ),
         (
+            lambda: m.UpdateContainerGroupRequest(
+                region_id="r",
+                container_group_id="e",
+                volumes=[m.Volume(name="d", type="DiskVolume", disk_volume=m.DiskVolume(disk_id="d-1"))],
+            ),
+            "Volume.1.Type: DiskVolume",
+        ),
+        (
             lambda: m.CreateContainerGroupRequest(
                 region_id="r", container_group_name="Bad_Name", containers=[m.Container(name="a", image="i")]
             ),

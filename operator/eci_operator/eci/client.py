@@ -135,7 +135,7 @@ class EciClient:
         self, request: DescribeContainerGroupsRequest, *, priority: Priority | None = None
     ) -> AsyncIterator[ContainerGroupOut]:
         """Every group matching ``request``, following NextToken page by page."""
-        page_request = request.model_copy(update={"next_token": request.next_token})
+        page_request = request
         while True:
             page = await self.describe_container_groups(page_request, priority=priority)
             for group in page.container_groups:

@@ -462,6 +462,15 @@ class UpdateContainerGroupRequest(_GroupParts):
     @model_validator(mode="after")
     def _checks(self) -> UpdateContainerGroupRequest:
         self._check_names(self.containers)
+        for i, v in enumerate(self.volumes or []):
+            where = f"Volume.{i + 1}"
+            if v.type == "DiskVolume":
+                raise ValueError(f"{where}.Type: DiskVolume is CreateContainerGroup only")
+            cfg = v.config_file_volume
+            if cfg is not None and (
+                cfg.default_mode is not None or any(p.mode is not None for p in cfg.config_file_to_paths)
+            ):
+                raise ValueError(f"{where}.ConfigFileVolume: Mode/DefaultMode are CreateContainerGroup only")
         for i, c in enumerate(self.containers or []):
             for f in CREATE_ONLY_CONTAINER_FIELDS:
                 if getattr(c, f) is not None:
