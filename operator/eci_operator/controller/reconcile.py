@@ -251,7 +251,12 @@ class Reconciler:
         if group_id:
             cached = self.observer.cached(group_id, max_age=self.settings.resync_interval)
             observation: Observation[ContainerGroupOut]
-            if cached is not None and cached.at > state.last_write and cached.group is not None:
+            if (
+                cached is not None
+                and cached.at > state.last_write
+                and cached.group is not None
+                and cached.group.status not in TRANSITIONAL  # polling a transition needs fresh reads
+            ):
                 observation = cached
             else:
                 observation = await self.observer.observe(scope, group_id)
@@ -438,6 +443,8 @@ class Reconciler:
             ]
             if leftovers:
                 for old in leftovers:
+                    if old.status == "Terminating":
+                        continue  # already being deleted; wait until it is gone
                     token = delete_token(state.body["metadata"]["uid"], old.container_group_id)
                     await self.cloud.delete(intent.region, old.container_group_id, token)
                     await self._event(
