@@ -122,6 +122,7 @@ class Api:
             import json
 
             params["ContainerGroupIds"] = json.dumps(list(ids))
-        body = await self.ok("DescribeContainerGroups", RegionId=self.region, **params)
+        params.setdefault("RegionId", self.region)
+        body = await self.ok("DescribeContainerGroups", **params)
         groups: list[dict[str, Any]] = body["ContainerGroups"]
         return groups
