@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+
+from eci_operator.eci.errors import ConflictError
 
 from tests.controller.harness import Harness, manifest
 
@@ -242,3 +246,108 @@ async def test_lost_id_is_recovered_by_token_and_tags(h: Harness, emulator: Any)
     await h.settle("default", "web")
     assert len(emulator.instances()) == 1
     assert h.status("default", "web")["containerGroupId"] == emulator.instances()[0]["ContainerGroupId"]
+
+
+def pull_secret(password: str) -> dict[str, Any]:
+    config = {"auths": {"registry.example.com": {"username": "robot", "password": password}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "regcred", "namespace": "default"},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    }
+
+
+async def test_rotated_pull_secret_updates_registry_credentials_only(h: Harness, emulator: Any) -> None:
+    h.kube.put(pull_secret("first"))
+    h.kube.put(manifest(imagePullSecrets=[{"name": "regcred"}]))
+    await h.settle("default", "web")
+    created = emulator.requests("CreateContainerGroup")[0]["Params"]
+    assert created["ImageRegistryCredential.1.Password"] == "******"  # the log redacts, the value was sent
+    status = h.status("default", "web")
+    assert "first" not in json.dumps(status)
+    emulator.clear_requests()
+    h.kube.put(pull_secret("second"))
+    await h.sweep()  # the next resync re-reads the Secret (get) and compares fingerprints
+    await h.settle("default", "web")
+    [update] = emulator.requests("UpdateContainerGroup")
+    groups = {k.split(".")[0] for k in update["Params"] if "." in k}
+    assert groups == {"ImageRegistryCredential"}
+    assert h.status("default", "web")["appliedFingerprints"] != status["appliedFingerprints"]
+    assert "second" not in json.dumps(h.status("default", "web")) + json.dumps(h.kube.events)
+
+
+async def test_changed_configmap_updates_the_volume(h: Harness, emulator: Any) -> None:
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "app-config", "namespace": "default"},
+        "data": {"app.conf": "level=info\n"},
+    }
+    h.kube.put(config_map)
+    h.kube.put(
+        manifest(
+            volumes=[{"name": "cfg", "configMap": {"name": "app-config"}}],
+            containers=[
+                {
+                    "name": "web",
+                    "image": "nginx:1.27",
+                    "volumeMounts": [{"name": "cfg", "mountPath": "/etc/app"}],
+                }
+            ],
+        )
+    )
+    await h.settle("default", "web")
+    emulator.clear_requests()
+    config_map["data"]["app.conf"] = "level=debug\n"
+    h.kube.put(config_map)
+    await h.settle("default", "web")  # the ConfigMap watch triggers this reconcile
+    [update] = emulator.requests("UpdateContainerGroup")
+    groups = {k.split(".")[0] for k in update["Params"] if "." in k}
+    assert groups == {"Volume"}
+    [instance] = emulator.instances()
+    content = instance["Volumes"][0]["ConfigFileVolumeConfigFileToPaths"][0]["Content"]
+    assert base64.b64decode(content) == b"level=debug\n"
+
+
+async def test_restart_in_sync_makes_no_writes(h: Harness, emulator: Any) -> None:
+    h.kube.put(manifest())
+    await h.settle("default", "web")
+    emulator.clear_requests()
+    writes_before = len(h.kube.writes)
+    fresh = Harness(emulator)  # a new process: empty memory, empty caches
+    fresh.kube = h.kube
+    fresh.reconciler.kube = h.kube  # type: ignore[assignment]
+    try:
+        await fresh.settle("default", "web")
+    finally:
+        await fresh.close()
+    assert writes(emulator) == []
+    assert len(h.kube.writes) == writes_before
+
+
+async def test_stuck_delete_keeps_the_finalizer_and_says_why(
+    h: Harness, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h.kube.put(manifest())
+    await h.settle("default", "web")
+
+    async def refuse(*args: Any, **kwargs: Any) -> bool:
+        raise ConflictError(
+            "OperationConflict", "Request was denied due to conflict with a previous request."
+        )
+
+    monkeypatch.setattr(h.cloud, "delete", refuse)
+    h.kube.delete("default", "web")
+    delay = await h.step("default", "web")
+    assert delay is not None and delay > 0
+    body = h.kube.get("ContainerGroup", "default", "web")
+    assert body is not None and "eci.operator.dev/finalizer" in body["metadata"]["finalizers"]
+    reconciling = h.condition("default", "web", "Reconciling")
+    assert reconciling["reason"] == "DeletionBlocked"
+    assert "OperationConflict" in reconciling["message"]
+    monkeypatch.undo()
+    await h.settle("default", "web")
+    assert h.kube.get("ContainerGroup", "default", "web") is None
+    assert emulator.instances() == []
