@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from eci_operator.eci.errors import ConflictError
-
 from tests.controller.harness import Harness, manifest
 
 
