@@ -209,3 +209,19 @@ def test_endpoint_resolution(endpoint: str | None, expected: str) -> None:
 def test_endpoint_rejects_other_schemes() -> None:
     with pytest.raises(ValueError, match="ftp://x"):
         resolve_endpoint("cn-shanghai", "ftp://x")
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"x-acs-retry-after": "1500"}, 1.5),
+        ({"Retry-After": "2"}, 2.0),
+        ({"Retry-After": "not a date"}, 0.0),
+        ({"x-acs-retry-after": "-5"}, 0.0),
+        ({}, 0.0),
+    ],
+)
+def test_retry_after_parsing(headers: dict[str, str], seconds: float) -> None:
+    from eci_operator.eci.transport import _retry_after
+
+    assert _retry_after(httpx.Response(400, headers=headers)) == seconds
