@@ -182,15 +182,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def diff_lines(path: str, old: Any, new: Any) -> list[str]:
-    """``path: old -> new`` lines for every leaf that differs; dict keys become ``[key]``/``.Key``."""
+# Normalised dicts keyed by user data (names, env keys, paths) rather than by field names.
+MAP_FIELDS = frozenset({"EnvironmentVars", "VolumeMounts", "Files"})
+
+
+def diff_lines(path: str, old: Any, new: Any, *, keyed: bool = False) -> list[str]:
+    """``path: old -> new`` lines for every leaf that differs; map entries as ``[key]``, fields as ``.Field``."""
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
         lines = []
         for key in [*old, *(k for k in new if k not in old)]:
-            sub = f"{path}[{key}]" if not str(key)[:1].isupper() or "/" in str(key) else f"{path}.{key}"
-            lines.extend(diff_lines(sub, old.get(key), new.get(key)))
+            sub = f"{path}[{key}]" if keyed else f"{path}.{key}"
+            lines.extend(diff_lines(sub, old.get(key), new.get(key), keyed=not keyed and key in MAP_FIELDS))
         return lines
     if isinstance(old, Redacted) and isinstance(new, Redacted):
         return [f"{path}: (sensitive value changed)"]
@@ -264,17 +268,27 @@ def normalise(
         ):
             vol["Files"] = {p: wanted["Files"].get(p, c) for p, c in vol["Files"].items()}
 
+    def owned(wanted: Any, have: Any) -> Any:
+        """Instance fields the spec leaves to ECI are not compared."""
+        return None if wanted is None else have
+
+    def chosen(wanted: str | None, have: str | None) -> str | None:
+        """ECI picks one of a comma list: the pick stands for the list."""
+        if wanted is None:
+            return None
+        return wanted if _in_list(have, wanted) else have
+
     return State(
         region_id=o.region_id,
-        container_group_id=o.container_group_id,
+        container_group_id=d.container_group_id,
         container_group_name=o.container_group_name,
-        zone_id=o.zone_id,
-        v_switch_id=o.v_switch_id,
-        security_group_id=o.security_group_id,
-        instance_type=o.instance_type,
-        cpu=o.cpu,
-        memory=o.memory,
-        resource_group_id=o.resource_group_id,
+        zone_id=owned(d.zone_id, o.zone_id),
+        v_switch_id=chosen(d.v_switch_id, o.v_switch_id),
+        security_group_id=owned(d.security_group_id, o.security_group_id),
+        instance_type=chosen(d.instance_type, o.instance_type),
+        cpu=owned(d.cpu, o.cpu),
+        memory=owned(d.memory, o.memory),
+        resource_group_id=owned(d.resource_group_id, o.resource_group_id),
         restart_policy=o.restart_policy,
         tags={k: v for k, v in o.tags.items() if k in owned_tags},
         containers=containers,
@@ -320,7 +334,7 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         ("VSwitchId", d.v_switch_id, o.v_switch_id),
         ("InstanceType", d.instance_type, o.instance_type),
     ):
-        if want_v is not None and have is not None and not _in_list(have, want_v):
+        if want_v is not None and have is not None and want_v != have:
             add(group, Impact.REPLACE, diff_lines(group, have, want_v))
     for group, want_n, have_n in (("Cpu", d.cpu, o.cpu), ("Memory", d.memory, o.memory)):
         if want_n is not None and have_n is not None and want_n != have_n:
@@ -348,12 +362,12 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     if d.tags != o.tags:
         sent = {**foreign_tags, **d.tags}
         if sent:
-            add("Tag", Impact.NO_RESTART, diff_lines("Tag", o.tags, d.tags))
+            add("Tag", Impact.NO_RESTART, diff_lines("Tag", o.tags, d.tags, keyed=True))
         else:
             add(
                 "Tag",
                 Impact.REPLACE,
-                diff_lines("Tag", o.tags, d.tags),
+                diff_lines("Tag", o.tags, d.tags, keyed=True),
                 "ECI cannot remove every tag in place",
             )
     if want.image_registry_credential != applied.image_registry_credential:
@@ -378,7 +392,7 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         else:
             add("DnsConfig", Impact.RESTART, lines)
     if d.volumes != o.volumes:
-        lines = diff_lines("Volume", o.volumes, d.volumes)
+        lines = diff_lines("Volume", o.volumes, d.volumes, keyed=True)
         if not d.volumes:
             add("Volume", Impact.REPLACE, lines, "ECI cannot remove every volume in place")
         else:
@@ -386,7 +400,7 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     if d.init_containers != o.init_containers:
         old_i = {c["Name"]: c for c in o.init_containers}
         new_i = {c["Name"]: c for c in d.init_containers}
-        lines = diff_lines("InitContainer", old_i, new_i)
+        lines = diff_lines("InitContainer", old_i, new_i, keyed=True)
         if list(old_i) != list(new_i) and old_i.keys() == new_i.keys():
             lines.append(f"InitContainer order: {list(old_i)} -> {list(new_i)}")
         if not d.init_containers:
@@ -394,7 +408,7 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         else:
             add("InitContainer", Impact.RESTART, lines)
     if d.containers != o.containers:
-        add("Container", Impact.RESTART, diff_lines("Container", o.containers, d.containers))
+        add("Container", Impact.RESTART, diff_lines("Container", o.containers, d.containers, keyed=True))
 
     # -- registry credentials restart unless they are the only update and do not grow
     creds = changes.get("ImageRegistryCredential")

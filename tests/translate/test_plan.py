@@ -1,0 +1,461 @@
+"""The update rules of UpdateContainerGroup, one test per rule, against a Describe written like ECI's."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from eci_operator.api.containergroup import Fingerprints, UpdatePolicy
+from eci_operator.eci import models as eci
+from eci_operator.eci.flatten import flatten
+from eci_operator.translate import (
+    Desired,
+    Impact,
+    Plan,
+    References,
+    fingerprints,
+    normalise,
+    ownership_tags,
+    parse_group,
+    plan,
+    translate,
+)
+from eci_operator.translate.state import desired_state
+from tests.translate.describe import describe, describe_dict
+from tests.translate.helpers import BASE, config_map, dockerconfigjson, secret
+
+PASSWORD = "registry-pass-123"
+DB_PASSWORD = "db-pass-456"
+OWNER = ownership_tags(cluster="c1", namespace="shop", name="web", uid="0f1e2d3c")
+
+
+def full_spec() -> dict[str, Any]:
+    m = copy.deepcopy(BASE)
+    m["spec"] = {
+        "regionId": "cn-hangzhou",
+        "zoneId": "cn-hangzhou-h",
+        "vSwitchId": "vsw-a,vsw-b",
+        "securityGroupId": "sg-1",
+        "instanceType": "ecs.c6.large,ecs.c7.large",
+        "cpu": 2,
+        "memory": 4,
+        "resourceGroupId": "rg-1",
+        "tags": {"team": "shop"},
+        "restartPolicy": "Always",
+        "dnsConfig": {"nameservers": ["1.1.1.1"], "options": [{"name": "ndots", "value": "2"}]},
+        "imagePullSecrets": [{"name": "reg"}],
+        "initContainers": [{"name": "init", "image": "busybox:1.36", "command": ["sh", "-c", "true"]}],
+        "containers": [
+            {
+                "name": "web",
+                "image": "nginx:1.27",
+                "ports": [{"containerPort": 80, "name": "http"}],
+                "env": [
+                    {"name": "MODE", "value": "prod"},
+                    {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+                ],
+                "resources": {"requests": {"cpu": "1", "memory": "2Gi"}},
+                "readinessProbe": {"httpGet": {"path": "/", "port": "http"}},
+                "volumeMounts": [
+                    {"name": "conf", "mountPath": "/etc/nginx/conf.d"},
+                    {"name": "data", "mountPath": "/data"},
+                ],
+            },
+            {"name": "sidecar", "image": "busybox:1.36", "command": ["sleep", "infinity"]},
+        ],
+        "volumes": [
+            {"name": "conf", "configMap": {"name": "nginx"}},
+            {"name": "data", "nfs": {"server": "nas.example", "path": "/data"}},
+        ],
+    }
+    return m
+
+
+def the_refs(
+    password: str = PASSWORD, db: str = DB_PASSWORD, conf: str = "server {}", registries: int = 1
+) -> References:
+    auths = {f"reg{i}.example": {"username": "robot", "password": password} for i in range(registries)}
+    return References.from_objects(
+        [
+            dockerconfigjson("reg", auths),
+            secret("db", {"password": db}),
+            config_map("nginx", {"default.conf": conf}),
+        ]
+    )
+
+
+def make(patch: Callable[[dict[str, Any]], Any] | None = None, refs: References | None = None) -> Desired:
+    m = full_spec()
+    if patch is not None:
+        patch(m["spec"])
+    return translate(parse_group(m), refs or the_refs(), owner_tags=OWNER)
+
+
+BASELINE = make()
+APPLIED = fingerprints(BASELINE)
+
+
+def observed(**kwargs: Any) -> eci.ContainerGroupOut:
+    """The live instance as created from the baseline, with Describe's extras (image env, foreign tags)."""
+    kwargs.setdefault("extra_tags", {"acs:ecs:system": "x", "cost-center": "42"})
+    return describe(BASELINE.request, **kwargs)
+
+
+def plan_for(
+    patch: Callable[[dict[str, Any]], Any] | None = None,
+    refs: References | None = None,
+    applied: Fingerprints | None = APPLIED,
+) -> Plan:
+    return plan(make(patch, refs), observed(), applied)
+
+
+def only(result: Plan, group: str, impact: Impact) -> None:
+    assert result.groups == [group], result.render()
+    assert result.changes[0].impact is impact, result.render()
+    assert result.impact is impact
+
+
+def sent_groups(result: Plan) -> set[str]:
+    """Top-level parameter groups of the UpdateContainerGroup request."""
+    assert result.update is not None
+    keys = {k.split(".")[0] for k in flatten(result.update)}
+    return keys - {"RegionId", "ContainerGroupId", "UpdateType"}
+
+
+# ------------------------------------------------------------------ nothing changed
+
+
+def test_nothing_changed_is_an_empty_plan() -> None:
+    result = plan(BASELINE, observed(), APPLIED)
+    assert result.empty, result.render()
+    assert result.update is None and result.impact is None
+    assert result.status() is None
+    assert result.render().startswith("No changes")
+
+
+def test_image_env_vars_and_foreign_tags_are_not_drift() -> None:
+    o = observed(
+        image_env={"PATH": "/bin", "JAVA_HOME": "/opt/java"}, extra_tags={"acs:x": "1", "billing": "b"}
+    )
+    assert plan(BASELINE, o, APPLIED).empty
+
+
+def test_describe_normalisation_gives_the_desired_state() -> None:
+    assert normalise(observed(), BASELINE, APPLIED) == desired_state(
+        BASELINE.request, dict(BASELINE.sensitive.env)
+    )
+
+
+# ------------------------------------------------------------------ Tag: no restart
+
+
+def test_tags_only_no_restart_and_foreign_tags_kept() -> None:
+    result = plan_for(lambda s: s["tags"].update(team="checkout"))
+    only(result, "Tag", Impact.NO_RESTART)
+    assert sent_groups(result) == {"Tag"}
+    assert result.update is not None
+    sent = {t.key: t.value for t in result.update.tags or []}
+    assert sent["team"] == "checkout"
+    assert sent["cost-center"] == "42"  # someone else's tag survives the whole-group update
+    assert "acs:ecs:system" not in sent  # system tags cannot be sent
+    assert OWNER.items() <= sent.items()
+    assert result.changes[0].changes == ('Tag[team]: "shop" -> "checkout"',)
+
+
+def test_removed_tag_that_we_applied_is_removed() -> None:
+    result = plan_for(lambda s: s.pop("tags"))
+    only(result, "Tag", Impact.NO_RESTART)
+    assert result.update is not None
+    assert "team" not in {t.key for t in result.update.tags or []}
+
+
+def test_removed_tag_unknown_to_status_is_treated_as_foreign() -> None:
+    applied = APPLIED.model_copy(update={"tag_keys": None})
+    assert plan_for(lambda s: s.pop("tags"), applied=applied).empty
+
+
+# ------------------------------------------------------------------ ImageRegistryCredential
+
+
+def test_credentials_only_not_growing_no_restart() -> None:
+    result = plan_for(refs=the_refs(password="rotated-password"))
+    only(result, "ImageRegistryCredential", Impact.NO_RESTART)
+    assert sent_groups(result) == {"ImageRegistryCredential"}
+    assert result.update is not None and result.update.image_registry_credentials is not None
+    assert result.update.image_registry_credentials[0].password == "rotated-password"
+
+
+def test_credentials_growing_restart() -> None:
+    result = plan_for(refs=the_refs(registries=2))
+    only(result, "ImageRegistryCredential", Impact.RESTART)
+    assert "more credentials" in (result.changes[0].reason or "")
+    assert result.update is not None and len(result.update.image_registry_credentials or []) == 2
+
+
+def test_credentials_shrinking_no_restart() -> None:
+    two = make(refs=the_refs(registries=2))
+    result = plan(make(), describe(two.request), fingerprints(two))
+    only(result, "ImageRegistryCredential", Impact.NO_RESTART)
+
+
+def test_credentials_with_another_group_restart() -> None:
+    result = plan_for(lambda s: s["tags"].update(team="x"), refs=the_refs(password="rotated"))
+    assert result.groups == ["Tag", "ImageRegistryCredential"]
+    assert result.get("Tag").impact is Impact.NO_RESTART  # type: ignore[union-attr]
+    assert result.get("ImageRegistryCredential").impact is Impact.RESTART  # type: ignore[union-attr]
+    assert result.impact is Impact.RESTART
+    assert sent_groups(result) == {"Tag", "ImageRegistryCredential"}
+
+
+def test_credentials_never_recorded_count_as_changed_and_growing() -> None:
+    result = plan(
+        BASELINE,
+        observed(),
+        APPLIED.model_copy(
+            update={"image_registry_credential": None, "image_registry_credential_count": None}
+        ),
+    )
+    only(result, "ImageRegistryCredential", Impact.RESTART)
+
+
+def test_removing_every_credential_needs_a_new_instance() -> None:
+    result = plan_for(lambda s: s.pop("imagePullSecrets"))
+    only(result, "ImageRegistryCredential", Impact.REPLACE)
+    assert result.update is None
+
+
+# ------------------------------------------------------------------ restart groups
+
+
+def test_container_change_restarts_and_sends_every_container() -> None:
+    result = plan_for(lambda s: s["containers"][0].update(image="nginx:1.28"))
+    only(result, "Container", Impact.RESTART)
+    assert sent_groups(result) == {"Container"}
+    assert result.update is not None and [c.name for c in result.update.containers or []] == [
+        "web",
+        "sidecar",
+    ]
+    assert result.changes[0].changes == ('Container[web].Image: "nginx:1.27" -> "nginx:1.28"',)
+
+
+def test_init_container_change_restarts() -> None:
+    result = plan_for(lambda s: s["initContainers"][0].update(image="busybox:1.37"))
+    only(result, "InitContainer", Impact.RESTART)
+    assert sent_groups(result) == {"InitContainer"}
+
+
+def test_adding_an_init_container_restarts() -> None:
+    result = plan_for(lambda s: s["initContainers"].append({"name": "init2", "image": "busybox"}))
+    only(result, "InitContainer", Impact.RESTART)
+    assert result.update is not None and [c.name for c in result.update.init_containers or []] == [
+        "init",
+        "init2",
+    ]
+
+
+def test_reordering_init_containers_restarts() -> None:
+    def patch(s: dict[str, Any]) -> None:
+        s["initContainers"] = [{"name": "b", "image": "x"}, {"name": "a", "image": "x"}]
+
+    first = make(
+        lambda s: s.update(initContainers=[{"name": "a", "image": "x"}, {"name": "b", "image": "x"}])
+    )
+    result = plan(make(patch), describe(first.request), fingerprints(first))
+    only(result, "InitContainer", Impact.RESTART)
+
+
+def test_removing_every_init_container_needs_a_new_instance() -> None:
+    only(plan_for(lambda s: s.pop("initContainers")), "InitContainer", Impact.REPLACE)
+
+
+def test_volume_change_restarts() -> None:
+    result = plan_for(lambda s: s["volumes"][1]["nfs"].update(path="/other"))
+    only(result, "Volume", Impact.RESTART)
+    assert sent_groups(result) == {"Volume"}
+    assert result.changes[0].changes == ('Volume[data].Path: "/data" -> "/other"',)
+
+
+def test_config_map_content_change_restarts_through_fingerprints() -> None:
+    result = plan_for(refs=the_refs(conf="server { listen 8080; }"))
+    only(result, "Volume", Impact.RESTART)
+    assert result.changes[0].changes == ("Volume[conf].Files[default.conf]: (sensitive value changed)",)
+
+
+def test_dns_config_change_restarts() -> None:
+    result = plan_for(lambda s: s["dnsConfig"].update(searches=["svc.local"]))
+    only(result, "DnsConfig", Impact.RESTART)
+    assert sent_groups(result) == {"DnsConfig"}
+
+
+def test_removing_dns_config_needs_a_new_instance() -> None:
+    only(plan_for(lambda s: s.pop("dnsConfig")), "DnsConfig", Impact.REPLACE)
+
+
+def test_restart_policy_restarts() -> None:
+    result = plan_for(lambda s: s.update(restartPolicy="OnFailure"))
+    only(result, "RestartPolicy", Impact.RESTART)
+    assert result.update is not None and result.update.restart_policy == "OnFailure"
+    assert sent_groups(result) == {"RestartPolicy"}
+
+
+# ------------------------------------------------------------------ replacement
+
+
+@pytest.mark.parametrize(
+    ("group", "patch"),
+    [
+        ("Cpu", lambda s: s.update(cpu=4, memory=4)),
+        ("Memory", lambda s: s.update(memory=8)),
+        ("ZoneId", lambda s: s.update(zoneId="cn-hangzhou-i")),
+        ("VSwitchId", lambda s: s.update(vSwitchId="vsw-c")),
+        ("SecurityGroupId", lambda s: s.update(securityGroupId="sg-2")),
+        ("InstanceType", lambda s: s.update(instanceType="ecs.g7.large")),
+        ("ContainerGroupName", lambda s: s.update(containerGroupName="shop-web-2")),
+    ],
+)
+def test_instance_fields_need_a_new_instance(group: str, patch: Callable[[dict[str, Any]], Any]) -> None:
+    result = plan_for(patch)
+    only(result, group, Impact.REPLACE)
+    assert result.update is None
+    assert not result.allowed_by(UpdatePolicy.ALLOW_RESTART)
+    assert result.allowed_by(UpdatePolicy.ALLOW_REPLACE)
+
+
+def test_vswitch_and_instance_type_chosen_from_the_list_are_not_drift() -> None:
+    # Describe reports the one vSwitch (vsw-b) and instance type (ecs.c6.large) ECI picked.
+    o = observed()
+    assert (o.v_switch_id, o.instance_type) == ("vsw-b", "ecs.c6.large")
+    assert plan(BASELINE, o, APPLIED).empty
+
+
+def test_replace_with_in_place_groups_still_lists_every_group() -> None:
+    result = plan_for(lambda s: (s.update(zoneId="cn-hangzhou-k"), s["tags"].update(team="t")))
+    assert result.groups == ["ZoneId", "Tag"]
+    assert result.impact is Impact.REPLACE
+    assert sent_groups(result) == {"Tag"}
+
+
+# ------------------------------------------------------------------ write-only values and redaction
+
+
+def test_secret_env_change_is_a_redacted_container_change() -> None:
+    result = plan_for(refs=the_refs(db="new-db-password"))
+    only(result, "Container", Impact.RESTART)
+    assert result.changes[0].changes == (
+        "Container[web].EnvironmentVars[DB_PASSWORD].Value: (sensitive value changed)",
+    )
+    shown = (
+        result.render()
+        + repr(result)
+        + repr(result.status())
+        + str(result.status().to_dict() if result.status() else "")
+    )
+    for value in ("new-db-password", DB_PASSWORD, PASSWORD):
+        assert value not in shown
+    assert result.update is not None
+    web = next(c for c in result.update.containers or [] if c.name == "web")
+    assert {v.key: v.value for v in web.environment_vars or []}["DB_PASSWORD"] == "new-db-password"
+
+
+def test_hidden_secret_env_in_describe_is_trusted_by_fingerprint() -> None:
+    data = describe_dict(BASELINE.request)
+    for var in data["Containers"][0]["EnvironmentVars"]:
+        if var["Key"] == "DB_PASSWORD":
+            var["Value"] = ""  # EnvironmentVarHide or a mangled value
+    o = eci.ContainerGroupOut.model_validate(data)
+    assert plan(BASELINE, o, APPLIED).empty
+    # Without a recorded fingerprint the hidden value cannot be trusted: the container is re-sent.
+    assert plan(BASELINE, o, APPLIED.model_copy(update={"secret_env": None})).groups == ["Container"]
+
+
+def test_config_file_content_from_describe_is_not_trusted_when_recorded() -> None:
+    data = describe_dict(BASELINE.request)
+    data["Volumes"][0]["ConfigFileVolumeConfigFileToPaths"][0]["Content"] = ""
+    o = eci.ContainerGroupOut.model_validate(data)
+    assert plan(BASELINE, o, APPLIED).empty
+    assert plan(BASELINE, o, APPLIED.model_copy(update={"config_files": None})).groups == ["Volume"]
+
+
+def test_removed_env_var_we_applied_is_removed() -> None:
+    result = plan_for(lambda s: s["containers"][0]["env"].pop(0))
+    only(result, "Container", Impact.RESTART)
+    assert result.changes[0].changes == (
+        'Container[web].EnvironmentVars[MODE]: {"Value": "prod"} -> (unset)',
+    )
+
+
+def test_changed_image_env_override_is_a_change() -> None:
+    result = plan_for(lambda s: s["containers"][0]["env"].append({"name": "PATH", "value": "/opt/bin"}))
+    only(result, "Container", Impact.RESTART)
+
+
+# ------------------------------------------------------------------ Describe gotchas
+
+
+def test_describe_gotchas_are_not_drift() -> None:
+    data = describe_dict(BASELINE.request)
+    sidecar = data["Containers"][1]
+    assert sidecar["Cpu"] == 0 and sidecar["ReadinessProbe"] == {"HttpGet": {}, "TcpSocket": {}, "Execs": []}
+    assert sidecar["ImagePullPolicy"] == "IfNotPresent"  # filled in by ECI, not in the spec
+    web = data["Containers"][0]
+    web["ReadinessProbe"].update(PeriodSeconds=0, TimeoutSeconds=0)  # 0 = default
+    web["VolumeMounts"][0]["MountPropagation"] = ""
+    o = eci.ContainerGroupOut.model_validate(data)
+    assert plan(BASELINE, o, APPLIED).empty
+
+
+def test_out_of_band_change_is_detected() -> None:
+    data = describe_dict(BASELINE.request)
+    data["Containers"][0]["Image"] = "nginx:evil"
+    data["Containers"][0]["ReadinessProbe"]["PeriodSeconds"] = 30
+    result = plan(BASELINE, eci.ContainerGroupOut.model_validate(data), APPLIED)
+    only(result, "Container", Impact.RESTART)
+    assert set(result.changes[0].changes) == {
+        'Container[web].Image: "nginx:evil" -> "nginx:1.27"',
+        "Container[web].ReadinessProbe.PeriodSeconds: 30 -> 10",
+    }
+
+
+# ------------------------------------------------------------------ plan object
+
+
+def test_policy_gates() -> None:
+    tags = plan_for(lambda s: s["tags"].update(team="x"))
+    restart = plan_for(lambda s: s.update(restartPolicy="Never"))
+    assert tags.allowed_by(UpdatePolicy.IN_PLACE_ONLY)
+    assert not restart.allowed_by(UpdatePolicy.IN_PLACE_ONLY)
+    assert restart.allowed_by(UpdatePolicy.ALLOW_RESTART)
+
+
+def test_digest_is_stable_and_tracks_content() -> None:
+    a = plan_for(lambda s: s["tags"].update(team="x"))
+    b = plan_for(lambda s: s["tags"].update(team="x"))
+    c = plan_for(lambda s: s["tags"].update(team="y"))
+    assert a.digest == b.digest != c.digest
+    assert len(a.digest) == 64
+
+
+def test_status_summary_and_render() -> None:
+    result = plan_for(lambda s: (s["tags"].update(team="x"), s.update(cpu=4, memory=8)))
+    status = result.status(reason="updatePolicy AllowRestart does not allow Replace")
+    assert status is not None
+    dumped = status.to_dict()
+    assert dumped["impact"] == "Replace"
+    assert [g["group"] for g in dumped["groups"]] == ["Cpu", "Memory", "Tag"]
+    text = result.render()
+    assert "~ Cpu  (Replace)" in text and "~ Tag  (NoRestart)" in text
+    assert text.endswith("overall impact: Replace.")
+
+
+def test_update_request_is_incremental_and_addresses_the_instance() -> None:
+    result = plan_for(lambda s: s["tags"].update(team="x"))
+    assert result.update is not None
+    params = flatten(result.update)
+    assert params["UpdateType"] == "IncrementalUpdate"
+    assert params["ContainerGroupId"] == "eci-bp1test000000000001"
+    assert params["RegionId"] == "cn-hangzhou"
+    assert result.fingerprints == fingerprints(make(lambda s: s["tags"].update(team="x")))
