@@ -1,0 +1,141 @@
+# ruff: noqa: E501  (expected values read best on one line)
+"""The admin API under /_emulator/ (unsigned, loopback only), through the real emulator process."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from eci_operator.emulator.server import _is_loopback
+from tests.emulator.fixtures import EmulatorHandle
+from tests.emulator.rpc import Api, container, flat
+
+
+async def test_instances_in_describe_shape(emulator: EmulatorHandle) -> None:
+    api = Api.for_handle(emulator)
+    ident = (await api.ok("CreateContainerGroup", **api.group()))["ContainerGroupId"]
+    [described] = await api.describe(ident)
+    [listed] = emulator.instances()
+    assert listed["ContainerGroupId"] == ident
+    assert set(listed) >= set(described) - {"Status", "Events"}
+    assert emulator.instance(ident) is not None and emulator.instance("eci-nope") is None
+
+
+async def test_patch_drifts_an_instance_as_from_the_console(emulator: EmulatorHandle) -> None:
+    api = Api.for_handle(emulator)
+    body = api.group(containers=[container("web", "nginx:1.25"), container("side", "busybox")])
+    ident = (
+        await api.ok("CreateContainerGroup", **body, **flat("", {"Tag": [{"Key": "team", "Value": "a"}]}))
+    )["ContainerGroupId"]
+    emulator.wait_status(ident, "Running")
+    patched = emulator.patch(
+        ident,
+        {"Containers": [{"Name": "web", "Image": "nginx:1.99"}], "Tags": [{"Key": "team", "Value": "b"}]},
+    )
+    assert [c["Image"] for c in patched["Containers"]] == ["nginx:1.99", "busybox"], "merged by Name"
+    assert patched["Tags"] == [{"Key": "team", "Value": "b"}]
+    [seen] = await api.describe(ident)
+    assert seen["Containers"][0]["Image"] == "nginx:1.99"
+    assert emulator.patch(ident, {"Status": "Failed"})["Status"] == "Failed"
+    await api.error("UpdateContainerGroup", "IncorrectStatus", 400, RegionId=api.region, ContainerGroupId=ident,
+                    **flat("", {"Tag": [{"Key": "x"}]}))  # fmt: skip
+
+
+async def test_seed_any_creation_time_and_status(emulator: EmulatorHandle) -> None:
+    api = Api.for_handle(emulator)
+    seeded = emulator.seed(
+        {
+            "ContainerGroupId": "eci-old0000000000000001",
+            "ContainerGroupName": "legacy",
+            "CreationTime": "2018-12-01T00:00:00Z",
+            "Status": "Pending",
+            "Containers": [{"Name": "app", "Image": "nginx"}],
+            "Tags": [{"Key": "owner", "Value": "me"}],
+        }
+    )
+    assert seeded["ContainerGroupId"] == "eci-old0000000000000001"
+    [got] = await api.describe("eci-old0000000000000001")
+    assert (got["Status"], got["CreationTime"], got["RegionId"]) == (
+        "Pending",
+        "2018-12-01T00:00:00Z",
+        "cn-hangzhou",
+    )
+    assert got["Containers"][0]["RestartCount"] == 0
+    await api.error(
+        "RestartContainerGroup",
+        "InvalidAction",
+        403,
+        RegionId=api.region,
+        ContainerGroupId=seeded["ContainerGroupId"],
+    )
+    fresh = emulator.seed({"Containers": [{"Name": "app", "Image": "nginx"}]})
+    assert fresh["ContainerGroupId"].startswith("eci-") and fresh["Status"] == "Running"
+
+
+async def test_requests_are_recorded_with_secrets_redacted(emulator: EmulatorHandle) -> None:
+    api = Api.for_handle(emulator)
+    creds = flat(
+        "", {"ImageRegistryCredential": [{"Server": "r.example", "UserName": "u", "Password": "hunter2"}]}
+    )
+    await api.ok("CreateContainerGroup", **api.group(), **creds)
+    await api.error(
+        "DeleteContainerGroup",
+        "InvalidParameter.NotFound",
+        404,
+        RegionId=api.region,
+        ContainerGroupId="eci-x",
+    )
+    entries = emulator.requests()
+    assert [(e["Action"], e["Code"], e["HttpStatus"]) for e in entries] == [
+        ("CreateContainerGroup", None, 200),
+        ("DeleteContainerGroup", "InvalidParameter.NotFound", 404),
+    ]
+    create = entries[0]
+    assert create["Params"]["ContainerGroupName"] == "web-1"
+    assert create["Params"]["ImageRegistryCredential.1.Password"] == "******"
+    assert create["Params"]["Signature"] == "******"
+    assert "hunter2" not in str(entries)
+    assert create["Time"].endswith("Z")
+    assert emulator.requests("DeleteContainerGroup") == entries[1:]
+    emulator.clear_requests()
+    assert emulator.requests() == []
+
+
+async def test_reset_forgets_everything(emulator: EmulatorHandle) -> None:
+    api = Api.for_handle(emulator)
+    await api.ok("CreateContainerGroup", ClientToken="t-reset", **api.group("a-b"))
+    emulator.reset()
+    assert emulator.instances() == [] and emulator.requests() == []
+    again = await api.ok("CreateContainerGroup", ClientToken="t-reset", **api.group("other"))
+    assert again["ContainerGroupId"], "the token was forgotten: no IdempotentParameterMismatch"
+
+
+async def test_async_helpers(emulator: EmulatorHandle) -> None:
+    seeded = await emulator.aseed({"Containers": [{"Name": "app", "Image": "nginx"}], "Status": "Running"})
+    assert [i["ContainerGroupId"] for i in await emulator.ainstances()] == [seeded["ContainerGroupId"]]
+    patched = await emulator.apatch(seeded["ContainerGroupId"], {"Status": "Pending"})
+    assert (await emulator.await_status(seeded["ContainerGroupId"], "Pending"))["Status"] == patched["Status"]
+    await emulator.areset()
+    assert await emulator.ainstances() == [] and await emulator.arequests() == []
+
+
+def test_admin_errors(emulator: EmulatorHandle) -> None:
+    response = httpx.patch(f"{emulator.url}/_emulator/instances/eci-nope", json={"Status": "Running"})
+    assert (response.status_code, response.json()["Code"]) == (404, "InvalidParameter.NotFound")
+    response = httpx.post(f"{emulator.url}/_emulator/instances", content=b"not json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("remote", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("127.5.5.5", True),
+        ("10.0.0.8", False),
+        ("192.168.1.2", False),
+        (None, False),
+    ],
+)
+def test_admin_api_answers_loopback_only(remote: str | None, allowed: bool) -> None:
+    assert _is_loopback(remote) is allowed
