@@ -187,7 +187,7 @@ MAP_FIELDS = frozenset({"EnvironmentVars", "VolumeMounts", "Files"})
 
 
 def diff_lines(path: str, old: Any, new: Any, *, keyed: bool = False) -> list[str]:
-    """``path: old -> new`` lines for every leaf that differs; map entries as ``[key]``, fields as ``.Field``."""
+    """``path: old -> new`` for every differing leaf; map entries as ``[key]``, fields as ``.Field``."""
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
