@@ -79,7 +79,9 @@ def test_structural_everywhere() -> None:
         assert node.get("additionalProperties") is not False, path
         assert "type" in node or node.get("x-kubernetes-int-or-string"), f"{path} has no type"
         assert not node.get("x-kubernetes-preserve-unknown-fields"), path
-        if isinstance(node.get("exclusiveMinimum"), int | float) and not isinstance(node["exclusiveMinimum"], bool):
+        if isinstance(node.get("exclusiveMinimum"), int | float) and not isinstance(
+            node["exclusiveMinimum"], bool
+        ):
             raise AssertionError(f"{path}: OpenAPI v3.0 wants a boolean exclusiveMinimum")
 
 
@@ -141,7 +143,9 @@ def test_descriptions_for_kubectl_explain() -> None:
     assert "ready" in probe["description"]
     for name, sub in probe["properties"].items():
         assert sub.get("description"), f"readinessProbe.{name} has no description"
-    missing = [p for p, n in _walk(_at(schema, "spec"), "spec") if not n.get("description") and not p.endswith("[]")]
+    missing = [
+        p for p, n in _walk(_at(schema, "spec"), "spec") if not n.get("description") and not p.endswith("[]")
+    ]
     assert missing == []
 
 

@@ -1,0 +1,136 @@
+"""Against a real kube-apiserver: the CRD installs, every example is accepted, every manifest of the
+invalid corpus is refused at admission with a message naming the field, and ``kubectl explain``
+has the models' descriptions."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from eci_operator.api.containergroup import GROUP, PLURAL, VERSION
+from tests.api.corpus import Case, example_documents, invalid_cases
+
+pytestmark = pytest.mark.kube
+
+CRD_FILE = Path(__file__).parents[2] / "crds" / "containergroup.yaml"
+CASES = invalid_cases()
+EXAMPLES = example_documents()
+
+
+@pytest.fixture(scope="module")
+def crd_installed(kube_env: Any) -> Any:
+    kube_env.apply(CRD_FILE)
+    return kube_env
+
+
+def _create(
+    api: client.ApiClient, namespace: str, body: dict[str, Any], *, dry_run: bool = True
+) -> dict[str, Any]:
+    kind = body["kind"]
+    kwargs: dict[str, Any] = {"field_validation": "Strict"}
+    if dry_run:
+        kwargs["dry_run"] = "All"
+    if kind == "ContainerGroup":
+        result: dict[str, Any] = client.CustomObjectsApi(api).create_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, body, **kwargs
+        )
+        return result
+    core = client.CoreV1Api(api)
+    create = {"Secret": core.create_namespaced_secret, "ConfigMap": core.create_namespaced_config_map}[kind]
+    return dict(api.sanitize_for_serialization(create(namespace, body, **kwargs)))
+
+
+def _message(exc: ApiException) -> str:
+    try:
+        body = json.loads(exc.body)
+    except (TypeError, ValueError):
+        return str(exc.body)
+    details = body.get("details", {}).get("causes", [])
+    return " | ".join(
+        [body.get("message", ""), *(f"{c.get('field', '')}: {c.get('message', '')}" for c in details)]
+    )
+
+
+def test_crd_is_established(crd_installed: Any) -> None:
+    ext = client.ApiextensionsV1Api(crd_installed.admin_api())
+    crd = ext.read_custom_resource_definition(f"{PLURAL}.{GROUP}")
+    conditions = {c.type: c.status for c in crd.status.conditions}
+    assert conditions.get("Established") == "True"
+    assert conditions.get("NamesAccepted") == "True"
+    assert crd.spec.names.short_names == ["ecicg"]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_examples_are_accepted(crd_installed: Any, kube_namespace: str, name: str) -> None:
+    api = crd_installed.admin_api()
+    docs = EXAMPLES[name]
+    assert any(d["kind"] == "ContainerGroup" for d in docs)
+    for doc in docs:
+        created = _create(api, kube_namespace, copy.deepcopy(doc))
+        assert created["metadata"]["name"] == doc["metadata"]["name"]
+        if doc["kind"] == "ContainerGroup":
+            # the apiserver applied the schema defaults
+            assert created["spec"]["deletionPolicy"] in ("Delete", "Orphan")
+            assert created["spec"]["updatePolicy"] in ("InPlaceOnly", "AllowRestart", "AllowReplace")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_invalid_manifest_refused_naming_the_field(
+    crd_installed: Any, kube_namespace: str, case: Case
+) -> None:
+    with pytest.raises(ApiException) as err:
+        _create(crd_installed.admin_api(), kube_namespace, copy.deepcopy(case.manifest))
+    assert err.value.status in (400, 422), _message(err.value)
+    message = _message(err.value)
+    assert case.field in message, f"{case.field!r} not named in: {message}"
+
+
+def test_region_and_adopted_id_are_immutable(crd_installed: Any, kube_namespace: str) -> None:
+    api = crd_installed.admin_api()
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "ContainerGroup",
+        "metadata": {"name": "immutable"},
+        "spec": {
+            "regionId": "cn-hangzhou",
+            "containerGroupId": "eci-abc123",
+            "containers": [{"name": "web", "image": "nginx"}],
+        },
+    }
+    _create(api, kube_namespace, body, dry_run=False)
+    custom = client.CustomObjectsApi(api)
+    for patch, field in (
+        ({"spec": {"regionId": "cn-beijing"}}, "spec.regionId"),
+        ({"spec": {"containerGroupId": "eci-other1"}}, "spec.containerGroupId"),
+    ):
+        with pytest.raises(ApiException) as err:
+            custom.patch_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, "immutable", patch)
+        assert field in _message(err.value)
+    # other fields still change
+    custom.patch_namespaced_custom_object(
+        GROUP, VERSION, kube_namespace, PLURAL, "immutable", {"spec": {"tags": {"a": "b"}}}
+    )
+
+
+def test_explain_has_the_model_descriptions(crd_installed: Any) -> None:
+    api = crd_installed.admin_api()
+    path = f"/openapi/v3/apis/{GROUP}/{VERSION}"
+    data, status, _ = api.call_api(
+        path, "GET", response_type="object", _return_http_data_only=False, auth_settings=["BearerToken"]
+    )
+    assert status == 200
+    schemas = data["components"]["schemas"]
+    (name,) = [k for k in schemas if k.endswith(".ContainerGroup")]
+    spec = schemas[name]["properties"]["spec"]
+    probe = spec["properties"]["containers"]["items"]["properties"]["readinessProbe"]
+    assert "ready" in probe["description"]
+    assert (
+        "initial" in probe["properties"]["initialDelaySeconds"]["description"].lower()
+        or "first check" in probe["properties"]["initialDelaySeconds"]["description"]
+    )
