@@ -40,8 +40,10 @@ test: $(STAMP) $(KUBE_TESTENV) lint
 crd: $(STAMP)
 	$(BIN)/eci-operator crd > crds/containergroup.yaml
 
-demo: $(STAMP) $(KUBE_TESTENV)
-	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.demo
+# The operator's life in one go: control plane ($KUBECONFIG's cluster if set, else kube-testenv),
+# the ECI emulator and the operator; apply an example, edit its image, delete it.
+demo: $(STAMP) $(if $(KUBECONFIG),,$(KUBE_TESTENV))
+	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.e2e.demo
 
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .mypy_cache .ruff_cache
