@@ -27,6 +27,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -102,6 +103,19 @@ def _host_header(url: httpx.URL) -> str:
 
 def _encode_query(params: Mapping[str, str]) -> str:
     return "&".join(f"{signing.percent_encode(k)}={signing.percent_encode(v)}" for k, v in params.items())
+
+
+def _clock_skew_hint(response: httpx.Response) -> str:
+    """Why a signed timestamp is refused: this host's clock, and the service's when it told us."""
+    local = signing.format_timestamp()
+    hint = f" (this host's clock says {local}"
+    try:
+        server = email.utils.parsedate_to_datetime(response.headers.get("date", ""))
+        skew = datetime.strptime(local, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - server
+        hint += f", the service's {server.strftime('%Y-%m-%dT%H:%M:%SZ')}: {skew.total_seconds():+.0f}s off"
+    except (TypeError, ValueError):
+        pass
+    return hint + "; ECI refuses requests more than 15 minutes off: synchronise the clock, e.g. with NTP)"
 
 
 def _retry_after(response: httpx.Response | None) -> float:
@@ -232,6 +246,8 @@ class Transport:
             code, message = "InvalidResponse", "the answer is not a JSON object"
         else:
             code, message = "", f"HTTP {response.status_code}: {scrub(response.text[:200], secrets)}"
+        if code == "InvalidTimeStamp.Expired":
+            message += _clock_skew_hint(response)
         raise make_error(
             code,
             scrub(message, secrets),
