@@ -1,1 +1,366 @@
-"""Session fixture for the kube-testenv control plane (filled in by the kube-testenv work)."""
+"""Fixtures for a real Kubernetes control plane: kube-apiserver + etcd from ``tests/kube-testenv``.
+
+- ``kube_env`` (session): one control plane for the whole run, a :class:`KubeEnv`.
+- ``kube_namespace`` (function): a fresh namespace, deleted after the test.
+
+The binary comes from ``$KUBE_TESTENV`` or ``<repo>/.cache/bin/kube-testenv``; when the default path
+is missing it is built with ``make kube-testenv``. It runs with its stdin on a pipe, so it goes away
+with the test run even when pytest is killed. Tests using ``kube_env`` get the ``kube`` marker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import selectors
+import ssl
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import kubernetes.client
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_BINARY = REPO / ".cache" / "bin" / "kube-testenv"
+READY_PREFIX = "kube-testenv ready "
+START_TIMEOUT = 180.0  # seconds; a busy 2-core machine has been seen taking >30 s upstream
+BUILD_TIMEOUT = 3600.0
+FIELD_MANAGER = "kube-testenv"
+
+Manifest = dict[str, Any] | list[dict[str, Any]] | str | Path
+
+
+@dataclass
+class KubeEnv:
+    """A running control plane: where it listens, whom it trusts, and helpers to drive it."""
+
+    dir: Path
+    kubeconfig: Path
+    server: str
+    ca_file: Path
+    tokens: dict[str, str]
+    _http: httpx.Client | None = field(default=None, repr=False)
+
+    # -- clients ---------------------------------------------------------------------------------
+
+    def api_for_token(self, token: str) -> kubernetes.client.ApiClient:
+        """An official (sync) client that authenticates with ``token``."""
+        config = kubernetes.client.Configuration(host=self.server)
+        config.ssl_ca_cert = str(self.ca_file)
+        config.api_key = {"BearerToken": token}
+        config.api_key_prefix = {"BearerToken": "Bearer"}
+        return kubernetes.client.ApiClient(config)
+
+    def admin_api(self) -> kubernetes.client.ApiClient:
+        """An official (sync) client as ``admin`` (group ``system:masters``)."""
+        return self.api_for_token(self.tokens["admin"])
+
+    def http(self) -> httpx.Client:
+        """A raw HTTPS client as admin, for requests the official client makes awkward."""
+        if self._http is None:
+            self._http = httpx.Client(
+                base_url=self.server,
+                verify=ssl.create_default_context(cafile=str(self.ca_file)),
+                headers={"Authorization": f"Bearer {self.tokens['admin']}"},
+                timeout=30.0,
+            )
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    # -- ServiceAccounts -------------------------------------------------------------------------
+
+    def serviceaccount_token(
+        self,
+        namespace: str,
+        name: str,
+        audiences: list[str] | None = None,
+        expiration_seconds: int = 3600,
+    ) -> str:
+        """A token for an existing ServiceAccount, issued by the TokenRequest API."""
+        body = {"spec": {"audiences": audiences or [], "expirationSeconds": expiration_seconds}}
+        path = f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token"
+        response = self.http().post(path, json=body)
+        _raise_for_status(response, f"TokenRequest for serviceaccount {namespace}/{name}")
+        token: str = response.json()["status"]["token"]
+        return token
+
+    def serviceaccount_kubeconfig(self, namespace: str, name: str, path: Path | str) -> Path:
+        """Write a kubeconfig that acts as ServiceAccount ``namespace/name``; returns its path."""
+        token = self.serviceaccount_token(namespace, name)
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "kube-testenv",
+                    "cluster": {"server": self.server, "certificate-authority": str(self.ca_file)},
+                }
+            ],
+            "users": [{"name": f"{namespace}-{name}", "user": {"token": token}}],
+            "contexts": [
+                {
+                    "name": "kube-testenv",
+                    "context": {
+                        "cluster": "kube-testenv",
+                        "user": f"{namespace}-{name}",
+                        "namespace": namespace,
+                    },
+                }
+            ],
+            "current-context": "kube-testenv",
+        }
+        out = Path(path)
+        out.write_text(yaml.safe_dump(config))
+        out.chmod(0o600)
+        return out
+
+    # -- manifests -------------------------------------------------------------------------------
+
+    def apply(self, manifest: Manifest) -> list[dict[str, Any]]:
+        """Server-side apply one or more objects (as admin, forcing conflicts) and return them.
+
+        ``manifest`` is a dict, a list of dicts, a YAML string or the path of a (multi-document)
+        YAML file. CustomResourceDefinitions are waited for until Established, so their resources
+        can be created right after.
+        """
+        applied = []
+        for obj in _documents(manifest):
+            result = self._apply_one(obj)
+            if obj.get("kind") == "CustomResourceDefinition":
+                self.wait_crd_established(result["metadata"]["name"])
+            applied.append(result)
+        return applied
+
+    def wait_crd_established(self, name: str, timeout: float = 30.0) -> None:
+        path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.http().get(path)
+            _raise_for_status(response, f"reading CustomResourceDefinition {name}")
+            conditions = (response.json().get("status") or {}).get("conditions") or []
+            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"CustomResourceDefinition {name} not Established after {timeout}s: {conditions}"
+                )
+            time.sleep(0.1)
+
+    def resource_path(self, api_version: str, kind: str, namespace: str | None = None) -> str:
+        """The collection URL path for ``kind`` (looked up in discovery; retried briefly for new CRDs)."""
+        base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+        deadline = time.monotonic() + 10.0
+        while True:
+            response = self.http().get(base)
+            if response.status_code == 200:
+                for resource in response.json()["resources"]:
+                    if resource["kind"] == kind and "/" not in resource["name"]:
+                        if resource["namespaced"]:
+                            if not namespace:
+                                raise ValueError(
+                                    f"{kind} ({api_version}) is namespaced: metadata.namespace is required"
+                                )
+                            return f"{base}/namespaces/{namespace}/{resource['name']}"
+                        return f"{base}/{resource['name']}"
+            elif response.status_code != 404:
+                _raise_for_status(response, f"discovery of {api_version}")
+            if time.monotonic() > deadline:
+                raise LookupError(f"the server does not serve kind {kind!r} in {api_version!r}")
+            time.sleep(0.2)
+
+    def _apply_one(self, obj: dict[str, Any]) -> dict[str, Any]:
+        try:
+            api_version, kind, name = obj["apiVersion"], obj["kind"], obj["metadata"]["name"]
+        except (KeyError, TypeError) as e:
+            raise ValueError(
+                f"manifest needs apiVersion, kind and metadata.name (missing {e}): {obj!r}"
+            ) from e
+        path = self.resource_path(api_version, kind, obj["metadata"].get("namespace"))
+        response = self.http().patch(
+            f"{path}/{name}",
+            params={"fieldManager": FIELD_MANAGER, "force": "true"},
+            content=json.dumps(obj),
+            headers={"Content-Type": "application/apply-patch+yaml"},
+        )
+        _raise_for_status(response, f"applying {kind} {name}")
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def _documents(manifest: Manifest) -> list[dict[str, Any]]:
+    if isinstance(manifest, dict):
+        return [manifest]
+    if isinstance(manifest, list):
+        return manifest
+    text = manifest.read_text() if isinstance(manifest, Path) else manifest
+    docs = [doc for doc in yaml.safe_load_all(text) if doc]
+    out: list[dict[str, Any]] = []
+    for doc in docs:
+        # a "List" document (kubectl style) holds its objects in items
+        out.extend(doc["items"] if doc.get("kind", "").endswith("List") and "items" in doc else [doc])
+    return out
+
+
+def _raise_for_status(response: httpx.Response, what: str) -> None:
+    if response.is_success:
+        return
+    try:
+        message = response.json().get("message", response.text)
+    except ValueError:
+        message = response.text
+    raise KubeError(response.status_code, f"{what}: HTTP {response.status_code}: {message}")
+
+
+class KubeError(Exception):
+    """A request to the control plane failed; ``status`` is the HTTP status code."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# -- the process ---------------------------------------------------------------------------------
+
+
+def testenv_binary() -> Path:
+    """The kube-testenv binary, building the default one with ``make kube-testenv`` when missing."""
+    configured = os.environ.get("KUBE_TESTENV")
+    binary = Path(configured) if configured else DEFAULT_BINARY
+    if binary.exists():
+        return binary
+    if configured and binary != DEFAULT_BINARY:
+        raise FileNotFoundError(
+            f"KUBE_TESTENV={configured} does not exist (build it with `make kube-testenv`)"
+        )
+    build = subprocess.run(
+        ["make", "-C", str(REPO), "kube-testenv"],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        check=False,
+    )
+    if build.returncode != 0 or not binary.exists():
+        raise RuntimeError(
+            f"`make kube-testenv` failed ({build.returncode}):\n{build.stdout[-4000:]}{build.stderr[-4000:]}"
+        )
+    return binary
+
+
+def _log_tail(log: Path, limit: int = 6000) -> str:
+    with contextlib.suppress(OSError):
+        return log.read_text(errors="replace")[-limit:]
+    return ""
+
+
+@contextlib.contextmanager
+def running_testenv(directory: Path, timeout: float = START_TIMEOUT) -> Iterator[KubeEnv]:
+    """Start ``kube-testenv up`` in ``directory``, yield its :class:`KubeEnv`, stop it on exit."""
+    binary = testenv_binary()
+    log = directory / "kube-testenv.log"
+    with log.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [str(binary), "up", "--dir", str(directory)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            start_new_session=True,  # a Ctrl-C aimed at pytest must not kill it mid-test
+        )
+    env: KubeEnv | None = None
+    try:
+        assert proc.stdout is not None
+        line = _read_ready_line(proc, timeout)
+        if not line.startswith(READY_PREFIX):
+            raise RuntimeError(f"kube-testenv did not become ready ({line!r}); log {log}:\n{_log_tail(log)}")
+        data = json.loads((directory / "env.json").read_text())
+        env = KubeEnv(
+            dir=directory,
+            kubeconfig=Path(line.removeprefix(READY_PREFIX)),
+            server=data["server"],
+            ca_file=Path(data["ca_file"]),
+            tokens=dict(data["tokens"]),
+        )
+        yield env
+    finally:
+        if env is not None:
+            env.close()
+        _stop(proc)
+
+
+def _read_ready_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while b"\n" not in buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return f"<no ready line after {timeout:.0f}s>"
+            if selector.select(left):
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    return f"<exited with {proc.wait()}>"
+                buffer += chunk
+    return buffer.split(b"\n", 1)[0].decode().strip()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Close stdin (its shutdown signal), then escalate to SIGTERM and SIGKILL if needed."""
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+    for action in (None, proc.terminate, proc.kill):
+        if action is not None:
+            action()
+        try:
+            proc.wait(timeout=30)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "kube_env" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kube)
+
+
+@pytest.fixture(scope="session")
+def kube_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeEnv]:
+    """One real control plane (kube-apiserver + etcd) for the whole test session."""
+    with running_testenv(tmp_path_factory.mktemp("kube-testenv")) as env:
+        yield env
+
+
+@pytest.fixture
+def kube_namespace(kube_env: KubeEnv, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace named after the test; deleted afterwards.
+
+    No namespace controller runs, so a deleted namespace stays Terminating with its contents;
+    names are unique so that never matters to the next test.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"{slug or 'test'}-{uuid.uuid4().hex[:8]}"
+    kube_env.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    response = kube_env.http().delete(f"/api/v1/namespaces/{name}")
+    if response.status_code not in (200, 202, 404):
+        _raise_for_status(response, f"deleting namespace {name}")
