@@ -29,10 +29,18 @@ lint: $(STAMP)
 # The real control plane (kube-apiserver + embedded etcd) built from Go modules; see tests/kube-testenv.
 kube-testenv: $(KUBE_TESTENV)
 
+# The Kubernetes version is the one pinned in go.mod; stamping it makes /version report it.
+K8S_VERSION = $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' tests/kube-testenv/go.mod)
+K8S_MINOR = $(word 2,$(subst ., ,$(K8S_VERSION)))
+K8S_LDFLAGS = -s -w $(foreach kv,gitVersion=$(K8S_VERSION) gitMajor=1 gitMinor=$(K8S_MINOR) gitTreeState=clean,\
+	-X k8s.io/component-base/version.$(kv))
+
+# go.mod/go.sum are never rewritten by the build (-mod=readonly); Go's module and build caches are
+# reused, so a rebuild with no changes is a link only.
 $(KUBE_TESTENV): $(wildcard tests/kube-testenv/*.go tests/kube-testenv/go.mod tests/kube-testenv/go.sum)
 	@mkdir -p $(CACHE)/bin
-	cd tests/kube-testenv && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
-		go build -trimpath -ldflags='-s -w' -o $(KUBE_TESTENV) .
+	cd tests/kube-testenv && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+		go build -trimpath -ldflags='$(K8S_LDFLAGS)' -o $(KUBE_TESTENV) .
 
 test: $(STAMP) $(KUBE_TESTENV) lint
 	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/pytest -q $(PYTEST_ARGS)
