@@ -69,3 +69,16 @@ def test_bad_flags_name_the_flag(flags: list[str], message: str) -> None:
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_unreadable_state_file_is_reported(tmp_path: Path) -> None:
+    state = tmp_path / "broken.json"
+    state.write_text("{not json")
+    result = subprocess.run(
+        [sys.executable, "-m", "eci_operator.cli", "emulator", "--port", "0", "--state-file", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "--state-file" in result.stderr and "Traceback" not in result.stderr

@@ -137,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(serve(config))
+    except ValueError as exc:  # includes a state file that is not JSON
+        print(f"eci-operator emulator: cannot read --state-file {config.state_file}: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"eci-operator emulator: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return 1

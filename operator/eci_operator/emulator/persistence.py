@@ -19,7 +19,7 @@ class StateFile:
         except FileNotFoundError:
             return None
         data = json.loads(text)
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not isinstance(data.get("instances", []), list):
             raise ValueError(f"{self.path}: not an emulator state file")
         return data
 
