@@ -87,17 +87,18 @@ async def cleanup(**_: Any) -> None:
 
 
 @kopf.on.probe(id="observer")
-def probe(**_: Any) -> dict[str, Any]:
+async def probe(**_: Any) -> dict[str, Any]:
     return {} if Runtime.controller is None else Runtime.controller.probe()
 
 
+# Async on purpose: sync handlers run in Kopf's thread pool, away from the controller's event loop.
 @kopf.on.event(GROUP, VERSION, PLURAL)
-def containergroup_event(event: kopf.RawEvent, **_: Any) -> None:
+async def containergroup_event(event: kopf.RawEvent, **_: Any) -> None:
     if Runtime.controller is not None:
         Runtime.controller.on_containergroup_event(event.get("type"), dict(event["object"]))
 
 
 @kopf.on.event("", "v1", "configmaps")
-def configmap_event(event: kopf.RawEvent, **_: Any) -> None:
+async def configmap_event(event: kopf.RawEvent, **_: Any) -> None:
     if Runtime.controller is not None:
         Runtime.controller.on_configmap_event(event.get("type"), dict(event["object"]))
