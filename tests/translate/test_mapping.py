@@ -150,7 +150,7 @@ MAPPINGS: list[tuple[str, Patch, dict[str, str]]] = [
         lambda s: container(s, resources={"requests": {"cpu": "500m"}}),
         {C + "Cpu": "0.5"},
     ),
-    ("cpu decimal", lambda s: container(s, resources={"requests": {"cpu": 1.5}}), {C + "Cpu": "1.5"}),
+    ("cpu decimal", lambda s: container(s, resources={"requests": {"cpu": "1.5"}}), {C + "Cpu": "1.5"}),
     ("memory Gi", lambda s: container(s, resources={"requests": {"memory": "1Gi"}}), {C + "Memory": "1"}),
     ("memory Mi", lambda s: container(s, resources={"requests": {"memory": "512Mi"}}), {C + "Memory": "0.5"}),
     (

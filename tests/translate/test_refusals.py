@@ -277,3 +277,11 @@ def test_non_utf8_secret_env_refused() -> None:
     )
     with pytest.raises(TranslationError, match="not UTF-8"):
         translate(parse_group(manifest(lambda s: container(s, env=[env_from("secretKeyRef", "b", "k")]))), r)
+
+
+def test_float_quantity_refused_like_the_apiserver_does() -> None:
+    m = manifest(lambda s: container(s, resources={"requests": {"cpu": 1.5}}))
+    with pytest.raises(TranslationError) as err:
+        parse_group(m)
+    assert err.value.fields == ["spec.containers[0].resources.requests.cpu"]
+    assert "'1.5'" in str(err.value)

@@ -34,6 +34,10 @@ def parse(value: object) -> Decimal:
 
 
 def _canonical(value: object) -> str:
+    # The CRD types a quantity as integer-or-string (as Kubernetes does); a JSON float is refused
+    # there, so it is refused here too rather than accepted by one and not the other.
+    if isinstance(value, float):
+        raise ValueError(f"write {value!r} as a string ({str(value)!r}) or in milli-units (e.g. 1500m)")
     parse(value)
     return value if isinstance(value, str) else str(value)
 
