@@ -51,6 +51,20 @@ async def test_state_file_survives_restart(
     assert len(second.instances()) == 1
 
 
+async def test_a_transition_in_progress_continues_after_a_restart(
+    start_emulator: Callable[..., EmulatorHandle], tmp_path: Path
+) -> None:
+    state = tmp_path / "eci.json"
+    first = start_emulator(state_file=state, transition_delay=0.5)
+    created = await Api.for_handle(first).ok("CreateContainerGroup", **Api.for_handle(first).group("moving"))
+    assert first.stop() == 0
+    second = start_emulator(state_file=state, transition_delay=0.5)
+    assert (
+        second.wait_status(created["ContainerGroupId"], "Running", timeout=10)["Containers"][0]["Ready"]
+        is True
+    )
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
