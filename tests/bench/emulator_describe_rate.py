@@ -2,7 +2,9 @@
 
 Starts a real ``eci-operator emulator`` process (quota for Describe lifted), creates 20 instances,
 then runs signed Describe calls from concurrent keep-alive clients for a fixed time and prints one
-JSON line. Client and server share the machine, so the figure is a lower bound for the server.
+JSON line. Client and server share the machine, so calls_per_second is a lower bound for the
+server; server_calls_per_cpu_second (calls per second of the server process's own CPU time) is what
+one core spent on the emulator alone would serve.
 
     .venv/bin/python tests/bench/emulator_describe_rate.py [--seconds 10] [--concurrency 8] \\
         [--scheme rpc|acs3]
@@ -16,6 +18,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -26,6 +29,12 @@ from eci_operator.eci import signing
 from tests.emulator.fixtures import EmulatorHandle, launch
 
 VERSION = "2018-08-08"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to tell server cost from client cost."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def signed(
@@ -90,9 +99,12 @@ async def main() -> None:
                     else:
                         failed += 1
 
+            assert handle.process is not None
+            server_cpu = cpu_seconds(handle.process.pid)
             started = time.monotonic()
             await asyncio.gather(*(worker() for _ in range(args.concurrency)))
             elapsed = time.monotonic() - started
+            server_cpu = cpu_seconds(handle.process.pid) - server_cpu
     finally:
         handle.stop()
     print(
@@ -106,6 +118,8 @@ async def main() -> None:
                 "calls": done,
                 "failed": failed,
                 "calls_per_second": round(done / elapsed, 1),
+                "server_cpu_ms_per_call": round(1000 * server_cpu / max(done, 1), 3),
+                "server_calls_per_cpu_second": round(done / server_cpu, 1) if server_cpu else None,
                 "cpus": os.cpu_count(),
             }
         )
