@@ -472,3 +472,11 @@ def test_sensitive_env_recorded_and_repr_hides_values() -> None:
     assert d.sensitive.env == {"web": {"PW"}}
     assert "hunter2" not in repr(d)
     assert "hunter2" not in repr(r)
+
+
+def test_long_owner_tag_values_are_cut_to_the_eci_limit() -> None:
+    tags = ownership_tags(cluster="c", namespace="shop", name="n" * 200, uid="0f1e")
+    d = translate(parse_group(manifest()), owner_tags=tags)
+    got = {t.key: t.value for t in d.request.tags or []}
+    assert got["eci.operator.dev/name"] == "n" * 128
+    assert got["eci.operator.dev/uid"] == "0f1e"

@@ -43,7 +43,7 @@ INSTANCE_SPECS: dict[float, tuple[float, ...]] = {
 }
 # Tag keys the operator itself sets on every instance it manages.
 RESERVED_TAG_PREFIX = "eci.operator.dev/"
-_RESERVED_TAG_PREFIXES = ("acs:", "aliyun", "http://", "https://", RESERVED_TAG_PREFIX)
+_RESERVED_TAG_PREFIXES = ("acs:", "aliyun", RESERVED_TAG_PREFIX)
 MAX_USER_TAGS = 16  # ECI allows 20; the operator keeps 4 for its ownership tags
 CONTAINER_GROUP_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 
@@ -87,15 +87,25 @@ def _mounts_exist_cel(field: str) -> str:
 
 
 _TAG_KEY_RULE = rule(
-    "self.all(k, size(k) >= 1 && size(k) <= 64 && !k.startsWith('acs:') && !k.startsWith('aliyun')"
-    " && !k.startsWith('http://') && !k.startsWith('https://') && !k.startsWith('eci.operator.dev/'))",
-    "tag keys must be 1-64 characters and must not start with acs:, aliyun, http://, https:// "
-    "or eci.operator.dev/ (reserved for the operator)",
+    "self.all(k, size(k) >= 1 && size(k) <= 64 && !k.lowerAscii().startsWith('acs:')"
+    " && !k.lowerAscii().startsWith('aliyun') && !k.lowerAscii().contains('http://')"
+    " && !k.lowerAscii().contains('https://') && !k.startsWith('eci.operator.dev/'))",
+    "tag keys must be 1-64 characters, must not start with acs:, aliyun or eci.operator.dev/ "
+    "(reserved for the system and the operator) and must not contain http:// or https://",
+)
+_TAG_VALUE_RULE = rule(
+    "self.all(k, !self[k].lowerAscii().startsWith('acs:') && !self[k].lowerAscii().startsWith('aliyun')"
+    " && !self[k].lowerAscii().contains('http://') && !self[k].lowerAscii().contains('https://'))",
+    "tag values must not start with acs: or aliyun and must not contain http:// or https://",
 )
 Tags = Annotated[
     dict[str, Annotated[str, StringConstraints(max_length=128)]],
-    Field(max_length=MAX_USER_TAGS, json_schema_extra=validations(_TAG_KEY_RULE)),
+    Field(max_length=MAX_USER_TAGS, json_schema_extra=validations(_TAG_KEY_RULE, _TAG_VALUE_RULE)),
 ]
+
+
+def _has_url(text: str) -> bool:
+    return "http://" in text or "https://" in text
 
 
 class ContainerGroupSpec(SpecModel):
@@ -230,11 +240,18 @@ class ContainerGroupSpec(SpecModel):
     @field_validator("tags")
     @classmethod
     def _tag_keys(cls, tags: dict[str, str] | None) -> dict[str, str] | None:
-        for key in tags or {}:
-            if not 1 <= len(key) <= 64 or key.lower().startswith(_RESERVED_TAG_PREFIXES):
+        for key, value in (tags or {}).items():
+            low = key.lower()
+            if not 1 <= len(key) <= 64 or low.startswith(_RESERVED_TAG_PREFIXES) or _has_url(low):
                 raise ValueError(
-                    f"tag key {key!r}: keys must be 1-64 characters and must not start with acs:, aliyun, "
-                    "http://, https:// or eci.operator.dev/ (reserved for the operator)"
+                    f"tag key {key!r}: keys must be 1-64 characters, must not start with acs:, aliyun or "
+                    "eci.operator.dev/ (reserved for the system and the operator) and must not contain "
+                    "http:// or https://"
+                )
+            if value.lower().startswith(("acs:", "aliyun")) or _has_url(value.lower()):
+                raise ValueError(
+                    f"tag {key!r}: values must not start with acs: or aliyun and must not contain "
+                    "http:// or https://"
                 )
         return tags
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from eci_operator.api import quantity
 from eci_operator.api.containergroup import INSTANCE_SPECS, ContainerGroup, ContainerGroupSpec
 from eci_operator.api.pod import (
@@ -28,7 +30,7 @@ from eci_operator.api.pod import (
     Volume,
 )
 from eci_operator.eci import models as eci
-from eci_operator.translate.errors import Problem, TranslationError
+from eci_operator.translate.errors import Problem, TranslationError, from_validation_error
 from eci_operator.translate.references import DOCKER_CFG, DOCKER_CONFIG_JSON, References
 
 MAX_CONFIG_FILE_BYTES = 32 * 1024
@@ -140,8 +142,8 @@ class _Translator:
                 containers=[c for c in containers if isinstance(c, eci.Container)],
                 volumes=[v for v in volumes if v is not None] or None,
             )
-        except ValueError as exc:  # a limit only the request model knows; no values in the text
-            raise TranslationError.one("spec", str(exc).splitlines()[0]) from None
+        except ValidationError as exc:  # a limit only the request model knows; no values echoed
+            raise from_validation_error(exc, root="CreateContainerGroup") from None
         sensitive = Sensitive(
             env={k: frozenset(v) for k, v in self.secret_env.items() if v},
             volumes=frozenset(self.secret_volumes),
@@ -226,7 +228,9 @@ class _Translator:
             )
 
     def tags(self) -> list[eci.Tag]:
-        merged = {**(self.spec.tags or {}), **self.owner_tags}
+        # Ownership values are informative except the uid; ECI caps values at 128 characters.
+        owner = {k: v[:128] for k, v in self.owner_tags.items()}
+        merged = {**(self.spec.tags or {}), **owner}
         return [eci.Tag(key=k, value=v) for k, v in sorted(merged.items())]
 
     def dns_config(self) -> eci.DnsConfig | None:
