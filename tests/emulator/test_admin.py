@@ -139,3 +139,25 @@ def test_admin_errors(emulator: EmulatorHandle) -> None:
 )
 def test_admin_api_answers_loopback_only(remote: str | None, allowed: bool) -> None:
     assert _is_loopback(remote) is allowed
+
+
+async def test_admin_guard_refuses_a_remote_client() -> None:
+    from unittest import mock
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from eci_operator.emulator.server import Emulator, EmulatorConfig
+
+    emulator = Emulator(EmulatorConfig())
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        ("10.1.2.3", 40000) if name == "peername" else default
+    )
+
+    async def handler(request: web.Request) -> web.Response:
+        raise AssertionError("the admin handler must not run for a remote client")
+
+    request = make_mocked_request("GET", "/_emulator/instances", transport=transport)
+    response = await emulator._admin_guard(request, handler)
+    assert response.status == 403

@@ -96,3 +96,14 @@ def test_unreadable_state_file_is_reported(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "--state-file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_state_file_write_is_atomic(tmp_path: Path) -> None:
+    from eci_operator.emulator.persistence import StateFile
+
+    state = StateFile(tmp_path / "eci.json")
+    state.save({"instances": [], "next_seq": 1})
+    with pytest.raises(TypeError):
+        state.save({"instances": [object()]})  # fails half-way through writing
+    assert state.load() == {"instances": [], "next_seq": 1}, "the previous state is intact"
+    assert [p.name for p in tmp_path.iterdir()] == ["eci.json"], "no temporary file is left behind"
