@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import kubernetes.client
-import kubernetes.watch
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from tests.kube.conftest import GROUP, PLURAL, VERSION, widget
+from tests.kube.conftest import GROUP, PLURAL, VERSION, Widgets, widget
 from tests.kube.testenv import KubeEnv
 
 pytestmark = [pytest.mark.kube, pytest.mark.usefixtures("widget_crd")]
 
 
 @pytest.fixture
-def widgets(kube_env: KubeEnv) -> kubernetes.client.CustomObjectsApi:
-    return kubernetes.client.CustomObjectsApi(kube_env.admin_api())
-
-
-def get(api: kubernetes.client.CustomObjectsApi, namespace: str, name: str) -> dict[str, Any]:
-    obj: dict[str, Any] = api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-    return obj
+def widgets(kube_env: KubeEnv, kube_namespace: str) -> Widgets:
+    return Widgets(kube_env.admin_api(), kube_namespace)
 
 
 def test_crd_is_established_and_served(kube_env: KubeEnv, widget_crd: dict[str, Any]) -> None:
@@ -33,19 +27,16 @@ def test_crd_is_established_and_served(kube_env: KubeEnv, widget_crd: dict[str, 
     assert widget_crd["metadata"]["name"] == f"{PLURAL}.{GROUP}"
 
 
-def test_custom_resource_round_trips_and_unknown_fields_are_pruned(
-    widgets: kubernetes.client.CustomObjectsApi, kube_namespace: str
-) -> None:
+def test_custom_resource_round_trips_and_unknown_fields_are_pruned(widgets: Widgets) -> None:
     body = widget("w1", size=4, color="green")
     body["spec"]["undeclared"] = "dropped by the structural schema"
-    created = widgets.create_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, body)
+    created = widgets.create(body)
 
-    fetched = get(widgets, kube_namespace, "w1")
+    fetched = widgets.get("w1")
     assert fetched["spec"] == {"size": 4, "color": "green"}
     assert fetched["metadata"]["uid"] == created["metadata"]["uid"]
     assert fetched["metadata"]["generation"] == 1
-    listed = widgets.list_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL)
-    assert [item["metadata"]["name"] for item in listed["items"]] == ["w1"]
+    assert [item["metadata"]["name"] for item in widgets.list()["items"]] == ["w1"]
 
 
 @pytest.mark.parametrize(
@@ -59,93 +50,67 @@ def test_custom_resource_round_trips_and_unknown_fields_are_pruned(
     ],
 )
 def test_schema_invalid_resource_is_rejected_naming_the_field(
-    widgets: kubernetes.client.CustomObjectsApi, kube_namespace: str, spec: dict[str, Any], field: str
+    widgets: Widgets, spec: dict[str, Any], field: str
 ) -> None:
     body = widget("bad")
     body["spec"] = spec
     with pytest.raises(ApiException) as caught:
-        widgets.create_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, body)
+        widgets.create(body)
     assert caught.value.status == 422
-    assert field in caught.value.body
+    assert field in str(caught.value.body)
     with pytest.raises(ApiException) as missing:
-        get(widgets, kube_namespace, "bad")
+        widgets.get("bad")
     assert missing.value.status == 404
 
 
-def test_status_patch_does_not_bump_generation(
-    widgets: kubernetes.client.CustomObjectsApi, kube_namespace: str
-) -> None:
-    widgets.create_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, widget("w1"))
+def test_status_patch_does_not_bump_generation(widgets: Widgets) -> None:
+    widgets.create(widget("w1"))
 
-    patched = widgets.patch_namespaced_custom_object_status(
-        GROUP,
-        VERSION,
-        kube_namespace,
-        PLURAL,
-        "w1",
-        {"status": {"phase": "Running", "observedGeneration": 1}},
-    )
+    patched = widgets.patch_status("w1", {"status": {"phase": "Running", "observedGeneration": 1}})
     assert patched["status"] == {"phase": "Running", "observedGeneration": 1}
     assert patched["metadata"]["generation"] == 1
 
     # With the status subresource, status sent to the main resource is ignored ...
-    widgets.patch_namespaced_custom_object(
-        GROUP, VERSION, kube_namespace, PLURAL, "w1", {"status": {"phase": "X"}}
-    )
-    assert get(widgets, kube_namespace, "w1")["status"]["phase"] == "Running"
+    widgets.patch("w1", {"status": {"phase": "X"}})
+    assert widgets.get("w1")["status"]["phase"] == "Running"
     # ... and a spec change is what bumps the generation.
-    after = widgets.patch_namespaced_custom_object(
-        GROUP, VERSION, kube_namespace, PLURAL, "w1", {"spec": {"size": 9}}
-    )
+    after = widgets.patch("w1", {"spec": {"size": 9}})
     assert after["metadata"]["generation"] == 2
     assert after["status"]["observedGeneration"] == 1
 
 
-def test_watch_receives_added_modified_deleted(
-    widgets: kubernetes.client.CustomObjectsApi, kube_namespace: str
-) -> None:
-    start = widgets.list_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL)["metadata"][
-        "resourceVersion"
-    ]
-    widgets.create_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, widget("w1"))
-    widgets.patch_namespaced_custom_object(
-        GROUP, VERSION, kube_namespace, PLURAL, "w1", {"spec": {"size": 5}}
-    )
-    widgets.delete_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, "w1")
+def test_watch_receives_added_modified_deleted(kube_env: KubeEnv, widgets: Widgets) -> None:
+    start = widgets.list()["metadata"]["resourceVersion"]
+    widgets.create(widget("w1"))
+    widgets.patch("w1", {"spec": {"size": 5}})
+    widgets.delete("w1")
 
+    # A watch from the list's resourceVersion sees every change after it, in order.
     seen: list[tuple[str, str, int]] = []
-    watch = kubernetes.watch.Watch()
-    for event in watch.stream(
-        widgets.list_namespaced_custom_object,
-        GROUP,
-        VERSION,
-        kube_namespace,
-        PLURAL,
-        resource_version=start,
-        timeout_seconds=10,
-    ):
-        obj = event["object"]
-        seen.append((event["type"], obj["metadata"]["name"], obj["spec"]["size"]))
-        if event["type"] == "DELETED":
-            watch.stop()
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{widgets.namespace}/{PLURAL}"
+    params = {"watch": "true", "resourceVersion": start, "timeoutSeconds": "10"}
+    with kube_env.http().stream("GET", path, params=params) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            event = json.loads(line)
+            obj = event["object"]
+            seen.append((event["type"], obj["metadata"]["name"], obj["spec"]["size"]))
+            if event["type"] == "DELETED":
+                break
     assert seen == [("ADDED", "w1", 3), ("MODIFIED", "w1", 5), ("DELETED", "w1", 5)]
 
 
-def test_finalizer_holds_deletion_until_removed(
-    widgets: kubernetes.client.CustomObjectsApi, kube_namespace: str
-) -> None:
+def test_finalizer_holds_deletion_until_removed(widgets: Widgets) -> None:
     body = widget("w1")
     body["metadata"]["finalizers"] = ["testenv.example.com/cleanup"]
-    widgets.create_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, body)
+    widgets.create(body)
 
-    widgets.delete_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, "w1")
-    held = get(widgets, kube_namespace, "w1")
+    widgets.delete("w1")
+    held = widgets.get("w1")
     assert held["metadata"]["deletionTimestamp"]
     assert held["metadata"]["finalizers"] == ["testenv.example.com/cleanup"]
 
-    widgets.patch_namespaced_custom_object(
-        GROUP, VERSION, kube_namespace, PLURAL, "w1", {"metadata": {"finalizers": None}}
-    )
+    widgets.patch("w1", {"metadata": {"finalizers": None}})
     with pytest.raises(ApiException) as gone:
-        get(widgets, kube_namespace, "w1")
+        widgets.get("w1")
     assert gone.value.status == 404

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import kubernetes.client
+import kubernetes.config
 import pytest
 import yaml
 
@@ -200,6 +201,14 @@ class KubeEnv:
         return result
 
 
+def api_from_kubeconfig(path: Path | str) -> kubernetes.client.ApiClient:
+    """An official (sync) client configured from a kubeconfig file (e.g. serviceaccount_kubeconfig)."""
+    client: kubernetes.client.ApiClient = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(path)
+    )
+    return client
+
+
 def _documents(manifest: Manifest) -> list[dict[str, Any]]:
     if isinstance(manifest, dict):
         return [manifest]
@@ -235,7 +244,7 @@ class KubeError(Exception):
 # -- the process ---------------------------------------------------------------------------------
 
 
-def testenv_binary() -> Path:
+def kube_testenv_binary() -> Path:
     """The kube-testenv binary, building the default one with ``make kube-testenv`` when missing."""
     configured = os.environ.get("KUBE_TESTENV")
     binary = Path(configured) if configured else DEFAULT_BINARY
@@ -265,41 +274,21 @@ def _log_tail(log: Path, limit: int = 6000) -> str:
     return ""
 
 
-@contextlib.contextmanager
-def running_testenv(directory: Path, timeout: float = START_TIMEOUT) -> Iterator[KubeEnv]:
-    """Start ``kube-testenv up`` in ``directory``, yield its :class:`KubeEnv`, stop it on exit."""
-    binary = testenv_binary()
-    log = directory / "kube-testenv.log"
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [str(binary), "up", "--dir", str(directory)],
+def start_testenv(directory: Path, *extra_args: str) -> subprocess.Popen[bytes]:
+    """Start ``kube-testenv up --dir directory`` with stdin and stdout on pipes, log in the directory."""
+    binary = kube_testenv_binary()
+    with (directory / "kube-testenv.log").open("wb") as log_file:
+        return subprocess.Popen(
+            [str(binary), "up", "--dir", str(directory), *extra_args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log_file,
             start_new_session=True,  # a Ctrl-C aimed at pytest must not kill it mid-test
         )
-    env: KubeEnv | None = None
-    try:
-        assert proc.stdout is not None
-        line = _read_ready_line(proc, timeout)
-        if not line.startswith(READY_PREFIX):
-            raise RuntimeError(f"kube-testenv did not become ready ({line!r}); log {log}:\n{_log_tail(log)}")
-        data = json.loads((directory / "env.json").read_text())
-        env = KubeEnv(
-            dir=directory,
-            kubeconfig=Path(line.removeprefix(READY_PREFIX)),
-            server=data["server"],
-            ca_file=Path(data["ca_file"]),
-            tokens=dict(data["tokens"]),
-        )
-        yield env
-    finally:
-        if env is not None:
-            env.close()
-        _stop(proc)
 
 
-def _read_ready_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
+def read_ready_line(proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT) -> str:
+    """The first line kube-testenv prints, or a ``<...>`` description of why there was none."""
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     buffer = b""
@@ -317,7 +306,32 @@ def _read_ready_line(proc: subprocess.Popen[bytes], timeout: float) -> str:
     return buffer.split(b"\n", 1)[0].decode().strip()
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+@contextlib.contextmanager
+def running_testenv(directory: Path, timeout: float = START_TIMEOUT) -> Iterator[KubeEnv]:
+    """Start kube-testenv in ``directory``, yield its :class:`KubeEnv`, stop it on exit."""
+    proc = start_testenv(directory)
+    env: KubeEnv | None = None
+    try:
+        line = read_ready_line(proc, timeout)
+        if not line.startswith(READY_PREFIX):
+            log = directory / "kube-testenv.log"
+            raise RuntimeError(f"kube-testenv did not become ready ({line}); log {log}:\n{_log_tail(log)}")
+        data = json.loads((directory / "env.json").read_text())
+        env = KubeEnv(
+            dir=directory,
+            kubeconfig=Path(line.removeprefix(READY_PREFIX)),
+            server=data["server"],
+            ca_file=Path(data["ca_file"]),
+            tokens=dict(data["tokens"]),
+        )
+        yield env
+    finally:
+        if env is not None:
+            env.close()
+        stop_testenv(proc)
+
+
+def stop_testenv(proc: subprocess.Popen[bytes]) -> int:
     """Close stdin (its shutdown signal), then escalate to SIGTERM and SIGKILL if needed."""
     if proc.stdin is not None:
         with contextlib.suppress(OSError):
@@ -332,6 +346,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             continue
     if proc.stdout is not None:
         proc.stdout.close()
+    return proc.wait()
 
 
 # -- fixtures ------------------------------------------------------------------------------------
