@@ -197,3 +197,12 @@ async def test_error_body_shape_and_request_id_header(api: Local) -> None:
     assert body["Recommend"] == (
         f"https://api.aliyun.com/troubleshoot?q=InvalidAccessKeyId.NotFound&product=Eci&requestId={body['RequestId']}"
     )
+
+
+async def test_malformed_timestamp_is_a_format_error(api: Local) -> None:
+    params = rpc_params(api)
+    params["Timestamp"] = "yesterday"
+    params["Signature"] = signing.rpc_signature(api.access_key_secret, "POST", params)
+    status, body = await send(api, params)
+    assert (status, body["Code"]) == (400, "InvalidTimeStamp.Format")
+    assert "Timestamp" in body["Message"]
