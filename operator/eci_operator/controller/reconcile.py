@@ -408,7 +408,7 @@ class Reconciler:
             view.impact or "", ""
         )
         if changed:
-            await self._event(body, "Updated", f"updated {', '.join(view.group_names())} {impact}".strip())
+            await self._event(body, "Updated", f"updated {', '.join(view.group_names())}, {impact}")
         fingerprints = intent.fingerprints or None
         await self._patch_status(state, {"appliedFingerprints": fingerprints})
         return Outcome(

@@ -1,0 +1,71 @@
+"""The deploy/ ClusterRole grants what the operator needs and nothing it does not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import SA_NAME, SA_NAMESPACE
+
+pytestmark = pytest.mark.kube
+
+ALLOWED = [
+    ("get", "eci.operator.dev", "containergroups", ""),
+    ("list", "eci.operator.dev", "containergroups", ""),
+    ("watch", "eci.operator.dev", "containergroups", ""),
+    ("patch", "eci.operator.dev", "containergroups", ""),
+    ("patch", "eci.operator.dev", "containergroups", "status"),
+    ("watch", "", "configmaps", ""),
+    ("get", "", "secrets", ""),
+    ("create", "", "events", ""),
+]
+DENIED = [
+    ("list", "", "secrets", ""),  # Secrets are read one by one, never listed or watched
+    ("watch", "", "secrets", ""),
+    ("update", "eci.operator.dev", "containergroups", ""),  # spec is never written
+    ("create", "eci.operator.dev", "containergroups", ""),
+    ("delete", "eci.operator.dev", "containergroups", ""),
+    ("patch", "", "configmaps", ""),
+    ("list", "", "pods", ""),
+    ("list", "apiextensions.k8s.io", "customresourcedefinitions", ""),
+]
+
+
+def allowed(kube_env: Any, verb: str, group: str, resource: str, subresource: str) -> bool:
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": f"system:serviceaccount:{SA_NAMESPACE}:{SA_NAME}",
+            "groups": [
+                "system:serviceaccounts",
+                f"system:serviceaccounts:{SA_NAMESPACE}",
+                "system:authenticated",
+            ],
+            "resourceAttributes": {
+                "namespace": "any",
+                "verb": verb,
+                "group": group,
+                "resource": resource,
+                "subresource": subresource,
+            },
+        },
+    }
+    response = kube_env.http().post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=review)
+    response.raise_for_status()
+    return bool(response.json()["status"].get("allowed"))
+
+
+@pytest.mark.parametrize(("verb", "group", "resource", "subresource"), ALLOWED)
+def test_needed_permissions_are_granted(
+    kube_env: Any, operator_kubeconfig: Any, verb: str, group: str, resource: str, subresource: str
+) -> None:
+    assert allowed(kube_env, verb, group, resource, subresource)
+
+
+@pytest.mark.parametrize(("verb", "group", "resource", "subresource"), DENIED)
+def test_nothing_more_is_granted(
+    kube_env: Any, operator_kubeconfig: Any, verb: str, group: str, resource: str, subresource: str
+) -> None:
+    assert not allowed(kube_env, verb, group, resource, subresource)
