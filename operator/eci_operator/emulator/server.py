@@ -53,6 +53,11 @@ class EmulatorConfig:
     region: str = "cn-hangzhou"
 
 
+def _stamp(now: float) -> str:
+    """RFC 3339 UTC with milliseconds, for the request log."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
 def redact(params: dict[str, str]) -> dict[str, str]:
     return {k: (REDACTED if k.endswith(SECRET_PARAM_SUFFIXES) else v) for k, v in params.items()}
 
@@ -127,8 +132,7 @@ class Emulator:
                 "Action": action,
                 "Code": code,
                 "HttpStatus": status,
-                "Time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-                + f".{int(time.time() * 1000) % 1000:03d}Z",
+                "Time": _stamp(time.time()),
                 "Params": redact(params),
                 "RequestId": request_id,
                 "Fault": None
