@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from eci_operator.eci.redact import is_secret_param
+
 from . import actions, admin
 from .auth import Authenticator
 from .errors import ApiError
@@ -32,7 +34,6 @@ from .state import Store
 log = logging.getLogger("eci_operator.emulator")
 
 REDACTED = "******"
-SECRET_PARAM_SUFFIXES = ("Password", "Signature", "SecurityToken", "AccessKeySecret")
 MAX_RECORDED_REQUESTS = 100_000
 JSON_TYPE = "application/json"
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -59,7 +60,9 @@ def _stamp(now: float) -> str:
 
 
 def redact(params: dict[str, str]) -> dict[str, str]:
-    return {k: (REDACTED if k.endswith(SECRET_PARAM_SUFFIXES) else v) for k, v in params.items()}
+    """The request log's copy of ``params``: the client's secret rule (passwords, signature, token,
+    env values, config-file contents) so that the log, like an audit trail, holds no secret."""
+    return {k: (REDACTED if is_secret_param(k) else v) for k, v in params.items()}
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
