@@ -129,14 +129,13 @@ def test_no_secret_reaches_logs_events_status_annotations_or_request_logs(
         {"Containers": [{"Name": "web", "Image": "registry.example.com/shop/web:drift"}]},
     )
     deadline = time.monotonic() + 30
-    while emulator.instance(instance["ContainerGroupId"])["Containers"][0]["Image"].endswith("drift"):  # type: ignore[index]
+    while emulator.instance(instance["ContainerGroupId"])["Containers"][0]["Image"].endswith("drift"):
         assert time.monotonic() < deadline, "drift not corrected"
         time.sleep(0.3)
     snapshots.append(cluster.wait("web", is_ready, timeout=60))
 
     # A refusal by ECI of a request that carries the secrets: the Stalled message must not echo them.
     broken = container_group("broken", **secret_spec())
-    broken["spec"].update({"cpu": 2, "memory": 3})
     del broken["spec"]["cpu"], broken["spec"]["memory"]
     broken["spec"]["containers"][0]["resources"] = {"requests": {"memory": "1000Gi"}}
     cluster.create(broken)
