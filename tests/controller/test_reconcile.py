@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.errors import ConflictError
 from tests.controller.harness import Harness, manifest
 
@@ -350,3 +351,21 @@ async def test_stuck_delete_keeps_the_finalizer_and_says_why(
     await h.settle("default", "web")
     assert h.kube.get("ContainerGroup", "default", "web") is None
     assert emulator.instances() == []
+
+
+async def test_rejected_credentials_stall_until_they_change(h: Harness, emulator: Any) -> None:
+    good = h.cloud._credentials
+    h.cloud._credentials = StaticCredentials(emulator.access_key_id, "wrong-secret")
+    h.kube.put(manifest())
+    await h.settle("default", "web")
+    stalled = h.condition("default", "web", "Stalled")
+    assert stalled["status"] == "True" and stalled["reason"] == "AuthFailed"
+    assert "wrong-secret" not in json.dumps(h.status("default", "web"))
+    seen = len(emulator.requests())
+    for _ in range(3):
+        await h.settle("default", "web")
+    assert len(emulator.requests()) == seen  # no retry storm against a key ECI refuses
+    await h.cloud.close()
+    h.cloud._credentials = good  # e.g. the Secret behind the credentials chain was fixed
+    await h.settle("default", "web")
+    assert h.condition("default", "web", "Ready")["status"] == "True"

@@ -6,6 +6,7 @@ updates and deletes that answer a user's change go in the user lane, ahead of pe
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.ownership import UID_TAG
 from eci_operator.eci.client import EciClient
-from eci_operator.eci.credentials import CredentialsProvider
+from eci_operator.eci.credentials import ChainCredentials, CredentialsProvider
 from eci_operator.eci.errors import EciError, NoNeedUpdateError, NotFoundError
 from eci_operator.eci.models import (
     ContainerGroupOut,
@@ -41,11 +42,17 @@ class Cloud:
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._endpoint = endpoint
-        self._credentials = credentials
+        self._credentials: CredentialsProvider = credentials or ChainCredentials()
         self._metrics = metrics
         self.credentials_id = credentials_id
         self._options = dict(client_options or {})
         self._clients: dict[str, EciClient] = {}
+
+    async def credentials_fingerprint(self) -> str:
+        """A hash that changes when the credentials do (kept in memory only, never logged)."""
+        current = await self._credentials.get()
+        material = "\0".join([current.access_key_id, current.access_key_secret, current.security_token or ""])
+        return hashlib.sha256(material.encode()).hexdigest()
 
     def scope(self, region: str) -> Scope:
         return (self.credentials_id, region)

@@ -49,6 +49,7 @@ from eci_operator.controller.ownership import (
     update_token,
 )
 from eci_operator.controller.references import resolve
+from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import (
     AuthError,
     DryRunError,
@@ -98,7 +99,7 @@ class ObjectState:
     body: dict[str, Any]
     last_write: float = 0.0  # monotonic time of our last ECI write for this object
     failures: int = 0  # consecutive retryable failures, for backoff
-    stalled_on: tuple[int, str] | None = None  # (generation, inputs hash) that failed permanently
+    stalled_on: tuple[int, str, str] | None = None  # (generation, inputs, credentials) that failed for good
     verify_attempts: dict[str, int] = field(default_factory=dict)  # plan hash -> updates sent
     reported_drift: tuple[str, ...] = ()
     phase: str | None = None
@@ -197,8 +198,13 @@ class Reconciler:
                 # Secrets are not watched: look again at the resync cadence (Kubernetes reads only).
                 return self._stalled("MissingReference", str(exc), delay=self.settings.resync_interval)
             return self._stalled("InvalidSpec", str(exc))
-        if state.stalled_on == (generation, intent.inputs_hash):
-            # Same inputs as the permanent failure already reported: do not send them again.
+        try:
+            credentials = await self.cloud.credentials_fingerprint()
+        except CredentialsError as exc:
+            return self._stalled("NoCredentials", str(exc), delay=self.settings.resync_interval)
+        if state.stalled_on == (generation, intent.inputs_hash, credentials):
+            # The inputs that failed permanently have not changed (spec, referenced objects,
+            # credentials): do not send them again.
             return Outcome(_summary_from(status, Health.STALLED), result="stalled")
         state.stalled_on = None
         region = intent.region
@@ -242,7 +248,7 @@ class Reconciler:
                 await self._event(body, "Adopted", f"managing instance {group.container_group_id}")
             return await self._plan_and_act(state, intent, group, observed, owner)
         except EciError as exc:
-            return await self._eci_failure(state, exc, intent, generation)
+            return await self._eci_failure(state, exc, (generation, intent.inputs_hash, credentials))
 
     async def _find(
         self, state: ObjectState, scope: Scope, status: Mapping[str, Any], intent: translation.Intent
@@ -582,9 +588,12 @@ class Reconciler:
                         return outcome
                     if group_id:
                         await self._event(body, "Deleted", f"instance {group_id} is gone")
-        except EciError as exc:
+        except (EciError, CredentialsError) as exc:
             verb = "release" if policy == "Orphan" else "delete"
-            message = f"ECI refused to {verb} the instance: {exc.code or type(exc).__name__}: {exc.message}"
+            why = (
+                f"{exc.code or type(exc).__name__}: {exc.message}" if isinstance(exc, EciError) else str(exc)
+            )
+            message = f"could not {verb} the instance: {why}"
             outcome = Outcome(
                 Summary(Health.PROGRESSING, "DeletionBlocked", message), delay=self._backoff(state)
             )
@@ -617,9 +626,7 @@ class Reconciler:
 
     # -- errors -----------------------------------------------------------------------------
 
-    async def _eci_failure(
-        self, state: ObjectState, exc: EciError, intent: translation.Intent, generation: int
-    ) -> Outcome:
+    async def _eci_failure(self, state: ObjectState, exc: EciError, inputs: tuple[int, str, str]) -> Outcome:
         text = f"{exc.code or type(exc).__name__}: {exc.message}"
         if isinstance(exc, IncorrectStatusError):
             return Outcome(
@@ -627,7 +634,7 @@ class Reconciler:
                 delay=max(self.settings.poll_interval, self._backoff(state)),
             )
         if is_permanent(exc):
-            state.stalled_on = (generation, intent.inputs_hash)
+            state.stalled_on = inputs
             await self._event(state.body, "Failed", f"ECI refused the request: {text}", "Warning")
             reason = "AuthFailed" if isinstance(exc, AuthError) else "EciRejected"
             return self._stalled(reason, f"ECI refused the request: {text}")
