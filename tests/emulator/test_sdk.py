@@ -60,8 +60,8 @@ def wait_for(
 
 @pytest.fixture(scope="module")
 def slow_emulator() -> Iterator[EmulatorHandle]:
-    """One emulator for this module whose steps take 0.5 s, so Updating is seen for sure."""
-    handle = launch(transition_delay=0.5)
+    """One emulator for this module whose steps take 1 s, so Updating is seen even on a busy machine."""
+    handle = launch(transition_delay=1.0)
     yield handle
     handle.stop()
 
