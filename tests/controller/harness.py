@@ -101,6 +101,9 @@ class MemoryKube:
         self.events.append({"reason": reason, "message": message, "type": type_})
         self.writes.append("event")
 
+    async def close(self) -> None:
+        pass
+
     def delete(self, namespace: str, name: str) -> dict[str, Any]:
         obj = self.objects[("ContainerGroup", namespace, name)]
         obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"

@@ -1,0 +1,75 @@
+"""Kubernetes credentials are read from kubeconfig files the way kubectl reads them."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+import yaml
+
+from eci_operator.controller.kube import load_config
+
+
+def write(path: Path, user: dict[str, str], cluster: dict[str, object]) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": cluster}],
+                "users": [{"name": "u", "user": user}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u", "namespace": "ops"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    return path
+
+
+def test_token_and_relative_ca(tmp_path: Path) -> None:
+    config = load_config(
+        str(
+            write(
+                tmp_path / "kc",
+                {"token": "abc"},
+                {"server": "https://h:6443/", "certificate-authority": "ca.crt"},
+            )
+        )
+    )
+    assert config.server == "https://h:6443"
+    assert config.current_token() == "abc"
+    assert config.ca_path == str(tmp_path / "ca.crt")
+    assert config.default_namespace == "ops"
+
+
+def test_embedded_certificates_are_materialised(tmp_path: Path) -> None:
+    data = base64.b64encode(b"PEM").decode()
+    config = load_config(
+        str(
+            write(
+                tmp_path / "kc",
+                {"client-certificate-data": data, "client-key-data": data},
+                {"server": "https://h", "certificate-authority-data": data},
+            )
+        )
+    )
+    assert config.ca_data == b"PEM"
+    assert config.cert_path and Path(config.cert_path).read_bytes() == b"PEM"
+    assert config.key_path and Path(config.key_path).read_bytes() == b"PEM"
+
+
+def test_token_file_is_reread(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("one\n")
+    config = load_config(str(write(tmp_path / "kc", {"tokenFile": str(token)}, {"server": "https://h"})))
+    assert config.current_token() == "one"
+    token.write_text("two")  # projected ServiceAccount tokens rotate
+    assert config.current_token() == "two"
+
+
+def test_unknown_context_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "kc"
+    path.write_text(yaml.safe_dump({"current-context": "nope", "contexts": []}))
+    with pytest.raises(ValueError, match="current-context 'nope'"):
+        load_config(str(path))
