@@ -55,6 +55,7 @@ def run_bench(
     with_drift: bool = True,
     baseline_max: int = 5000,
     transition_delay: float = 0.5,
+    prefix: str = "bench",
 ) -> dict[str, Any]:
     """Drive every scenario on a running control plane and emulator; returns the results document."""
     bench = Bench(
@@ -70,7 +71,7 @@ def run_bench(
 
     for n in sorted(s for s in sizes if s < main):
         bench.log(f"steady state at N={n}")
-        cluster = bench.cluster(f"bench-{n}")
+        cluster = bench.cluster(f"{prefix}-{n}")
         operator = bench.operator([cluster.namespace], f"steady-{n}")
         ready = populate(bench, cluster, names("cg", 0, n))
         result = steady(bench, operator, n)
@@ -83,9 +84,9 @@ def run_bench(
         cluster.close()
 
     bench.log(f"bulk create of {main}")
-    cluster = bench.cluster(f"bench-{main}")
+    cluster = bench.cluster(f"{prefix}-{main}")
     larger = sorted(s for s in sizes if s > main)
-    grow = bench.cluster("bench-grow") if larger else None
+    grow = bench.cluster(f"{prefix}-grow") if larger else None
     namespaces = [cluster.namespace] + ([grow.namespace] if grow else [])
     operator = bench.operator(namespaces, "main")
     result, ready = bulk_create(bench, cluster, names("cg", 0, main))

@@ -21,6 +21,7 @@ import datetime
 import os
 import platform
 import re
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -178,7 +179,7 @@ class Cluster:
         if self._http is None:
             self._http = httpx.Client(
                 base_url=self.kube_env.server,
-                verify=str(self.kube_env.ca_file),
+                verify=ssl.create_default_context(cafile=str(self.kube_env.ca_file)),
                 headers={"Authorization": f"Bearer {self.kube_env.tokens['admin']}"},
                 timeout=60.0,
                 limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
