@@ -53,5 +53,11 @@ crd: $(STAMP)
 demo: $(STAMP) $(if $(KUBECONFIG),,$(KUBE_TESTENV))
 	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.e2e.demo
 
+# Benchmarks (not part of `make test`): the default runs N=100/1000/5000; `make bench N=1000` runs
+# one size. Results: .cache/bench/results.json. More options: BENCH_ARGS="--resync 30 --edits 20".
+bench: $(STAMP) $(KUBE_TESTENV)
+	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.bench.run $(if $(N),--sizes $(N)) $(BENCH_ARGS) \
+		--out $(CACHE)/bench/results.json
+
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .mypy_cache .ruff_cache
