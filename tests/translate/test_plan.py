@@ -459,3 +459,28 @@ def test_update_request_is_incremental_and_addresses_the_instance() -> None:
     assert params["ContainerGroupId"] == "eci-bp1test000000000001"
     assert params["RegionId"] == "cn-hangzhou"
     assert result.fingerprints == fingerprints(make(lambda s: s["tags"].update(team="x")))
+
+
+# ------------------------------------------------------------------ instance sized by ECI
+
+
+def _sized(cpu: str, memory: str) -> Callable[[dict[str, Any]], Any]:
+    def patch(s: dict[str, Any]) -> None:
+        for field in ("cpu", "memory", "instanceType"):
+            s.pop(field)
+        s["containers"][0]["resources"] = {"requests": {"cpu": cpu, "memory": memory}}
+
+    return patch
+
+
+def test_containers_outgrowing_an_eci_sized_instance_need_a_new_instance() -> None:
+    small = make(_sized("1", "2Gi"))
+    live = describe(small.request)  # ECI sized the instance: the helper reports 2 vCPU / 4 GiB
+    assert (live.cpu, live.memory) == (2.0, 4.0)
+    within = plan(make(_sized("2", "4Gi")), live, fingerprints(small))
+    only(within, "Container", Impact.RESTART)
+    beyond = plan(make(_sized("2", "8Gi")), live, fingerprints(small))
+    assert beyond.groups == ["Memory", "Container"]
+    assert beyond.get("Memory").impact is Impact.REPLACE  # type: ignore[union-attr]
+    assert beyond.get("Memory").changes == ("Memory: 4 -> at least 8 (what the containers need)",)  # type: ignore[union-attr]
+    assert beyond.impact is Impact.REPLACE

@@ -285,3 +285,13 @@ def test_float_quantity_refused_like_the_apiserver_does() -> None:
         parse_group(m)
     assert err.value.fields == ["spec.containers[0].resources.requests.cpu"]
     assert "'1.5'" in str(err.value)
+
+
+def test_init_container_larger_than_the_instance_refused() -> None:
+    def patch(s: dict[str, Any]) -> None:
+        s.update(cpu=1, memory=2)
+        s["initContainers"] = [{"name": "i", "image": "x", "resources": {"requests": {"cpu": "2"}}}]
+
+    with pytest.raises(TranslationError) as err:
+        translate(parse_group(manifest(patch)), REFS)
+    assert err.value.fields == ["spec.cpu"]

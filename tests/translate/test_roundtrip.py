@@ -9,13 +9,14 @@ import string
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from eci_operator.eci.client import EciClient
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.transport import RetryPolicy
 from eci_operator.translate import (
+    Impact,
     References,
     fingerprints,
     normalise,
@@ -338,3 +339,45 @@ def test_update_from_a_plan_lands_and_then_the_plan_is_empty(emulator: Any) -> N
     assert plan(second, after, result.fingerprints).empty
     # and the first spec now differs from the instance in exactly those groups
     assert plan(first, after, result.fingerprints).groups == ["Tag", "Volume", "Container"]
+
+
+INSTANCE_FIELDS = ("zoneId", "vSwitchId", "securityGroupId", "cpu", "memory")
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=15,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking through HTTP is slow
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(before=specs(), after=specs())
+def test_any_in_place_plan_lands(emulator: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """From any spec to any other: the plan's UpdateContainerGroup makes the next plan empty."""
+    for spec in (before, after):
+        for name in INSTANCE_FIELDS:
+            spec.pop(name, None)
+    owner = ownership_tags(cluster="c", namespace="test", name="prop", uid="u-1")
+    first = translate(parse_group(_manifest(before)), REFS, owner_tags=owner)
+    second = translate(parse_group(_manifest(after)), REFS, owner_tags=owner)
+
+    async def scenario() -> tuple[Any, Any]:
+        async with _client(emulator) as client:
+            gid = (await client.create_container_group(first.request)).container_group_id
+            await emulator.await_status(gid, "Running")
+            result = plan(second, (await client.describe_by_ids([gid]))[gid], fingerprints(first))
+            if result.empty or result.update is None or result.impact is Impact.REPLACE:
+                return result, None
+            await client.update_container_group(result.update)
+            await emulator.await_status(gid, "Running")
+            return result, (await client.describe_by_ids([gid]))[gid]
+
+    emulator.reset()
+    result, after_update = asyncio.run(scenario())
+    if after_update is not None:
+        again = plan(second, after_update, result.fingerprints)
+        assert again.empty, f"after applying\n{result.render()}\nstill:\n{again.render()}"

@@ -209,14 +209,25 @@ class _Translator:
                 "spec.initContainers",
                 f"ECI allows at most 20 containers and init containers in all, got {total}",
             )
+        # The instance must hold the containers together, and each init container alone.
         if spec.cpu is not None:
-            used = sum(c.cpu or 0 for c in containers if c is not None)
+            used = max(
+                [
+                    sum(c.cpu or 0 for c in containers if c is not None),
+                    *(c.cpu or 0 for c in init if c is not None),
+                ]
+            )
             if used > spec.cpu + 1e-9:
                 self.refuse(
                     "spec.cpu", f"the containers request {used:g} vCPU, more than the instance's {spec.cpu:g}"
                 )
         if spec.memory is not None:
-            used = sum(c.memory or 0 for c in containers if c is not None)
+            used = max(
+                [
+                    sum(c.memory or 0 for c in containers if c is not None),
+                    *(c.memory or 0 for c in init if c is not None),
+                ]
+            )
             if used > spec.memory + 1e-9:
                 self.refuse(
                     "spec.memory",

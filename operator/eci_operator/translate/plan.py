@@ -305,6 +305,15 @@ def _in_list(value: str | None, wanted: str) -> bool:
     return value is not None and value in [w.strip() for w in wanted.split(",")]
 
 
+def container_totals(request: eci.CreateContainerGroupRequest) -> tuple[float, float]:
+    """What the containers need of the instance: their sum, or the largest init container if bigger."""
+    cpu = sum(c.cpu or 0 for c in request.containers)
+    memory = sum(c.memory or 0 for c in request.containers)
+    for c in request.init_containers or []:
+        cpu, memory = max(cpu, c.cpu or 0), max(memory, c.memory or 0)
+    return cpu, memory
+
+
 def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprints | None = None) -> Plan:
     """Compare ``desired`` with the Describe entry ``observed``; ``applied`` is
     ``status.appliedFingerprints`` (None when nothing was recorded, e.g. an adopted instance)."""
@@ -339,6 +348,21 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     for group, want_n, have_n in (("Cpu", d.cpu, o.cpu), ("Memory", d.memory, o.memory)):
         if want_n is not None and have_n is not None and want_n != have_n:
             add(group, Impact.REPLACE, diff_lines(group, have_n, want_n))
+
+    # -- an instance ECI sized from its containers cannot grow: containers that need more replace it
+    need_cpu, need_memory = container_totals(desired.request)
+    for name, wanted_n, have_n, need, unit in (
+        ("Cpu", d.cpu, observed.cpu, need_cpu, "vCPU"),
+        ("Memory", d.memory, observed.memory, need_memory, "GiB"),
+    ):
+        if wanted_n is None and have_n and need > have_n + 1e-9 and name not in changes:
+            add(
+                name,
+                Impact.REPLACE,
+                [f"{name}: {have_n:g} -> at least {need:g} (what the containers need)"],
+                f"the containers need {need:g} {unit}, more than the instance has; "
+                "ECI cannot resize an instance",
+            )
 
     # -- in-place groups
     if o.restart_policy is not None and d.restart_policy != o.restart_policy:
