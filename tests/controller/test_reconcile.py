@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -369,3 +370,89 @@ async def test_rejected_credentials_stall_until_they_change(h: Harness, emulator
     h.cloud._credentials = good  # e.g. the Secret behind the credentials chain was fixed
     await h.settle("default", "web")
     assert h.condition("default", "web", "Ready")["status"] == "True"
+
+
+async def test_instance_deleted_out_of_band_is_recreated(h: Harness, emulator: Any) -> None:
+    h.kube.put(manifest())
+    await h.settle("default", "web")
+    old = h.status("default", "web")["containerGroupId"]
+    await h.cloud.delete("cn-hangzhou", old, "out-of-band")  # someone deletes it in the console
+    for _ in range(50):
+        if emulator.instance(old) is None:
+            break
+        await asyncio.sleep(0.1)
+    await h.sweep()
+    await h.settle("default", "web")
+    new = h.status("default", "web")["containerGroupId"]
+    assert new != old
+    assert [i["ContainerGroupId"] for i in emulator.instances()] == [new]
+    assert any(e["reason"] == "InstanceLost" for e in h.kube.events)
+
+
+async def test_vanished_adoption_target_is_not_replaced_by_a_new_instance(h: Harness, emulator: Any) -> None:
+    seeded = emulator.seed(
+        {
+            "RegionId": "cn-hangzhou",
+            "ContainerGroupName": "legacy",
+            "Status": "Running",
+            "Cpu": 1.0,
+            "Memory": 2.0,
+            "Containers": [{"Name": "web", "Image": "nginx:1.27"}],
+        }
+    )
+    group_id = seeded["ContainerGroupId"]
+    h.kube.put(manifest(containerGroupId=group_id, containerGroupName="legacy"))
+    await h.settle("default", "web")
+    await h.cloud.delete("cn-hangzhou", group_id, "out-of-band")
+    for _ in range(50):
+        if emulator.instance(group_id) is None:
+            break
+        await asyncio.sleep(0.1)
+    await h.sweep()
+    await h.settle("default", "web")
+    assert h.condition("default", "web", "Stalled")["reason"] == "AdoptionTargetNotFound"
+    assert emulator.requests("CreateContainerGroup") == []
+
+
+async def test_failed_instance_is_not_polled_for_an_update(h: Harness, emulator: Any) -> None:
+    h.kube.put(manifest())
+    await h.settle("default", "web")
+    group_id = h.status("default", "web")["containerGroupId"]
+    emulator.patch(group_id, {"Status": "Failed"})
+    h.kube.edit_spec("default", "web", containers=[{"name": "web", "image": "nginx:1.28"}])
+    await h.sweep()
+    emulator.clear_requests()
+    delay = await h.step("default", "web")
+    assert delay is not None and delay >= h.resync  # a periodic re-check, not a 2 s poll
+    stalled = h.condition("default", "web", "Stalled")
+    assert stalled["reason"] == "InstanceNotUpdatable" and "Failed" in stalled["message"]
+    assert emulator.requests("UpdateContainerGroup") == []
+
+
+async def test_the_same_drift_twice_is_corrected_twice(h: Harness, emulator: Any) -> None:
+    """ECI's idempotency memory must not swallow the second, identical correction."""
+    h.kube.put(manifest())
+    await h.settle("default", "web")
+    group_id = h.status("default", "web")["containerGroupId"]
+    for _ in range(2):
+        emulator.patch(group_id, {"Containers": [{"Name": "web", "Image": "evil:latest"}]})
+        await h.sweep()
+        await h.settle("default", "web")
+        assert emulator.instance(group_id)["Containers"][0]["Image"] == "nginx:1.27"
+        assert h.condition("default", "web", "Ready")["status"] == "True"
+    tokens = [r["Params"]["ClientToken"] for r in emulator.requests("UpdateContainerGroup")]
+    assert len(tokens) == 2 and len(set(tokens)) == 2
+
+
+async def test_replacing_twice_creates_two_new_instances(h: Harness, emulator: Any) -> None:
+    h.kube.put(manifest(updatePolicy="AllowReplace"))
+    await h.settle("default", "web")
+    seen = {h.status("default", "web")["containerGroupId"]}
+    for cpu, memory in ((2, 4), (1, 2), (2, 4)):
+        h.kube.edit_spec("default", "web", cpu=cpu, memory=memory)
+        await h.settle("default", "web")
+        current = h.status("default", "web")["containerGroupId"]
+        assert current not in seen
+        seen.add(current)
+        assert [i["ContainerGroupId"] for i in emulator.instances()] == [current]
+        assert emulator.instances()[0]["Cpu"] == cpu

@@ -7,8 +7,9 @@ ContainerGroup with ``deletionPolicy: Orphan`` lets its instance go.
 
 ClientTokens are derived, never random, so a retry after a timeout or a crash repeats the very same
 request and ECI answers it once: Create from uid + generation (a fixed spec retried creates one
-instance; an edited spec after a refused create is not an IdempotentParameterMismatch), Update
-from uid + plan hash, Delete from uid + instance ID.
+instance; an edited spec after a refused create is not an IdempotentParameterMismatch; a vanished
+instance's ID is mixed in when re-creating it), Update from uid + plan hash + the time of the
+observation the plan came from, Replace from uid + replaced ID + plan hash, Delete from uid + ID.
 """
 
 from __future__ import annotations
@@ -68,16 +69,24 @@ def _token(kind: str, *parts: object) -> str:
     return f"eo-{kind}-{digest}"[:TOKEN_MAX]
 
 
-def create_token(uid: str, generation: int) -> str:
-    return _token("c", uid, generation)
+def create_token(uid: str, generation: int, lost: str = "") -> str:
+    """``lost`` is the recorded ID of an instance that vanished: a new token, so ECI does not replay
+    the Create that made the vanished one; unchanged across a crash before the new ID is recorded."""
+    return _token("c", uid, generation, lost) if lost else _token("c", uid, generation)
 
 
-def replace_token(uid: str, plan_hash: str) -> str:
-    return _token("r", uid, plan_hash)
+def replace_token(uid: str, replaced: str, plan_hash: str) -> str:
+    """Stable while ``replaced`` is still the recorded instance, so a crash before the new ID is
+    recorded replays the same Create; the next replacement (of the new instance) gets a new one."""
+    return _token("r", uid, replaced, plan_hash)
 
 
-def update_token(uid: str, plan_hash: str) -> str:
-    return _token("u", uid, plan_hash)
+def update_token(uid: str, plan_hash: str, observed_at: float) -> str:
+    """Every retry of one Update call carries the same token. The observation time is mixed in
+    because the same change can legitimately be needed twice (a drift undone, then repeated; an
+    image edited and reverted): ECI would otherwise answer the second from its idempotency memory
+    without applying anything. Sending an identical update twice is harmless; skipping one is not."""
+    return _token("u", uid, plan_hash, f"{observed_at:.6f}")
 
 
 def delete_token(uid: str, group_id: str) -> str:

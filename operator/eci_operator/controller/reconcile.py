@@ -102,6 +102,7 @@ class ObjectState:
     stalled_on: tuple[int, str, str] | None = None  # (generation, inputs, credentials) that failed for good
     verify_attempts: dict[str, int] = field(default_factory=dict)  # plan hash -> updates sent
     reported_drift: tuple[str, ...] = ()
+    observed_at: float = 0.0  # wall time of the observation the current plan is based on
     phase: str | None = None
 
 
@@ -221,7 +222,8 @@ class Reconciler:
                         f"instance {status['containerGroupId']} is gone; creating a new one",
                         "Warning",
                     )
-                if intent.spec.container_group_id and not status.get("containerGroupId"):
+                if intent.spec.container_group_id:
+                    # Never create a stand-in for an instance the spec names: the user must decide.
                     return self._stalled(
                         "AdoptionTargetNotFound",
                         f"spec.containerGroupId {intent.spec.container_group_id} does not exist in {region}",
@@ -266,9 +268,11 @@ class Reconciler:
                 observation = cached
             else:
                 observation = await self.observer.observe(scope, group_id)
+            state.observed_at = observation.wall
             if observation.group is not None or intent.spec.container_group_id == group_id:
                 return observation.group
         # No ID recorded (or the recorded one is gone): a crashed create may have left one behind.
+        state.observed_at = time.time()
         owned = await self.cloud.find_owned(scope[1], state.body["metadata"]["uid"])
         live = [g for g in owned if g.status not in ("Terminating",)]
         return live[0] if live else None
@@ -276,7 +280,8 @@ class Reconciler:
     async def _create(
         self, state: ObjectState, intent: translation.Intent, owner: Owner, generation: int
     ) -> Outcome:
-        request = intent.create.model_copy(update={"client_token": create_token(owner.uid, generation)})
+        lost = str((state.body.get("status") or {}).get("containerGroupId") or "")
+        request = intent.create.model_copy(update={"client_token": create_token(owner.uid, generation, lost)})
         group_id = await self.cloud.create(request)
         state.last_write = time.monotonic()
         key = (owner.namespace, owner.name)
@@ -377,6 +382,15 @@ class Reconciler:
         if view.impact == "Replace":
             return await self._replace(state, intent, group, view, owner, base)
 
+        if phase not in UPDATABLE and phase not in TRANSITIONAL:
+            # Failed, Succeeded, Expired...: ECI accepts no update; polling would not change that.
+            message = f"instance is {phase}; ECI updates only Pending or Running instances"
+            return Outcome(
+                Summary(Health.STALLED, "InstanceNotUpdatable", message),
+                delay=self.settings.resync_interval,
+                status=base | {"plan": plan_status | {"reason": message}},
+                result="stalled",
+            )
         if phase not in UPDATABLE:
             return Outcome(
                 Summary(
@@ -403,7 +417,7 @@ class Reconciler:
         request = view.update.model_copy(
             update={
                 "container_group_id": group.container_group_id,
-                "client_token": update_token(owner.uid, view.hash),
+                "client_token": update_token(owner.uid, view.hash, state.observed_at),
             }
         )
         changed = await self.cloud.update(request)
@@ -494,7 +508,9 @@ class Reconciler:
         owner: Owner,
         base: dict[str, Any],
     ) -> Outcome:
-        request = intent.create.model_copy(update={"client_token": replace_token(owner.uid, view.hash)})
+        request = intent.create.model_copy(
+            update={"client_token": replace_token(owner.uid, group.container_group_id, view.hash)}
+        )
         new_id = await self.cloud.create(request)
         state.last_write = time.monotonic()
         plan_status = {
@@ -619,7 +635,7 @@ class Reconciler:
             container_group_id=group.container_group_id,
             update_type="IncrementalUpdate",
             tags=remaining,
-            client_token=update_token(uid, "orphan:" + group.container_group_id),
+            client_token=update_token(uid, "orphan:" + group.container_group_id, 0.0),
         )
         await self.cloud.update(request)
         return True
