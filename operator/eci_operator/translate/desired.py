@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -593,8 +594,6 @@ def _security_context(sc: SecurityContext | None) -> eci.SecurityContext | None:
 
 
 def _is_group_name(name: str) -> bool:
-    import re
-
     return re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", name) is not None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from eci_operator.eci import models as eci
@@ -37,8 +36,7 @@ def secret_parameter_names(
 ) -> set[str]:
     """RPC parameter names whose values come from Secrets (or are registry passwords)."""
     names: set[str] = set()
-    for i, cred in enumerate(request.image_registry_credentials or [], start=1):
-        del cred
+    for i in range(1, len(request.image_registry_credentials or []) + 1):
         names.add(f"ImageRegistryCredential.{i}.Password")
     for prefix, containers in (
         ("Container", request.containers or []),
@@ -73,9 +71,6 @@ def parameters(
         secret = secret_parameter_names(desired, request)
         params = {k: (MASK if k in secret else v) for k, v in params.items()}
     return params
-
-
-_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
 
 
 def parameter_sort_key(name: str) -> tuple[object, ...]:
