@@ -77,7 +77,8 @@ async def test_requests_are_recorded_with_secrets_redacted(emulator: EmulatorHan
     creds = flat(
         "", {"ImageRegistryCredential": [{"Server": "r.example", "UserName": "u", "Password": "hunter2"}]}
     )
-    await api.ok("CreateContainerGroup", **api.group(), **creds)
+    env = {"Container.1.EnvironmentVar.1.Key": "TOKEN", "Container.1.EnvironmentVar.1.Value": "s3cr3t-value"}
+    await api.ok("CreateContainerGroup", **api.group(), **creds, **env)
     await api.error(
         "DeleteContainerGroup",
         "InvalidParameter.NotFound",
@@ -94,7 +95,8 @@ async def test_requests_are_recorded_with_secrets_redacted(emulator: EmulatorHan
     assert create["Params"]["ContainerGroupName"] == "web-1"
     assert create["Params"]["ImageRegistryCredential.1.Password"] == "******"
     assert create["Params"]["Signature"] == "******"
-    assert "hunter2" not in str(entries)
+    assert create["Params"]["Container.1.EnvironmentVar.1.Value"] == "******"
+    assert "hunter2" not in str(entries) and "s3cr3t-value" not in str(entries)
     assert create["Time"].endswith("Z")
     assert emulator.requests("DeleteContainerGroup") == entries[1:]
     emulator.clear_requests()
