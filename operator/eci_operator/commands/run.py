@@ -60,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("ECI_OPERATOR_CLUSTER_ID", "default"),
         help="this cluster's name in the ownership tags (default: $ECI_OPERATOR_CLUSTER_ID or 'default')",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=("plain", "full", "json"),
+        default="full",
+        help="log line format; json gives structured logs (default full)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
 
 
@@ -73,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from eci_operator import handlers
     from eci_operator.controller.runtime import ControllerSettings
 
-    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.FULL)
+    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat[args.log_format.upper()])
     logging.getLogger("httpx").setLevel(logging.WARNING)
     handlers.configure(
         ControllerSettings(

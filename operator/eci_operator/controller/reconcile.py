@@ -655,8 +655,10 @@ class Reconciler:
             reason = "AuthFailed" if isinstance(exc, AuthError) else "EciRejected"
             return self._stalled(reason, f"ECI refused the request: {text}")
         delay = self._backoff(state)
+        if state.failures == 1:  # one Event per streak of failures, not one per retry
+            await self._event(state.body, "RetryingAfterError", f"{text}; retrying with backoff", "Warning")
         return Outcome(
-            Summary(Health.PROGRESSING, "RetryingAfterError", f"{text}; retrying in {delay:.0f}s"),
+            Summary(Health.PROGRESSING, "RetryingAfterError", f"{text}; retrying with backoff"),
             delay=delay,
             result="retry",
         )
