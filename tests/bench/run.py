@@ -51,11 +51,13 @@ def run_bench(
     main: int,
     resync: float,
     edits: int = 50,
+    edit_spread: float | None = None,
     with_baseline: bool = True,
     with_drift: bool = True,
     baseline_max: int = 5000,
     transition_delay: float = 0.5,
     prefix: str = "bench",
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Drive every scenario on a running control plane and emulator; returns the results document."""
     bench = Bench(
@@ -65,6 +67,7 @@ def run_bench(
         workdir,
         resync,
         transition_delay=transition_delay,
+        profile_dir=profile_dir,
     )
     flat: dict[str, Any] = {}
     detail: dict[str, Any] = {}
@@ -105,7 +108,8 @@ def run_bench(
 
     if edits:
         bench.log(f"{edits} edits at N={main}")
-        result = edit_latency(bench, cluster, ready, edits)
+        spread = 2 * resync if edit_spread is None else edit_spread
+        result = edit_latency(bench, cluster, ready, edits, spread)
         detail["edit_latency"] = result
         flat |= {k: v for k, v in result.items() if k.startswith("edit_latency_p")}
         wait_idle(operator, timeout=bench.ready_timeout(edits))
@@ -145,6 +149,8 @@ def run_bench(
         assert operator.process is not None
         flat[f"rss_mb_{n}"] = rss_mb(operator.process.pid)["peak_rss_mb"]
     operator.stop()
+    for profiler in bench.profilers:
+        profiler.wait(30)
     cluster.close()
     if grow is not None:
         grow.close()
@@ -220,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--transition-delay", type=float, default=0.5, help="emulator status transition delay"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="attach py-spy to each operator; raw stacks to DIR (see tests/bench/profile_summary.py)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / ".cache" / "bench" / "results.json")
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -247,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                     with_baseline=not args.no_baseline,
                     baseline_max=args.baseline_max,
                     transition_delay=args.transition_delay,
+                    profile_dir=args.profile,
                 )
             except BaseException:
                 keep = args.out.parent / "logs"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from tests.emulator.fixtures import EmulatorHandle, launch
 from tests.kube.testenv import KubeEnv
 
 Log = Callable[[str], None]
+PY_SPY = [str(Path(sys.executable).with_name("py-spy"))]
 
 
 def _stderr(message: str) -> None:
@@ -57,14 +59,16 @@ class Bench:
     workdir: Path
     resync: float
     transition_delay: float = 0.5
+    profile_dir: Path | None = None
     log: Log = _stderr
+    profilers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.eci = EciLog(self.emulator)
         self.kube_writes = KubeWrites(self.kube_env)
 
     def operator(self, namespaces: list[str], label: str) -> Operator:
-        return start_operator(
+        operator = start_operator(
             self.kubeconfig,
             self.emulator,
             self.workdir,
@@ -72,6 +76,29 @@ class Bench:
             resync=self.resync,
             label=label,
         )
+        if self.profile_dir is not None and operator.process is not None:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            # Sampling profiler attached for the operator's whole life; stops when it exits.
+            self.profilers.append(
+                subprocess.Popen(
+                    [
+                        *PY_SPY,
+                        "record",
+                        "--pid",
+                        str(operator.process.pid),
+                        "--rate",
+                        "25",
+                        "--format",
+                        "raw",
+                        "--nonblocking",
+                        "-o",
+                        str(self.profile_dir / f"operator-{label}.txt"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        return operator
 
     def cluster(self, namespace: str) -> Cluster:
         cluster = Cluster(self.kube_env, namespace)
@@ -219,11 +246,20 @@ def baseline(bench: Bench, ids: list[str], intervals: int = 3) -> dict[str, Any]
     }
 
 
-def edit_latency(bench: Bench, cluster: Cluster, targets: dict[str, str], edits: int = 50) -> dict[str, Any]:
-    """Image edits one at a time: apiserver PATCH → emulator receives UpdateContainerGroup."""
+def edit_latency(
+    bench: Bench, cluster: Cluster, targets: dict[str, str], edits: int = 50, spread: float = 0.0
+) -> dict[str, Any]:
+    """Image edits one at a time: apiserver PATCH → emulator receives UpdateContainerGroup.
+
+    The edits are spread over ``spread`` seconds (random gaps), so that they sample every moment
+    of the resync cycle, sweeps included, instead of a few quiet seconds between two sweeps.
+    """
     latencies: list[float] = []
     missed: list[str] = []
+    rng = random.Random(7)
     for index, (name, group_id) in enumerate(list(targets.items())[:edits]):
+        if index and spread:
+            time.sleep(rng.uniform(0.5, 1.5) * spread / edits)
         bench.eci.clear()
         sent = cluster.set_image(name, f"nginx:1.27-edit{index}")
         deadline = time.monotonic() + 30.0
@@ -243,6 +279,7 @@ def edit_latency(bench: Bench, cluster: Cluster, targets: dict[str, str], edits:
             latencies.append(arrived - sent)
     result: dict[str, Any] = {
         "edits": len(latencies),
+        "edits_spread_seconds": spread,
         "edits_missed": missed,
         "load": load(),
     }

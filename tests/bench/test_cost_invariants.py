@@ -34,6 +34,7 @@ def test_cost_invariants_at_small_n(
         main=N,
         resync=RESYNC,
         edits=3,
+        edit_spread=0.0,
         with_baseline=False,
         with_drift=False,
         transition_delay=0.3,
