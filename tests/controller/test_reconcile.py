@@ -220,6 +220,7 @@ async def test_adoption_and_refusal(h: Harness, emulator: Any) -> None:
     assert stalled["status"] == "True" and stalled["reason"] == "OwnedByAnother"
     assert "default/web" in stalled["message"]
     assert len(emulator.instances()) == 1
+    assert any(e["reason"] == "OwnedByAnother" and e["type"] == "Warning" for e in h.kube.events)
 
 
 async def test_refused_spec_stalls_without_retry_storm(h: Harness, emulator: Any) -> None:
@@ -456,3 +457,18 @@ async def test_replacing_twice_creates_two_new_instances(h: Harness, emulator: A
         seen.add(current)
         assert [i["ContainerGroupId"] for i in emulator.instances()] == [current]
         assert emulator.instances()[0]["Cpu"] == cpu
+
+
+async def test_spec_the_translator_refuses_stalls_with_the_field_and_one_event(
+    h: Harness, emulator: Any
+) -> None:
+    h.kube.put(
+        manifest(containers=[{"name": "web", "image": "nginx", "resources": {"requests": {"cpu": "3"}}}])
+    )
+    for _ in range(3):
+        await h.settle("default", "web")
+    stalled = h.condition("default", "web", "Stalled")
+    assert stalled["status"] == "True" and stalled["reason"] == "InvalidSpec"
+    assert "spec.cpu" in stalled["message"]
+    assert emulator.requests() == []  # nothing reaches ECI
+    assert [e["reason"] for e in h.kube.events] == ["InvalidSpec"]

@@ -35,7 +35,13 @@ from typing import Any
 
 from eci_operator.controller import translation
 from eci_operator.controller.cloud import Cloud, Scope
-from eci_operator.controller.conditions import Health, Summary, compute_conditions, status_patch
+from eci_operator.controller.conditions import (
+    Health,
+    Summary,
+    compute_conditions,
+    find_condition,
+    status_patch,
+)
 from eci_operator.controller.kube import KubeApi, KubeConflict, KubeError, now_rfc3339
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import BatchedObserver, Observation
@@ -70,6 +76,9 @@ UPDATABLE = ("Pending", "Running")
 SETTLED_OK = ("Running", "Succeeded")
 TRANSITIONAL = ("Scheduling", "Pending", "Updating", "Restarting", "Terminating")
 FAILED = ("Failed", "ScheduleFailed", "Expired")
+
+# Stalls whose Event is posted where they happen (with more detail than the condition).
+_EVENTED_STALLS = frozenset({"UpdateBlockedByPolicy", "EciRejected", "AuthFailed"})
 
 IMPACT_ALLOWED = {
     "InPlaceOnly": ("NoRestart",),
@@ -693,6 +702,11 @@ class Reconciler:
         if set(patch) - {"lastObservedTime"}:
             patch["lastObservedTime"] = now_rfc3339()
         await self._patch_status(state, patch)
+        summary = outcome.summary
+        if summary.health is Health.STALLED and summary.reason not in _EVENTED_STALLS:
+            before = find_condition(current.get("conditions"), "Stalled") or {}
+            if before.get("status") != "True" or before.get("reason") != summary.reason:
+                await self._event(body, summary.reason, summary.message, "Warning")
 
     async def _patch_status(self, state: ObjectState, patch: Mapping[str, Any]) -> None:
         meta = state.body["metadata"]
