@@ -107,7 +107,10 @@ def start_operator(
     """``start_operator(namespace, emulator, resync=2.0)`` → a live operator watching ``namespace``."""
     started: list[Operator] = []
 
-    def start(namespace: str, emulator: Any, *, resync: float = 2.0, endpoint: str | None = None) -> Operator:
+    def start(
+        namespace: str | None, emulator: Any, *, resync: float = 2.0, endpoint: str | None = None
+    ) -> Operator:
+        """``namespace=None`` watches all namespaces, as the deploy/ Deployment does."""
         metrics_port, liveness_port = free_port(), free_port()
         env = {
             **os.environ,
@@ -119,8 +122,7 @@ def start_operator(
         env.pop("KUBERNETES_SERVICE_HOST", None)
         operator = Operator(
             args=[
-                "--namespace",
-                namespace,
+                *(["--namespace", namespace] if namespace else []),
                 "--eci-endpoint",
                 endpoint or emulator.url,
                 "--resync-interval",
