@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eci_operator.api.containergroup import INSTANCE_SPECS
 from eci_operator.eci import models as eci
 
 EMPTY_PROBE = {"HttpGet": {}, "TcpSocket": {}, "Execs": []}
@@ -118,6 +119,21 @@ def _volume(v: eci.Volume) -> dict[str, Any]:
     return out
 
 
+def instance_size(request: eci.CreateContainerGroupRequest) -> tuple[float, float]:
+    """ECI's sizing: the spec asked for; else the smallest sold spec that fits the containers
+    (their sum, or the largest init container); else 2 vCPU / 4 GiB."""
+    if request.cpu and request.memory:
+        return request.cpu, request.memory
+    cpu = sum(c.cpu or 0 for c in request.containers)
+    memory = sum(c.memory or 0 for c in request.containers)
+    for c in request.init_containers or []:
+        cpu, memory = max(cpu, c.cpu or 0), max(memory, c.memory or 0)
+    if not cpu and not memory:
+        return 2.0, 4.0
+    fits = [(c, m) for c, ms in INSTANCE_SPECS.items() for m in ms if c >= cpu and m >= memory]
+    return min(fits)
+
+
 def describe_dict(
     request: eci.CreateContainerGroupRequest,
     *,
@@ -141,8 +157,8 @@ def describe_dict(
         "RegionId": request.region_id,
         "ZoneId": request.zone_id or f"{request.region_id}-h",
         "Status": status,
-        "Cpu": request.cpu or 2.0,
-        "Memory": request.memory or 4.0,
+        "Cpu": instance_size(request)[0],
+        "Memory": instance_size(request)[1],
         "InstanceType": (request.instance_type or "").split(",")[0],
         "RestartPolicy": request.restart_policy or "Always",
         "VSwitchId": (request.v_switch_id or "vsw-default").split(",")[-1],

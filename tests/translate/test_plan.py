@@ -384,7 +384,8 @@ def test_removed_env_var_we_applied_is_removed() -> None:
     result = plan_for(lambda s: s["containers"][0]["env"].pop(0))
     only(result, "Container", Impact.RESTART)
     assert result.changes[0].changes == (
-        'Container[web].EnvironmentVars[MODE]: {"Value": "prod"} -> (unset)',
+        # the old value is not shown: the spec no longer says it is not a secret
+        'Container[web].EnvironmentVars[MODE]: {"Value": "(sensitive value)"} -> (unset)',
     )
 
 
@@ -475,12 +476,22 @@ def _sized(cpu: str, memory: str) -> Callable[[dict[str, Any]], Any]:
 
 def test_containers_outgrowing_an_eci_sized_instance_need_a_new_instance() -> None:
     small = make(_sized("1", "2Gi"))
-    live = describe(small.request)  # ECI sized the instance: the helper reports 2 vCPU / 4 GiB
-    assert (live.cpu, live.memory) == (2.0, 4.0)
-    within = plan(make(_sized("2", "4Gi")), live, fingerprints(small))
+    live = describe(small.request)  # ECI sized the instance to fit: 1 vCPU / 2 GiB
+    assert (live.cpu, live.memory) == (1.0, 2.0)
+    within = plan(make(_sized("500m", "2Gi")), live, fingerprints(small))
     only(within, "Container", Impact.RESTART)
-    beyond = plan(make(_sized("2", "8Gi")), live, fingerprints(small))
+    beyond = plan(make(_sized("1", "4Gi")), live, fingerprints(small))
     assert beyond.groups == ["Memory", "Container"]
     assert beyond.get("Memory").impact is Impact.REPLACE  # type: ignore[union-attr]
-    assert beyond.get("Memory").changes == ("Memory: 4 -> at least 8 (what the containers need)",)  # type: ignore[union-attr]
+    assert beyond.get("Memory").changes == ("Memory: 2 -> at least 4 (what the containers need)",)  # type: ignore[union-attr]
     assert beyond.impact is Impact.REPLACE
+    assert beyond.update is not None and beyond.update.containers  # the in-place part, should policy allow
+
+
+def test_removed_secret_env_var_is_not_shown() -> None:
+    result = plan_for(lambda s: s["containers"][0]["env"].pop(2))
+    only(result, "Container", Impact.RESTART)
+    assert DB_PASSWORD not in result.render() + str(result.status().to_dict())  # type: ignore[union-attr]
+    assert result.changes[0].changes == (
+        'Container[web].EnvironmentVars[DB_PASSWORD]: {"Value": "(sensitive value)"} -> (unset)',
+    )

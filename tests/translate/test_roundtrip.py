@@ -5,12 +5,10 @@ produced by the plan lands, and the next plan is empty again."""
 from __future__ import annotations
 
 import asyncio
-import string
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 
 from eci_operator.eci.client import EciClient
 from eci_operator.eci.credentials import StaticCredentials
@@ -27,227 +25,7 @@ from eci_operator.translate import (
 )
 from eci_operator.translate.state import desired_state
 from tests.translate.helpers import config_map, dockerconfigjson, secret
-
-NAMES = st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=6)
-WORDS = st.text(alphabet=string.ascii_letters + string.digits + " -_./:=", min_size=1, max_size=24)
-ENV_KEYS = st.from_regex(r"[A-Z_][A-Z0-9_]{0,10}", fullmatch=True)
-REFS = References.from_objects(
-    [
-        secret("db", {"password": "pw-123", "user": "app"}),
-        config_map("conf", {"app.conf": "a=1\n", "extra.conf": "b=2\n"}),
-        dockerconfigjson("reg", {"https://reg.example.com": {"username": "u", "password": "p"}}),
-    ]
-)
-
-
-@st.composite
-def probes(draw: st.DrawFn, port: int) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["httpGet", "tcpSocket", "exec"]))
-    handler: dict[str, Any] = {
-        "httpGet": {
-            "port": port,
-            **draw(
-                st.fixed_dictionaries(
-                    {}, optional={"path": st.just("/healthz"), "scheme": st.sampled_from(["HTTP", "HTTPS"])}
-                )
-            ),
-        },
-        "tcpSocket": {"port": port},
-        "exec": {"command": draw(st.lists(WORDS, min_size=1, max_size=3))},
-    }[kind]
-    timings = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "initialDelaySeconds": st.integers(0, 30),
-                "periodSeconds": st.integers(1, 30),
-                "timeoutSeconds": st.integers(1, 10),
-                "failureThreshold": st.integers(1, 5),
-            },
-        )
-    )
-    return {kind: handler, **timings}
-
-
-@st.composite
-def containers(draw: st.DrawFn, name: str, volumes: list[str], init: bool) -> dict[str, Any]:
-    c: dict[str, Any] = {
-        "name": name,
-        "image": draw(st.sampled_from(["nginx:1.27", "busybox:1.36", "redis:7"])),
-    }
-    if draw(st.booleans()):
-        c["command"] = draw(st.lists(WORDS, min_size=1, max_size=3))
-    if draw(st.booleans()):
-        c["args"] = draw(st.lists(WORDS, min_size=1, max_size=3))
-    env_keys = draw(st.lists(ENV_KEYS, max_size=4, unique=True))
-    env = []
-    for i, key in enumerate(env_keys):
-        choice = i % 4 if draw(st.booleans()) else 0
-        if choice == 0:
-            env.append({"name": key, "value": draw(st.text(alphabet=string.printable.strip(), max_size=20))})
-        elif choice == 1:
-            env.append({"name": key, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
-        elif choice == 2:
-            env.append({"name": key, "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}})
-        else:
-            env.append({"name": key, "valueFrom": {"configMapKeyRef": {"name": "conf", "key": "app.conf"}}})
-    if env:
-        c["env"] = env
-    ports = draw(st.lists(st.integers(1, 65535), max_size=2, unique=True))
-    if ports:
-        c["ports"] = [{"containerPort": p, "protocol": draw(st.sampled_from(["TCP", "UDP"]))} for p in ports]
-    resources = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "cpu": st.sampled_from(["250m", "500m", "1", 2]),
-                "memory": st.sampled_from(["512Mi", "1Gi", "2Gi"]),
-            },
-        )
-    )
-    if resources:
-        c["resources"] = {draw(st.sampled_from(["requests", "limits"])): resources}
-    mounts = draw(st.lists(st.sampled_from(volumes), unique=True, max_size=len(volumes))) if volumes else []
-    if mounts:
-        c["volumeMounts"] = [
-            {
-                "name": v,
-                "mountPath": f"/mnt/{v}",
-                **draw(
-                    st.fixed_dictionaries(
-                        {},
-                        optional={
-                            "readOnly": st.booleans(),
-                            "subPath": st.sampled_from(["a", "b/c"]),
-                            "mountPropagation": st.sampled_from(["None", "HostToContainer", "Bidirectional"]),
-                        },
-                    )
-                ),
-            }
-            for v in mounts
-        ]
-    if draw(st.booleans()):
-        c["securityContext"] = draw(
-            st.fixed_dictionaries(
-                {},
-                optional={
-                    "readOnlyRootFilesystem": st.just(True),
-                    "runAsUser": st.integers(0, 65535),
-                    "capabilities": st.just({"add": ["NET_ADMIN"]}),
-                },
-            )
-        )
-    c.update(
-        draw(
-            st.fixed_dictionaries(
-                {},
-                optional={
-                    "workingDir": st.just("/srv"),
-                    "imagePullPolicy": st.sampled_from(["Always", "IfNotPresent", "Never"]),
-                },
-            )
-        )
-    )
-    if not init:
-        c.update(
-            draw(
-                st.fixed_dictionaries(
-                    {}, optional={"stdin": st.booleans(), "stdinOnce": st.booleans(), "tty": st.booleans()}
-                )
-            )
-        )
-        port = ports[0] if ports else 8080
-        if draw(st.booleans()):
-            c["readinessProbe"] = draw(probes(port))
-        if draw(st.booleans()):
-            c["livenessProbe"] = draw(probes(port))
-    return c
-
-
-@st.composite
-def specs(draw: st.DrawFn) -> dict[str, Any]:
-    volumes: list[dict[str, Any]] = []
-    for i, kind in enumerate(
-        draw(st.lists(st.sampled_from(["emptyDir", "nfs", "configMap", "secret"]), max_size=3))
-    ):
-        name = f"v{i}"
-        if kind == "emptyDir":
-            volumes.append(
-                {
-                    "name": name,
-                    "emptyDir": draw(
-                        st.fixed_dictionaries(
-                            {},
-                            optional={
-                                "medium": st.sampled_from(["", "Memory"]),
-                                "sizeLimit": st.sampled_from(["256Mi", "1Gi"]),
-                            },
-                        )
-                    ),
-                }
-            )
-        elif kind == "nfs":
-            volumes.append(
-                {
-                    "name": name,
-                    "nfs": {"server": "nas.example.com", "path": "/share", "readOnly": draw(st.booleans())},
-                }
-            )
-        elif kind == "configMap":
-            items = draw(st.sampled_from([None, [{"key": "extra.conf", "path": "conf/extra.conf"}]]))
-            volumes.append(
-                {"name": name, "configMap": {"name": "conf", **({"items": items} if items else {})}}
-            )
-        else:
-            volumes.append({"name": name, "secret": {"secretName": "db"}})
-    volume_names = [v["name"] for v in volumes]
-    names = draw(st.lists(NAMES, min_size=1, max_size=4, unique=True))
-    split = draw(st.integers(1, len(names)))
-    spec: dict[str, Any] = {
-        "regionId": "cn-hangzhou",
-        "restartPolicy": draw(st.sampled_from(["Always", "OnFailure", "Never"])),
-        "containers": [draw(containers(n, volume_names, init=False)) for n in names[:split]],
-    }
-    if names[split:]:
-        spec["initContainers"] = [draw(containers(n, volume_names, init=True)) for n in names[split:]]
-    if volumes:
-        spec["volumes"] = volumes
-    if draw(st.booleans()):
-        spec["tags"] = draw(
-            st.dictionaries(NAMES, st.text(alphabet=string.ascii_letters, max_size=8), max_size=3)
-        )
-    if draw(st.booleans()):
-        spec["dnsConfig"] = {
-            "nameservers": ["10.0.0.2"],
-            "searches": ["svc.local"],
-            "options": [{"name": "ndots", "value": "2"}],
-        }
-    if draw(st.booleans()):
-        spec["imagePullSecrets"] = [{"name": "reg"}]
-    spec.update(
-        draw(
-            st.fixed_dictionaries(
-                {},
-                optional={
-                    "zoneId": st.just("cn-hangzhou-h"),
-                    "vSwitchId": st.sampled_from(["vsw-a", "vsw-a,vsw-b"]),
-                    "securityGroupId": st.just("sg-test1"),
-                },
-            )
-        )
-    )
-    if draw(st.booleans()):
-        spec.update(cpu=8, memory=16)
-    return spec
-
-
-def _manifest(spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "eci.operator.dev/v1alpha1",
-        "kind": "ContainerGroup",
-        "metadata": {"name": "prop", "namespace": "test", "uid": "u-1"},
-        "spec": spec,
-    }
+from tests.translate.strategies import REFS, manifest_of, specs
 
 
 def _client(emulator: Any) -> EciClient:
@@ -268,7 +46,7 @@ def _client(emulator: Any) -> EciClient:
 @given(spec=specs())
 def test_create_describe_normalise_has_no_phantom_drift(emulator: Any, spec: dict[str, Any]) -> None:
     desired = translate(
-        parse_group(_manifest(spec)),
+        parse_group(manifest_of(spec)),
         REFS,
         owner_tags=ownership_tags(cluster="c", namespace="test", name="prop", uid="u-1"),
     )
@@ -305,7 +83,7 @@ def test_update_from_a_plan_lands_and_then_the_plan_is_empty(emulator: Any) -> N
         ],
         "volumes": [{"name": "c", "configMap": {"name": "conf"}}],
     }
-    first = translate(parse_group(_manifest(base)), REFS)
+    first = translate(parse_group(manifest_of(base)), REFS)
     changed_spec = {
         **base,
         "tags": {"team": "b"},
@@ -315,10 +93,12 @@ def test_update_from_a_plan_lands_and_then_the_plan_is_empty(emulator: Any) -> N
         [
             secret("db", {"password": "rotated"}),
             config_map("conf", {"app.conf": "a=2\n"}),
-            dockerconfigjson("reg", {"https://reg.example.com": {"username": "u", "password": "p"}}),
+            dockerconfigjson(
+                "reg", {"https://reg.example.com": {"username": "u", "password": "reg-pass-789"}}
+            ),
         ]
     )
-    second = translate(parse_group(_manifest(changed_spec)), changed_refs)
+    second = translate(parse_group(manifest_of(changed_spec)), changed_refs)
 
     async def scenario() -> tuple[Any, Any]:
         async with _client(emulator) as client:
@@ -362,8 +142,8 @@ def test_any_in_place_plan_lands(emulator: Any, before: dict[str, Any], after: d
         for name in INSTANCE_FIELDS:
             spec.pop(name, None)
     owner = ownership_tags(cluster="c", namespace="test", name="prop", uid="u-1")
-    first = translate(parse_group(_manifest(before)), REFS, owner_tags=owner)
-    second = translate(parse_group(_manifest(after)), REFS, owner_tags=owner)
+    first = translate(parse_group(manifest_of(before)), REFS, owner_tags=owner)
+    second = translate(parse_group(manifest_of(after)), REFS, owner_tags=owner)
 
     async def scenario() -> tuple[Any, Any]:
         async with _client(emulator) as client:

@@ -209,6 +209,16 @@ def _owned_env(state: dict[str, Any], keep: Iterable[str]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k in keep}
 
 
+def visible_env(desired: Desired) -> dict[str, frozenset[str]]:
+    """Per container, the env keys the spec sets in clear (everything else is shown as a digest)."""
+    request = desired.request
+    out: dict[str, frozenset[str]] = {}
+    for c in [*request.containers, *(request.init_containers or [])]:
+        secret = desired.sensitive.env.get(c.name, frozenset())
+        out[c.name] = frozenset(v.key for v in c.environment_vars or [] if v.key not in secret)
+    return out
+
+
 def normalise(
     observed: eci.ContainerGroupOut, desired: Desired, applied: Fingerprints | None = None
 ) -> State:
@@ -223,7 +233,7 @@ def normalise(
     applied = applied or Fingerprints()
     want = fingerprints(desired)
     d = desired_state(desired.request, dict(desired.sensitive.env))
-    o = observed_state(observed, dict(desired.sensitive.env))
+    o = observed_state(observed, visible_env(desired))
     owned_tags = set(d.tags) | set(applied.tag_keys or [])
     env_keys = applied.env_keys or {}
 

@@ -7,8 +7,9 @@ sending the desired group change anything":
 - a probe with no handler is absent; probe timings carry ECI's defaults on both sides;
 - lists whose order ECI does not keep meaningfully are keyed (containers and volumes by name, env by
   key, mounts by path, ports as a set); command/args/init-container order is kept;
-- config-file contents and Secret-derived env values are replaced by ``Redacted`` digests, so the
-  state (and any diff of it) never holds a secret.
+- config-file contents, Secret-derived env values and (on the observed side) every env value the
+  spec does not set in clear are replaced by ``Redacted`` digests, so the state (and any diff of it)
+  never holds a secret.
 Filtering what the operator does not own (image env vars, foreign tags) happens in ``plan``.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,16 +264,16 @@ def desired_state(
 # ---------------------------------------------------------------------- observed side
 
 
-def _env_out(vars_: list[eci.EnvironmentVarOut], secret_keys: frozenset[str]) -> dict[str, Any]:
+def _env_out(vars_: list[eci.EnvironmentVarOut], visible: frozenset[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for var in vars_:
         ref = var.value_from.field_ref if var.value_from is not None else None
         if ref is not None and ref.field_path:
             out[var.key] = {"FieldRef": ref.field_path}
-        elif var.key in secret_keys:
-            out[var.key] = {"Value": Redacted(digest(var.value))}
-        else:
+        elif var.key in visible:
             out[var.key] = {"Value": var.value}
+        else:
+            out[var.key] = {"Value": Redacted(digest(var.value))}
     return out
 
 
@@ -307,7 +309,7 @@ def _security_out(sc: eci.SecurityContextOut | None) -> dict[str, Any] | None:
     return out if any(v is not None for v in out.values()) else None
 
 
-def _container_out(c: eci.ContainerOut | eci.InitContainerOut, secret_keys: frozenset[str]) -> dict[str, Any]:
+def _container_out(c: eci.ContainerOut | eci.InitContainerOut, visible: frozenset[str]) -> dict[str, Any]:
     is_init = isinstance(c, eci.InitContainerOut)
     out: dict[str, Any] = {
         "Name": c.name,
@@ -319,7 +321,7 @@ def _container_out(c: eci.ContainerOut | eci.InitContainerOut, secret_keys: froz
         "ImagePullPolicy": _none(c.image_pull_policy),
         "Commands": list(c.command if isinstance(c, eci.InitContainerOut) else c.commands),
         "Args": list(c.args),
-        "EnvironmentVars": _env_out(c.environment_vars, secret_keys),
+        "EnvironmentVars": _env_out(c.environment_vars, visible),
         "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports),
         "VolumeMounts": {
             m.mount_path: {
@@ -365,14 +367,15 @@ def _volume_out(v: eci.VolumeOut) -> dict[str, Any]:
 
 
 def observed_state(
-    group: eci.ContainerGroupOut, secret_env: dict[str, frozenset[str]] | None = None
+    group: eci.ContainerGroupOut, visible_env: Mapping[str, frozenset[str]] | None = None
 ) -> State:
     """The normalised state of a DescribeContainerGroups entry.
 
-    ``secret_env`` (per container, the env keys that come from Secrets) makes those values digests
-    here too, so the observed state never holds a secret in clear.
+    Env values are digests unless ``visible_env`` (per container) names the key: only values the
+    spec itself sets in clear (literals, ConfigMap keys) are shown. Any other value may come from a
+    Secret (now or before the spec changed), so the observed state never holds one in clear.
     """
-    secret_env = secret_env or {}
+    visible_env = visible_env or {}
     dns = group.dns_config
     return State(
         region_id=_none(group.region_id),
@@ -387,9 +390,11 @@ def observed_state(
         resource_group_id=_none(group.resource_group_id),
         restart_policy=_none(group.restart_policy),
         tags={t.key: t.value for t in group.tags},
-        containers={c.name: _container_out(c, secret_env.get(c.name, frozenset())) for c in group.containers},
+        containers={
+            c.name: _container_out(c, visible_env.get(c.name, frozenset())) for c in group.containers
+        },
         init_containers=[
-            _container_out(c, secret_env.get(c.name, frozenset())) for c in group.init_containers
+            _container_out(c, visible_env.get(c.name, frozenset())) for c in group.init_containers
         ],
         volumes={v.name: _volume_out(v) for v in group.volumes},
         dns_config=_dns_in(
