@@ -128,7 +128,7 @@ func waitReady(ctx context.Context, server string, pki *pkiFiles, timeout time.D
 		case err := <-etcdErr:
 			return fmt.Errorf("etcd failed before ready: %v", err)
 		case <-ctx.Done():
-			return errors.New("interrupted before ready")
+			return errors.New("stopped before ready: SIGTERM/SIGINT received or stdin closed (use --no-stdin to run detached)")
 		case <-deadline:
 			return fmt.Errorf("%s/readyz not ready after %s", server, timeout)
 		case <-tick.C:
