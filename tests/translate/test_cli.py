@@ -175,3 +175,26 @@ def test_plan_says_when_update_policy_forbids_it(capsys: Any, keys: Any, tmp_pat
     assert code == 0
     assert "~ RestartPolicy  (Restart)" in out
     assert "updatePolicy InPlaceOnly does not allow this plan (Restart)." in out
+
+
+def test_plan_keeps_the_operators_ownership_tags(capsys: Any, keys: Any, tmp_path: Path) -> None:
+    from eci_operator.translate import ownership_tags
+
+    owner = ownership_tags(cluster="prod", namespace="shop", name="web", uid="0f1e")
+    desired = translate(parse_group(MANIFEST), owner_tags=owner)
+
+    async def go() -> str:
+        creds = StaticCredentials(keys.access_key_id, keys.access_key_secret)
+        async with EciClient(region_id="cn-hangzhou", credentials=creds, endpoint=keys.url) as client:
+            return (await client.create_container_group(desired.request)).container_group_id
+
+    gid = asyncio.run(go())
+    manifest = {
+        **MANIFEST,
+        "status": {"containerGroupId": gid, "appliedFingerprints": fingerprints(desired).to_dict()},
+    }
+    path = tmp_path / "cg.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+    code, out, _ = run(capsys, "plan", "-f", str(path), "--endpoint", keys.url)
+    assert code == 0
+    assert "No changes" in out, out

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from eci_operator.eci.credentials import CredentialsError
     from eci_operator.eci.errors import EciError
     from eci_operator.eci.transport import RetryPolicy
-    from eci_operator.translate import TranslationError, plan, translate
+    from eci_operator.translate import OWNERSHIP_TAG_KEYS, TranslationError, plan, translate
 
     try:
         group, refs = load_group(args.files)
@@ -83,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
         what = wanted_id or f"named {desired.request.container_group_name!r}"
         print(f"No ECI instance {what} in {group.spec.region_id}: applying would create it.")
         return 0
+    # The operator tags its instances with their owner; a preview keeps whatever ownership tags the
+    # instance carries instead of planning to remove them.
+    owner_tags = {t.key: t.value for t in observed.tags if t.key in OWNERSHIP_TAG_KEYS}
+    if owner_tags:
+        desired = translate(group, refs, owner_tags=owner_tags)
     result = plan(desired, observed, applied)
     print(f"ECI instance {observed.container_group_id} ({observed.status}) in {group.spec.region_id}")
     print(result.render())
