@@ -1,0 +1,77 @@
+"""Crashes: the operator is SIGKILLed at random moments of a mixed workload and restarted each time.
+
+A kill can land anywhere: between a Create and recording its ID, mid-update, between deleting an
+instance and removing the finalizer. Each restart must pick up where the last left off, from
+facts it can re-read (status, ECI, the owner-uid tags), with no duplicate and no leak.
+Sizes: ``CHAOS_FULL=1`` (``make chaos``) 20 kills in 300 operations on 50 ContainerGroups.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.chaos.figures import record
+from tests.chaos.workload import SEED, SIZES, Sampler, Workload, no_duplicates_proof
+from tests.e2e.conftest import Cluster
+
+pytestmark = pytest.mark.kube
+
+RESYNC = 3.0
+
+
+def test_kill_9_at_random_moments(
+    cluster: Cluster, start_emulator: Any, start_operator: Any, tmp_path: Path
+) -> None:
+    emulator = start_emulator(seed=SEED, transition_delay=0.5)
+    operator = start_operator(cluster.namespace, emulator, resync=RESYNC)
+    workload = Workload(cluster, emulator, seed=SEED, size=SIZES.groups)
+    rng = random.Random(SEED)
+    kill_at = set(rng.sample(range(1, SIZES.ops), SIZES.kills))
+    kills = 0
+
+    def maybe_kill(n: int) -> None:
+        nonlocal kills
+        if n in kill_at:
+            operator.kill()
+            kills += 1
+            workload.journal.append(f"-- kill {kills} after op #{n}")
+            operator.start()
+
+    sampler = Sampler(emulator)
+    sampler.start()
+    try:
+        workload.run(SIZES.ops, on_op=maybe_kill)
+        operator.kill()  # once more while everything is still converging
+        kills += 1
+        operator.start()
+        problems = workload.converge(timeout=240 if SIZES.groups > 10 else 120)
+        unexplained = workload.unexplained()
+        assert not problems, problems
+        assert not unexplained
+        left, never_adopted = workload.teardown(timeout=180 if SIZES.groups > 10 else 90)
+        assert left == [], left
+    finally:
+        sampler.stop()
+        workload.save_evidence(tmp_path)
+    proof = no_duplicates_proof(emulator.requests())
+    assert proof["duplicate_creates"] == 0, proof
+    assert sampler.duplicates == 0, sampler.worst
+    record(
+        "crashes",
+        kills=kills,
+        operations=sum(workload.ops.values()),
+        operations_by_kind=dict(workload.ops),
+        containergroups=len(workload.uids),
+        duplicates_in_request_log=proof["duplicate_creates"],
+        duplicates_sampled=sampler.duplicates,
+        samples=sampler.samples,
+        leaks=len(left),
+        adoptions_withdrawn_before_taken=never_adopted,
+        stuck_without_reason=len(unexplained),
+        eci_requests=proof["eci_requests"],
+        instances_created=proof["instances_created"],
+    )
