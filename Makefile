@@ -59,5 +59,13 @@ bench: $(STAMP) $(KUBE_TESTENV)
 	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.bench.run $(if $(N),--sizes $(N)) $(BENCH_ARGS) \
 		--out $(CACHE)/bench/results.json
 
+# Chaos at full size (not part of `make test`, which runs the same tests small): 300 operations on
+# 50 ContainerGroups under faults, 20 kill -9, apiserver outages. Figures: .cache/chaos-figures.jsonl
+chaos: $(STAMP) $(KUBE_TESTENV)
+	@mkdir -p $(CACHE) && rm -f $(CACHE)/chaos-figures.jsonl
+	CHAOS_FULL=1 CHAOS_FIGURES=$(CACHE)/chaos-figures.jsonl KUBE_TESTENV=$(KUBE_TESTENV) \
+		$(BIN)/pytest -q tests/chaos $(PYTEST_ARGS)
+	@cat $(CACHE)/chaos-figures.jsonl
+
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .mypy_cache .ruff_cache
