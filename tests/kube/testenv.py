@@ -163,7 +163,7 @@ class KubeEnv:
     def resource_path(self, api_version: str, kind: str, namespace: str | None = None) -> str:
         """The collection URL path for ``kind`` (looked up in discovery; retried briefly for new CRDs)."""
         base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-        deadline = time.monotonic() + 10.0
+        deadline = time.monotonic() + 3.0
         while True:
             response = self.http().get(base)
             if response.status_code == 200:
@@ -178,6 +178,7 @@ class KubeEnv:
                         return f"{base}/{resource['name']}"
             elif response.status_code != 404:
                 _raise_for_status(response, f"discovery of {api_version}")
+            # A CRD's kind reaches discovery just after it is Established; anything else is a typo.
             if time.monotonic() > deadline:
                 raise LookupError(f"the server does not serve kind {kind!r} in {api_version!r}")
             time.sleep(0.2)
