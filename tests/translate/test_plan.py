@@ -495,3 +495,19 @@ def test_removed_secret_env_var_is_not_shown() -> None:
     assert result.changes[0].changes == (
         'Container[web].EnvironmentVars[DB_PASSWORD]: {"Value": "(sensitive value)"} -> (unset)',
     )
+
+
+def test_fingerprints_hold_no_values_and_are_salted_per_object() -> None:
+    prints = fingerprints(BASELINE).to_dict()
+    text = str(prints)
+    for value in (PASSWORD, DB_PASSWORD, "server {}"):
+        assert value not in text
+    other = BASELINE.__class__(
+        request=BASELINE.request,
+        sensitive=BASELINE.sensitive,
+        owned_tag_keys=BASELINE.owned_tag_keys,
+        salt="other-uid",
+    )
+    assert fingerprints(other).image_registry_credential != prints["imageRegistryCredential"]
+    assert prints["imageRegistryCredentialCount"] == 1
+    assert prints["envKeys"] == {"init": [], "web": ["DB_PASSWORD", "IP", "MODE"], "sidecar": []}

@@ -59,6 +59,9 @@ class Desired:
     request: eci.CreateContainerGroupRequest
     sensitive: Sensitive
     owned_tag_keys: frozenset[str]
+    salt: str = ""
+    """Per-object salt of the write-only fingerprints (the object's uid), so equal secrets in
+    different objects do not have equal fingerprints in status."""
 
     def __repr__(self) -> str:  # the request holds secret values; keep them out of reprs and logs
         return f"Desired(name={self.request.container_group_name!r}, region={self.request.region_id!r})"
@@ -149,7 +152,13 @@ class _Translator:
             env={k: frozenset(v) for k, v in self.secret_env.items() if v},
             volumes=frozenset(self.secret_volumes),
         )
-        return Desired(request=request, sensitive=sensitive, owned_tag_keys=frozenset(t.key for t in tags))
+        meta = self.group.metadata
+        return Desired(
+            request=request,
+            sensitive=sensitive,
+            owned_tag_keys=frozenset(t.key for t in tags),
+            salt=meta.uid or f"{meta.namespace}/{meta.name}",
+        )
 
     def check_unique(self) -> None:
         """Names ECI (or Kubernetes list-map keys) require to be unique, refused at the duplicate."""

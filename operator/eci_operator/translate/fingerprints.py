@@ -3,7 +3,8 @@
 Registry credentials are never returned by Describe; config-file contents come back unreliably;
 Secret-derived env values may be hidden. The operator records a digest of what it sent in
 ``status.appliedFingerprints`` and compares the next desired digest with it. Digests cover the
-values, so a changed password changes the digest, but the status holds no value.
+values, so a changed password changes the digest, but the status holds no value; they are salted
+with the object's uid, so equal secrets in different objects have different fingerprints.
 The env names and tag keys last sent are kept too: they tell the operator's own entries apart from
 the image's env vars and from tags set by others.
 """
@@ -22,26 +23,32 @@ def _canonical(data: object) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def credentials_digest(credentials: list[eci.ImageRegistryCredential] | None) -> str | None:
+def _salted(salt: str, data: object) -> str:
+    return digest(salt + "\0" + _canonical(data))
+
+
+def credentials_digest(credentials: list[eci.ImageRegistryCredential] | None, salt: str = "") -> str | None:
     """Digest of the registry credentials (None when there are none)."""
     if not credentials:
         return None
     rows = sorted([c.server, c.user_name, c.password] for c in credentials)
-    return digest(_canonical(rows))
+    return _salted(salt, rows)
 
 
-def config_files_digest(volume: eci.Volume) -> str | None:
+def config_files_digest(volume: eci.Volume, salt: str = "") -> str | None:
     """Digest of a config-file volume's paths and contents (None for other volume types)."""
     if volume.config_file_volume is None:
         return None
     files = sorted([f.path, f.content] for f in volume.config_file_volume.config_file_to_paths)
-    return digest(_canonical(files))
+    return _salted(salt, files)
 
 
-def secret_env_digest(container: eci.Container | eci.InitContainer, keys: frozenset[str]) -> str | None:
+def secret_env_digest(
+    container: eci.Container | eci.InitContainer, keys: frozenset[str], salt: str = ""
+) -> str | None:
     """Digest of a container's Secret-derived env values (None when it has none)."""
     values = sorted([v.key, v.value or ""] for v in container.environment_vars or [] if v.key in keys)
-    return digest(_canonical(values)) if values else None
+    return _salted(salt, values) if values else None
 
 
 def fingerprints(desired: Desired) -> Fingerprints:
@@ -51,14 +58,17 @@ def fingerprints(desired: Desired) -> Fingerprints:
         *(request.init_containers or []),
         *request.containers,
     ]
-    config_files = {v.name: d for v in request.volumes or [] if (d := config_files_digest(v)) is not None}
+    config_files = {
+        v.name: d for v in request.volumes or [] if (d := config_files_digest(v, desired.salt)) is not None
+    }
     secret_env = {
         c.name: d
         for c in containers
-        if (d := secret_env_digest(c, desired.sensitive.env.get(c.name, frozenset()))) is not None
+        if (d := secret_env_digest(c, desired.sensitive.env.get(c.name, frozenset()), desired.salt))
+        is not None
     }
     return Fingerprints(
-        image_registry_credential=credentials_digest(request.image_registry_credentials),
+        image_registry_credential=credentials_digest(request.image_registry_credentials, desired.salt),
         image_registry_credential_count=len(request.image_registry_credentials or []),
         config_files=config_files or None,
         secret_env=secret_env or None,
