@@ -114,3 +114,24 @@ def test_finalizer_holds_deletion_until_removed(widgets: Widgets) -> None:
     with pytest.raises(ApiException) as gone:
         widgets.get("w1")
     assert gone.value.status == 404
+
+
+def test_open_watch_streams_changes_as_they_happen(kube_env: KubeEnv, widgets: Widgets) -> None:
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{widgets.namespace}/{PLURAL}"
+    params = {"watch": "true", "timeoutSeconds": "10"}
+    seen: list[tuple[str, str]] = []
+    with kube_env.http().stream("GET", path, params=params) as response:
+        assert response.status_code == 200  # the watch is established before anything changes
+        widgets.create(widget("w2"))
+        widgets.patch_status("w2", {"status": {"phase": "Running"}})
+        body = widget("w3")
+        body["metadata"]["finalizers"] = ["testenv.example.com/cleanup"]
+        widgets.create(body)
+        widgets.delete("w3")  # held by the finalizer: a MODIFIED with deletionTimestamp, not DELETED
+        for line in response.iter_lines():
+            event = json.loads(line)
+            meta = event["object"]["metadata"]
+            seen.append((event["type"], meta["name"] + ("(deleting)" if "deletionTimestamp" in meta else "")))
+            if len(seen) == 4:
+                break
+    assert seen == [("ADDED", "w2"), ("MODIFIED", "w2"), ("ADDED", "w3"), ("MODIFIED", "w3(deleting)")]
