@@ -511,3 +511,17 @@ def test_fingerprints_hold_no_values_and_are_salted_per_object() -> None:
     assert fingerprints(other).image_registry_credential != prints["imageRegistryCredential"]
     assert prints["imageRegistryCredentialCount"] == 1
     assert prints["envKeys"] == {"init": [], "web": ["DB_PASSWORD", "IP", "MODE"], "sidecar": []}
+
+
+def test_adding_a_volume_sends_the_containers_too() -> None:
+    result = plan_for(lambda s: s["volumes"].append({"name": "scratch", "emptyDir": {}}))
+    assert result.groups == ["Volume", "Container"]
+    assert result.get("Container").reason == "sent with the volumes, whose names changed"  # type: ignore[union-attr]
+    assert result.impact is Impact.RESTART
+    assert sent_groups(result) == {"Volume", "Container"}
+
+
+def test_changing_a_volume_in_place_sends_only_the_volumes() -> None:
+    result = plan_for(lambda s: s["volumes"][1]["nfs"].update(readOnly=True))
+    only(result, "Volume", Impact.RESTART)
+    assert sent_groups(result) == {"Volume"}

@@ -11,6 +11,8 @@ Impact rules (UpdateContainerGroup documentation):
   registry credentials removed) cannot be sent: the RPC form cannot express an empty list, and an
   omitted group is kept. That too needs a new instance.
 - ResourceGroupId: the documentation does not say; assumed to restart (the safe assumption).
+- Volume: a change of the volume names (added, removed, renamed) is sent together with the
+  containers, which refer to volumes by name.
 
 Each changed in-place group goes into the UpdateContainerGroup request whole; unchanged groups are
 left out (``UpdateType=IncrementalUpdate`` keeps them).
@@ -443,6 +445,14 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
             add("InitContainer", Impact.RESTART, lines)
     if d.containers != o.containers:
         add("Container", Impact.RESTART, diff_lines("Container", o.containers, d.containers, keyed=True))
+    elif (
+        "Volume" in changes
+        and changes["Volume"].impact is Impact.RESTART
+        and set(d.volumes) != set(o.volumes)
+    ):
+        # Containers find their volumes by name: when volumes come or go, ECI wants the containers
+        # updated in the same request.
+        add("Container", Impact.RESTART, [], "sent with the volumes, whose names changed")
 
     # -- registry credentials restart unless they are the only update and do not grow
     creds = changes.get("ImageRegistryCredential")
