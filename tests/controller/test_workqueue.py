@@ -102,3 +102,27 @@ async def test_forget_cancels_pending_retries() -> None:
     await asyncio.sleep(0.1)
     assert calls == 0
     await queue.close()
+
+
+async def test_urgent_work_overtakes_background_work() -> None:
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def worker(key: str) -> float | None:
+        if key == "blocker":
+            await gate.wait()
+        order.append(key)
+        return None
+
+    queue: WorkQueue[str] = WorkQueue(worker, concurrency=1)
+    queue.trigger("blocker")
+    await asyncio.sleep(0)
+    for key in ("resync-1", "resync-2"):
+        queue.trigger(key)  # the periodic sweep
+    queue.trigger("user-edit", urgent=True)
+    await asyncio.sleep(0)
+    gate.set()
+    for key in ("resync-1", "resync-2", "user-edit"):
+        await queue.wait_idle(key)
+    assert order == ["blocker", "user-edit", "resync-1", "resync-2"]
+    await queue.close()

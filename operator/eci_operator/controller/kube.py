@@ -184,13 +184,19 @@ class KubeApi:
             token = self.config.current_token()
             if token:
                 headers["Authorization"] = f"Bearer {token}"
-            response = await self._client.request(
-                method,
-                path,
-                headers=headers,
-                params=params,
-                content=None if json is None else _dumps(json),
-            )
+            try:
+                response = await self._client.request(
+                    method,
+                    path,
+                    headers=headers,
+                    params=params,
+                    content=None if json is None else _dumps(json),
+                )
+            except httpx.TransportError as exc:
+                # Unreachable or restarting apiserver: an ordinary, retryable Kubernetes error.
+                raise KubeError(
+                    method, path, 0, f"apiserver unreachable ({type(exc).__name__}: {exc})"
+                ) from None
             if response.status_code == 401 and attempt == 0 and self.config.token_path:
                 continue  # the projected token may have rotated; read it again once
             break

@@ -72,6 +72,8 @@ logger = logging.getLogger(__name__)
 
 FINALIZER = "eci.operator.dev/finalizer"
 
+KUBE_RETRY_CAP = 30.0  # seconds; the longest wait after a failed Kubernetes API call
+
 UPDATABLE = ("Pending", "Running")
 SETTLED_OK = ("Running", "Succeeded")
 TRANSITIONAL = ("Scheduling", "Pending", "Updating", "Restarting", "Terminating")
@@ -163,7 +165,9 @@ class Reconciler:
             return 1.0
         except KubeError as exc:
             logger.warning("Kubernetes API error for %s: %s", _name(state.body), exc)
-            return self._backoff(state)
+            # Kubernetes calls cost no ECI quota and an apiserver is back within seconds: retry
+            # soon, however many ECI failures this object has had (a delete must not wait minutes).
+            return min(self._backoff(state), KUBE_RETRY_CAP)
         finally:
             self.metrics.reconciles.labels(result=result).inc()
             self.metrics.reconcile_seconds.observe(time.monotonic() - started)

@@ -175,7 +175,8 @@ class Controller:
             names = frozenset()  # an invalid spec stalls in the reconcile; nothing to watch for it
         self.configmaps.update(key, names)
         if first or needs_reconcile(body):
-            self.queue.trigger(key)
+            # A live watch event is someone's change; the start-up listing (type None) is routine.
+            self.queue.trigger(key, urgent=event_type is not None)
 
     def on_configmap_event(self, event_type: str | None, body: dict[str, Any]) -> None:
         if event_type is None:
@@ -185,7 +186,7 @@ class Controller:
             logger.info(
                 "ConfigMap %s/%s changed; reconciling %s/%s", meta.get("namespace"), meta.get("name"), *key
             )
-            self.queue.trigger(key)
+            self.queue.trigger(key, urgent=True)
 
     def _swept(self, key: Key, observation: Observation[ContainerGroupOut], changed: bool) -> None:
         if key in self.objects:

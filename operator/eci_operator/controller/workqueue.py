@@ -6,11 +6,16 @@ reconcile runs marks it dirty, and one more run follows; many triggers during on
 only one more. The worker returns the delay after which it wants to run again (backoff after a
 retryable error, polling while ECI is Updating), or None. A prompt trigger replaces a pending
 delayed one, so a user edit is never stuck behind a backoff timer.
+
+When more keys are due than ``concurrency`` allows, urgent ones (a user's edit or delete, a changed
+ConfigMap, and the polls that follow them) run before background ones (the periodic resync).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -27,9 +32,41 @@ Worker = Callable[[K], Awaitable[float | None]]
 class _Slot:
     running: bool = False
     dirty: bool = False
+    urgent: bool = False  # the pending run answers a user's change
     timer: asyncio.TimerHandle | None = None
+    timer_urgent: bool = False
     due: float | None = None
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class _Lanes:
+    """A semaphore whose waiters are served urgent first, then in arrival order."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, urgent: bool) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (0 if urgent else 1, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # granted just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._free += 1
 
 
 class WorkQueue(Generic[K]):
@@ -41,7 +78,7 @@ class WorkQueue(Generic[K]):
     def __init__(self, worker: Worker[K], *, concurrency: int = 16) -> None:
         self._worker = worker
         self._slots: dict[K, _Slot] = {}
-        self._limit = asyncio.Semaphore(concurrency)
+        self._limit = _Lanes(concurrency)
         self._closed = False
 
     @property
@@ -53,7 +90,7 @@ class WorkQueue(Generic[K]):
         slot = self._slots.get(key)
         return bool(slot and (slot.running or slot.dirty))
 
-    def trigger(self, key: K, *, delay: float = 0.0) -> None:
+    def trigger(self, key: K, *, delay: float = 0.0, urgent: bool = False) -> None:
         """Ask for a reconcile of ``key`` now, or after ``delay`` seconds."""
         if self._closed:
             return
@@ -66,14 +103,17 @@ class WorkQueue(Generic[K]):
                 if slot.timer is None:
                     slot.timer = loop.call_at(due, self._fire, key)
                     slot.due = due
+                    slot.timer_urgent = urgent
                 return
             if slot.timer is not None and slot.due is not None and slot.due <= due:
                 return  # an earlier timer already covers this
             self._cancel_timer(slot)
             slot.timer = loop.call_at(due, self._fire, key)
             slot.due = due
+            slot.timer_urgent = urgent
             return
         self._cancel_timer(slot)
+        slot.urgent = slot.urgent or urgent
         if slot.running:
             slot.dirty = True
             return
@@ -117,7 +157,7 @@ class WorkQueue(Generic[K]):
             return
         slot.timer = None
         slot.due = None
-        self.trigger(key)
+        self.trigger(key, urgent=slot.timer_urgent)
 
     @staticmethod
     def _cancel_timer(slot: _Slot) -> None:
@@ -128,12 +168,17 @@ class WorkQueue(Generic[K]):
 
     async def _run(self, key: K, slot: _Slot) -> None:
         while slot.dirty and not self._closed:
-            slot.dirty = False
-            slot.running = True
             delay: float | None = None
+            await self._limit.acquire(slot.urgent)
+            urgent = slot.urgent  # it may have become urgent while waiting
+            slot.dirty = False
+            slot.urgent = False
+            slot.running = True
             try:
-                async with self._limit:
+                try:
                     delay = await self._worker(key)
+                finally:
+                    self._limit.release()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the worker reports its own errors; never let one key kill the queue
@@ -142,6 +187,6 @@ class WorkQueue(Generic[K]):
             finally:
                 slot.running = False
             if delay is not None and not slot.dirty:
-                self.trigger(key, delay=delay)
+                self.trigger(key, delay=delay, urgent=urgent)  # polls keep the urgency of their cause
         if not slot.dirty and slot.timer is None and self._slots.get(key) is slot:
             self._slots.pop(key, None)
