@@ -58,6 +58,7 @@ def run_bench(
     transition_delay: float = 0.5,
     prefix: str = "bench",
     profile_dir: Path | None = None,
+    memtrace_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Drive every scenario on a running control plane and emulator; returns the results document."""
     bench = Bench(
@@ -68,6 +69,7 @@ def run_bench(
         resync,
         transition_delay=transition_delay,
         profile_dir=profile_dir,
+        memtrace_dir=memtrace_dir,
     )
     flat: dict[str, Any] = {}
     detail: dict[str, Any] = {}
@@ -78,6 +80,7 @@ def run_bench(
         operator = bench.operator([cluster.namespace], f"steady-{n}")
         ready = populate(bench, cluster, names("cg", 0, n))
         result = steady(bench, operator, n)
+        bench.dump_heap(operator)
         operator.stop()
         if with_baseline and n <= baseline_max:
             bench.log(f"per-object baseline at N={n}")
@@ -100,6 +103,7 @@ def run_bench(
 
     bench.log(f"steady state at N={main}")
     result = steady(bench, operator, main)
+    bench.dump_heap(operator)
     if with_baseline and main <= baseline_max:
         bench.log(f"per-object baseline at N={main}")
         result |= baseline(bench, list(ready.values()))
@@ -141,6 +145,7 @@ def run_bench(
         have = n
         bench.log(f"steady state at N={n}")
         result = steady(bench, operator, n)
+        bench.dump_heap(operator)
         if with_baseline and n <= baseline_max:
             bench.log(f"per-object baseline at N={n}")
             result |= baseline(bench, list(ready.values()) + list(grown.values()))
@@ -233,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="attach py-spy to each operator; raw stacks to DIR (see tests/bench/profile_summary.py)",
     )
+    parser.add_argument(
+        "--trace-memory",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="run the operator under tracemalloc; heap dumps after each steady state go to DIR",
+    )
     parser.add_argument("--out", type=Path, default=REPO / ".cache" / "bench" / "results.json")
     args = parser.parse_args(argv)
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -261,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
                     baseline_max=args.baseline_max,
                     transition_delay=args.transition_delay,
                     profile_dir=args.profile,
+                    memtrace_dir=args.trace_memory,
                 )
             except BaseException:
                 keep = args.out.parent / "logs"

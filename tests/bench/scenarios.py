@@ -13,6 +13,7 @@ import json
 import math
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from tests.bench.stack import (
     KubeWrites,
     describe_ids,
     load,
+    operator_errors,
     operator_metric,
     rss_mb,
     start_operator,
@@ -60,6 +62,7 @@ class Bench:
     resync: float
     transition_delay: float = 0.5
     profile_dir: Path | None = None
+    memtrace_dir: Path | None = None
     log: Log = _stderr
     profilers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -75,6 +78,7 @@ class Bench:
             namespaces=namespaces,
             resync=self.resync,
             label=label,
+            memtrace=None if self.memtrace_dir is None else self.memtrace_dir / f"heap-{label}.txt",
         )
         if self.profile_dir is not None and operator.process is not None:
             self.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -99,6 +103,12 @@ class Bench:
                 )
             )
         return operator
+
+    def dump_heap(self, operator: Operator) -> None:
+        """With ``memtrace_dir``: append the operator's live allocation sites to its heap file."""
+        if self.memtrace_dir is not None and operator.process is not None:
+            operator.process.send_signal(signal.SIGUSR1)
+            time.sleep(5.0)
 
     def cluster(self, namespace: str) -> Cluster:
         cluster = Cluster(self.kube_env, namespace)
@@ -192,6 +202,7 @@ def steady(bench: Bench, operator: Operator, n: int, intervals: int = 3) -> dict
         "k8s_writes_steady_detail": kube,
         "throttled_responses_steady": throttled(window),
         "window_seconds": round(closed - opened, 1),
+        "operator_eci_errors_so_far": operator_errors(operator),
         **rss_mb(operator.process.pid if operator.process else 0),
         "load": load(),
     }

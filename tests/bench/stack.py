@@ -90,6 +90,7 @@ def start_operator(
     namespaces: Iterable[str],
     resync: float,
     label: str,
+    memtrace: Path | None = None,
 ) -> Operator:
     """``eci-operator run`` as a process, as ``tests/e2e`` starts it; returns once it is live."""
     metrics_port, liveness_port = free_port(), free_port()
@@ -101,6 +102,9 @@ def start_operator(
         "PYTHONPATH": str(REPO / "operator"),
     }
     env.pop("KUBERNETES_SERVICE_HOST", None)
+    if memtrace is not None:  # tracemalloc from start-up; SIGUSR1 dumps the heap to this file
+        env["PYTHONPATH"] = f"{Path(__file__).with_name('memtrace')}{os.pathsep}{env['PYTHONPATH']}"
+        env["ECI_BENCH_MEMTRACE"] = str(memtrace)
     args = ["--eci-endpoint", emulator.url, "--resync-interval", str(resync)]
     for namespace in namespaces:
         args += ["--namespace", namespace]
@@ -125,13 +129,25 @@ def start_operator(
 
 
 def operator_metric(operator: Operator, name: str) -> float:
-    """The sum of one series of the operator's own metrics (used only to see it is idle)."""
+    """The sum of one series of the operator's own metrics (used only to see it is idle).
+
+    Read line by line rather than with a full exposition parser: only ``name`` matters here, and
+    an odd label value elsewhere must not stop a benchmark.
+    """
     total = 0.0
-    for family in text_string_to_metric_families(operator.metrics()):
-        for sample in family.samples:
-            if sample.name == name:
-                total += sample.value
+    for line in operator.metrics().splitlines():
+        if line.startswith(name) and line[len(name) : len(name) + 1] in (" ", "{"):
+            total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def operator_errors(operator: Operator) -> list[str]:
+    """The operator's own count of ECI calls that did not succeed (a diagnostic, never a figure)."""
+    return [
+        line
+        for line in operator.metrics().splitlines()
+        if line.startswith("eci_operator_eci_requests_total{") and 'code="OK"' not in line
+    ]
 
 
 def rss_mb(pid: int) -> dict[str, float]:

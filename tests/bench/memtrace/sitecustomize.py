@@ -1,0 +1,37 @@
+"""Heap attribution for a benchmarked process (on ``PYTHONPATH`` only with ``run --trace-memory``).
+
+With ``ECI_BENCH_MEMTRACE=<file>`` set, tracemalloc runs from start-up and SIGUSR1 writes the
+largest live allocation sites (grouped by the innermost frames of the operator's own code when
+there are any) to that file. Slows the process down; for finding where memory goes, not for figures.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tracemalloc
+from types import FrameType
+
+_OUT = os.environ.get("ECI_BENCH_MEMTRACE")
+
+
+def _dump(signum: int, frame: FrameType | None) -> None:
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen *>")]
+    )
+    total = sum(stat.size for stat in snapshot.statistics("filename"))
+    lines = [f"total traced: {total / 2**20:.1f} MiB"]
+    for key in ("lineno", "traceback"):
+        lines.append(f"--- by {key}")
+        for stat in snapshot.statistics(key)[:25]:
+            lines.append(f"{stat.size / 2**20:8.1f} MiB {stat.count:9d} blocks")
+            frames = stat.traceback.format(limit=12 if key == "traceback" else 1, most_recent_first=True)
+            lines.extend("    " + f.strip() for f in frames if f.strip())
+    assert _OUT is not None
+    with open(_OUT, "a") as out:
+        out.write("\n".join(lines) + "\n\n")
+
+
+if _OUT:
+    tracemalloc.start(12)
+    signal.signal(signal.SIGUSR1, _dump)
