@@ -472,3 +472,14 @@ async def test_spec_the_translator_refuses_stalls_with_the_field_and_one_event(
     assert "spec.cpu" in stalled["message"]
     assert emulator.requests() == []  # nothing reaches ECI
     assert [e["reason"] for e in h.kube.events] == ["InvalidSpec"]
+
+
+async def test_a_long_transition_is_polled_ever_more_slowly(h: Harness, emulator: Any) -> None:
+    h.kube.put(manifest())
+    await h.step("default", "web")  # created
+    group_id = h.status("default", "web")["containerGroupId"]
+    emulator.patch(group_id, {"Status": "Scheduling"})  # ECI takes its time
+    delays = [await h.step("default", "web") for _ in range(12)]
+    assert all(d is not None for d in delays)
+    assert delays == sorted(delays)  # type: ignore[type-var]
+    assert delays[-1] == h.resync or delays[-1] > delays[0] * 20  # type: ignore[operator]

@@ -114,6 +114,7 @@ class ObjectState:
     verify_attempts: dict[str, int] = field(default_factory=dict)  # plan hash -> updates sent
     reported_drift: tuple[str, ...] = ()
     observed_at: float = 0.0  # wall time of the observation the current plan is based on
+    polls: int = 0  # consecutive polls of an ECI transition, for pacing
     phase: str | None = None
 
 
@@ -159,7 +160,7 @@ class Reconciler:
         try:
             outcome = await self._reconcile(state)
             result = outcome.result or outcome.summary.health.value.lower()
-            return outcome.delay
+            return self._pace(state, outcome.delay)
         except KubeConflict:
             result = "conflict"  # a newer version of the object is on its way through the watch
             return 1.0
@@ -171,6 +172,15 @@ class Reconciler:
         finally:
             self.metrics.reconciles.labels(result=result).inc()
             self.metrics.reconcile_seconds.observe(time.monotonic() - started)
+
+    def _pace(self, state: ObjectState, delay: float | None) -> float | None:
+        """Polls of a transition slow down (x1.5 each, up to the resync interval): a group that
+        stays Scheduling for minutes must not cost a Describe every couple of seconds."""
+        if delay != self.settings.poll_interval:
+            state.polls = 0
+            return delay
+        state.polls += 1
+        return min(delay * 1.5 ** (state.polls - 1), max(delay, self.settings.resync_interval))
 
     def _backoff(self, state: ObjectState) -> float:
         state.failures += 1
