@@ -25,12 +25,10 @@ same inputs are not sent again until the spec or a referenced object changes.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from eci_operator.controller import translation
@@ -42,6 +40,7 @@ from eci_operator.controller.conditions import (
     find_condition,
     status_patch,
 )
+from eci_operator.controller.deletion import finalize
 from eci_operator.controller.kube import KubeApi, KubeConflict, KubeError, now_rfc3339
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import BatchedObserver, Observation
@@ -55,85 +54,35 @@ from eci_operator.controller.ownership import (
     update_token,
 )
 from eci_operator.controller.references import resolve
+from eci_operator.controller.state import (
+    EVENTED_STALLS,
+    FAILED,
+    FINALIZER,
+    IMPACT_ALLOWED,
+    KUBE_RETRY_CAP,
+    SETTLED_OK,
+    TRANSITIONAL,
+    UPDATABLE,
+    Key,
+    ObjectState,
+    Outcome,
+    Settings,
+    failure_message,
+    is_permanent,
+    object_name,
+    observed_status,
+    summary_from,
+    was_ready,
+)
 from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import (
     AuthError,
-    DryRunError,
     EciError,
-    IdempotentParameterMismatchError,
     IncorrectStatusError,
-    InvalidParameterError,
-    NotFoundError,
-    QuotaExceededError,
 )
-from eci_operator.eci.models import ContainerGroupOut, Tag, UpdateContainerGroupRequest
+from eci_operator.eci.models import ContainerGroupOut
 
 logger = logging.getLogger(__name__)
-
-FINALIZER = "eci.operator.dev/finalizer"
-
-KUBE_RETRY_CAP = 30.0  # seconds; the longest wait after a failed Kubernetes API call
-
-UPDATABLE = ("Pending", "Running")
-SETTLED_OK = ("Running", "Succeeded")
-TRANSITIONAL = ("Scheduling", "Pending", "Updating", "Restarting", "Terminating")
-FAILED = ("Failed", "ScheduleFailed", "Expired")
-
-# Stalls whose Event is posted where they happen (with more detail than the condition).
-_EVENTED_STALLS = frozenset({"UpdateBlockedByPolicy", "EciRejected", "AuthFailed"})
-
-IMPACT_ALLOWED = {
-    "InPlaceOnly": ("NoRestart",),
-    "AllowRestart": ("NoRestart", "Restart"),
-    "AllowReplace": ("NoRestart", "Restart", "Replace"),
-}
-
-Key = tuple[str, str]
-
-
-def is_permanent(error: EciError) -> bool:
-    """Errors that retrying the same request cannot fix."""
-    return isinstance(
-        error,
-        InvalidParameterError
-        | AuthError
-        | QuotaExceededError
-        | IdempotentParameterMismatchError
-        | DryRunError,
-    ) or not (error.retryable or isinstance(error, IncorrectStatusError | NotFoundError))
-
-
-@dataclass
-class ObjectState:
-    """What the controller remembers about one ContainerGroup between reconciles (memory only)."""
-
-    body: dict[str, Any]
-    last_write: float = 0.0  # monotonic time of our last ECI write for this object
-    failures: int = 0  # consecutive retryable failures, for backoff
-    stalled_on: tuple[int, str, str] | None = None  # (generation, inputs, credentials) that failed for good
-    verify_attempts: dict[str, int] = field(default_factory=dict)  # plan hash -> updates sent
-    reported_drift: tuple[str, ...] = ()
-    observed_at: float = 0.0  # wall time of the observation the current plan is based on
-    polls: int = 0  # consecutive polls of an ECI transition, for pacing
-    phase: str | None = None
-
-
-@dataclass(frozen=True)
-class Settings:
-    cluster_id: str = "default"
-    resync_interval: float = 60.0
-    poll_interval: float = 2.0
-    max_backoff: float = 300.0
-
-
-@dataclass
-class Outcome:
-    """What a step concluded: the summary for conditions, status fields to set, when to look again."""
-
-    summary: Summary
-    delay: float | None = None
-    status: dict[str, Any] = field(default_factory=dict)
-    result: str = ""
 
 
 class Reconciler:
@@ -165,10 +114,10 @@ class Reconciler:
             result = "conflict"  # a newer version of the object is on its way through the watch
             return 1.0
         except KubeError as exc:
-            logger.warning("Kubernetes API error for %s: %s", _name(state.body), exc)
+            logger.warning("Kubernetes API error for %s: %s", object_name(state.body), exc)
             # Kubernetes calls cost no ECI quota and an apiserver is back within seconds: retry
             # soon, however many ECI failures this object has had (a delete must not wait minutes).
-            return min(self._backoff(state), KUBE_RETRY_CAP)
+            return min(self.backoff(state), KUBE_RETRY_CAP)
         finally:
             self.metrics.reconciles.labels(result=result).inc()
             self.metrics.reconcile_seconds.observe(time.monotonic() - started)
@@ -182,7 +131,7 @@ class Reconciler:
         state.polls += 1
         return min(delay * 1.5 ** (state.polls - 1), max(delay, self.settings.resync_interval))
 
-    def _backoff(self, state: ObjectState) -> float:
+    def backoff(self, state: ObjectState) -> float:
         state.failures += 1
         base = min(self.settings.max_backoff, 2.0 ** min(state.failures, 10))
         return base * random.uniform(0.5, 1.5)
@@ -191,14 +140,14 @@ class Reconciler:
         body = state.body
         meta = body.get("metadata", {})
         if meta.get("deletionTimestamp"):
-            return await self._finalize(state)
+            return await finalize(self, state)
         if FINALIZER not in (meta.get("finalizers") or []):
             patched = await self.kube.add_finalizer(body, FINALIZER)
             self.metrics.kube_writes.labels(kind="finalizer").inc()
             if patched is not None:
                 state.body = body = patched
         outcome = await self._converge(state)
-        await self._write_status(state, outcome)
+        await self.write_status(state, outcome)
         if outcome.delay is None and outcome.summary.health is not Health.STALLED:
             state.failures = 0
         return outcome
@@ -229,7 +178,7 @@ class Reconciler:
         if state.stalled_on == (generation, intent.inputs_hash, credentials):
             # The inputs that failed permanently have not changed (spec, referenced objects,
             # credentials): do not send them again.
-            return Outcome(_summary_from(status, Health.STALLED), result="stalled")
+            return Outcome(summary_from(status, Health.STALLED), result="stalled")
         state.stalled_on = None
         region = intent.region
         scope = self.cloud.scope(region)
@@ -239,7 +188,7 @@ class Reconciler:
             group = await self._find(state, scope, status, intent)
             if group is None:
                 if status.get("containerGroupId") and intent.spec.container_group_id is None:
-                    await self._event(
+                    await self.event(
                         body,
                         "InstanceLost",
                         f"instance {status['containerGroupId']} is gone; creating a new one",
@@ -266,11 +215,11 @@ class Reconciler:
                 )
             self.observer.track(key, scope, group.container_group_id)
             state.phase = group.status
-            observed = _observed_status(group)
+            observed = observed_status(group)
             if status.get("containerGroupId") != group.container_group_id:
                 # Record the ID at once (adoption, or recovery after a crash before it was recorded).
                 await self._patch_status(state, {"containerGroupId": group.container_group_id})
-                await self._event(body, "Adopted", f"managing instance {group.container_group_id}")
+                await self.event(body, "Adopted", f"managing instance {group.container_group_id}")
             return await self._plan_and_act(state, intent, group, observed, owner)
         except EciError as exc:
             return await self._eci_failure(state, exc, (generation, intent.inputs_hash, credentials))
@@ -314,7 +263,7 @@ class Reconciler:
         await self._patch_status(
             state, {"containerGroupId": group_id, "appliedFingerprints": intent.fingerprints or None}
         )
-        await self._event(state.body, "Created", f"created ECI instance {group_id} in {intent.region}")
+        await self.event(state.body, "Created", f"created ECI instance {group_id} in {intent.region}")
         return Outcome(
             Summary(Health.PROGRESSING, "Creating", f"instance {group_id} is being created"),
             delay=self.settings.poll_interval,
@@ -355,7 +304,7 @@ class Reconciler:
             return await self._in_sync(state, intent, group, base)
 
         applied_generation = status.get("observedGeneration") == generation
-        drift = applied_generation and not view.write_only_changed and _was_ready(status)
+        drift = applied_generation and not view.write_only_changed and was_ready(status)
         plan_status = {"impact": view.impact, "groups": view.groups}
         if drift:
             if spec.drift_policy.value == "Report":
@@ -363,7 +312,7 @@ class Reconciler:
                 if state.reported_drift != names:
                     state.reported_drift = names
                     self.metrics.drift.labels(action="reported").inc()
-                    await self._event(
+                    await self.event(
                         body,
                         "DriftDetected",
                         f"instance differs from spec in {', '.join(names)}; driftPolicy Report leaves it",
@@ -379,7 +328,7 @@ class Reconciler:
                     result="drift-reported",
                 )
             self.metrics.drift.labels(action="enforced").inc()
-            await self._event(
+            await self.event(
                 body,
                 "DriftDetected",
                 f"instance differs from spec in {', '.join(view.group_names())}; correcting",
@@ -394,7 +343,7 @@ class Reconciler:
                 f"but updatePolicy is {policy}"
             )
             if status.get("plan", {}) != plan_status | {"reason": message}:
-                await self._event(body, "UpdateBlocked", message, "Warning")
+                await self.event(body, "UpdateBlocked", message, "Warning")
             return Outcome(
                 Summary(Health.STALLED, "UpdateBlockedByPolicy", message),
                 status=base
@@ -451,7 +400,7 @@ class Reconciler:
             view.impact or "", ""
         )
         if changed:
-            await self._event(body, "Updated", f"updated {', '.join(view.group_names())}, {impact}")
+            await self.event(body, "Updated", f"updated {', '.join(view.group_names())}, {impact}")
         fingerprints = intent.fingerprints or None
         await self._patch_status(state, {"appliedFingerprints": fingerprints})
         return Outcome(
@@ -490,7 +439,7 @@ class Reconciler:
                         continue  # already being deleted; wait until it is gone
                     token = delete_token(state.body["metadata"]["uid"], old.container_group_id)
                     await self.cloud.delete(intent.region, old.container_group_id, token)
-                    await self._event(
+                    await self.event(
                         state.body,
                         "Replaced",
                         f"deleted {old.container_group_id}, replaced by {group.container_group_id}",
@@ -509,7 +458,7 @@ class Reconciler:
             )
             delay = None
         elif group.status in FAILED:
-            summary = Summary(Health.STALLED, "Instance" + group.status, _failure_message(group))
+            summary = Summary(Health.STALLED, "Instance" + group.status, failure_message(group))
             delay = None
         else:
             summary = Summary(
@@ -550,7 +499,7 @@ class Reconciler:
                 "appliedFingerprints": intent.fingerprints or None,
             },
         )
-        await self._event(
+        await self.event(
             state.body,
             "Replacing",
             f"created {new_id} to replace {group.container_group_id} ({', '.join(view.group_names())})",
@@ -568,101 +517,6 @@ class Reconciler:
 
     # -- deletion ---------------------------------------------------------------------------
 
-    async def _finalize(self, state: ObjectState) -> Outcome:
-        body = state.body
-        meta = body["metadata"]
-        if FINALIZER not in (meta.get("finalizers") or []):
-            return Outcome(Summary(Health.PROGRESSING, "Deleting", "released"), result="deleted")
-        spec = body.get("spec") or {}
-        status = body.get("status") or {}
-        region = str(spec.get("regionId") or "")
-        policy = spec.get("deletionPolicy") or "Delete"
-        uid = meta["uid"]
-        group_id = status.get("containerGroupId")
-        try:
-            if region:
-                scope = self.cloud.scope(region)
-                ids = [group_id] if group_id else []
-                ids += [
-                    g.container_group_id
-                    for g in await self.cloud.find_owned(region, uid)
-                    if g.container_group_id not in ids
-                ]
-                existing = await self.cloud.describe(scope, ids) if ids else {}
-                if policy == "Orphan":
-                    busy = [
-                        gid
-                        for gid, g in existing.items()
-                        if g.status in TRANSITIONAL and g.status != "Pending"
-                    ]
-                    if busy:
-                        outcome = Outcome(
-                            Summary(
-                                Health.PROGRESSING, "Orphaning", f"waiting for {', '.join(busy)} to settle"
-                            ),
-                            delay=self.settings.poll_interval,
-                        )
-                        await self._write_status(state, outcome)
-                        return outcome
-                    for gid, group in existing.items():
-                        released = await self._release(region, group, uid)
-                        note = "" if released else " (its ownership tags stay: ECI cannot update it now)"
-                        await self._event(body, "Orphaned", f"released instance {gid}{note}")
-                else:
-                    if existing:
-                        for gid, group in existing.items():
-                            if group.status != "Terminating":
-                                await self.cloud.delete(region, gid, delete_token(uid, gid))
-                                await self._event(body, "Deleting", f"deleting instance {gid}")
-                        state.last_write = time.monotonic()
-                        outcome = Outcome(
-                            Summary(
-                                Health.PROGRESSING,
-                                "Deleting",
-                                f"waiting for {', '.join(existing)} to be gone",
-                            ),
-                            delay=self.settings.poll_interval,
-                        )
-                        await self._write_status(state, outcome)
-                        return outcome
-                    if group_id:
-                        await self._event(body, "Deleted", f"instance {group_id} is gone")
-        except (EciError, CredentialsError) as exc:
-            verb = "release" if policy == "Orphan" else "delete"
-            why = (
-                f"{exc.code or type(exc).__name__}: {exc.message}" if isinstance(exc, EciError) else str(exc)
-            )
-            message = f"could not {verb} the instance: {why}"
-            outcome = Outcome(
-                Summary(Health.PROGRESSING, "DeletionBlocked", message), delay=self._backoff(state)
-            )
-            if state.failures == 1:
-                await self._event(body, "DeletionBlocked", message, "Warning")
-            await self._write_status(state, outcome)
-            return outcome
-        self.observer.untrack((meta["namespace"], meta["name"]))
-        await self.kube.remove_finalizer(body, FINALIZER)
-        self.metrics.kube_writes.labels(kind="finalizer").inc()
-        return Outcome(Summary(Health.PROGRESSING, "Deleted", "instance deleted"), result="deleted")
-
-    async def _release(self, region: str, group: ContainerGroupOut, uid: str) -> bool:
-        """Remove our ownership tags; False when the instance's status allows no update."""
-        owner = owner_from_tags({t.key: t.value for t in group.tags})
-        if owner is None or owner.uid != uid:
-            return True
-        if group.status not in UPDATABLE:
-            return False
-        remaining = [Tag(key=t.key, value=t.value) for t in group.tags if t.key not in OWNERSHIP_TAGS]
-        request = UpdateContainerGroupRequest(
-            region_id=region,
-            container_group_id=group.container_group_id,
-            update_type="IncrementalUpdate",
-            tags=remaining,
-            client_token=update_token(uid, "orphan:" + group.container_group_id, 0.0),
-        )
-        await self.cloud.update(request)
-        return True
-
     # -- errors -----------------------------------------------------------------------------
 
     async def _eci_failure(self, state: ObjectState, exc: EciError, inputs: tuple[int, str, str]) -> Outcome:
@@ -670,16 +524,16 @@ class Reconciler:
         if isinstance(exc, IncorrectStatusError):
             return Outcome(
                 Summary(Health.PROGRESSING, "WaitingForInstance", f"ECI says the instance is busy ({text})"),
-                delay=max(self.settings.poll_interval, self._backoff(state)),
+                delay=max(self.settings.poll_interval, self.backoff(state)),
             )
         if is_permanent(exc):
             state.stalled_on = inputs
-            await self._event(state.body, "Failed", f"ECI refused the request: {text}", "Warning")
+            await self.event(state.body, "Failed", f"ECI refused the request: {text}", "Warning")
             reason = "AuthFailed" if isinstance(exc, AuthError) else "EciRejected"
             return self._stalled(reason, f"ECI refused the request: {text}")
-        delay = self._backoff(state)
+        delay = self.backoff(state)
         if state.failures == 1:  # one Event per streak of failures, not one per retry
-            await self._event(state.body, "RetryingAfterError", f"{text}; retrying with backoff", "Warning")
+            await self.event(state.body, "RetryingAfterError", f"{text}; retrying with backoff", "Warning")
         return Outcome(
             Summary(Health.PROGRESSING, "RetryingAfterError", f"{text}; retrying with backoff"),
             delay=delay,
@@ -695,7 +549,7 @@ class Reconciler:
 
     # -- status and events ------------------------------------------------------------------
 
-    async def _write_status(self, state: ObjectState, outcome: Outcome) -> None:
+    async def write_status(self, state: ObjectState, outcome: Outcome) -> None:
         body = state.body
         current = body.get("status") or {}
         generation = int(body["metadata"].get("generation") or 0)
@@ -717,10 +571,10 @@ class Reconciler:
             patch["lastObservedTime"] = now_rfc3339()
         await self._patch_status(state, patch)
         summary = outcome.summary
-        if summary.health is Health.STALLED and summary.reason not in _EVENTED_STALLS:
+        if summary.health is Health.STALLED and summary.reason not in EVENTED_STALLS:
             before = find_condition(current.get("conditions"), "Stalled") or {}
             if before.get("status") != "True" or before.get("reason") != summary.reason:
-                await self._event(body, summary.reason, summary.message, "Warning")
+                await self.event(body, summary.reason, summary.message, "Warning")
 
     async def _patch_status(self, state: ObjectState, patch: Mapping[str, Any]) -> None:
         meta = state.body["metadata"]
@@ -737,63 +591,12 @@ class Reconciler:
                 "metadata": {**meta, "resourceVersion": patched["metadata"].get("resourceVersion")},
             }
 
-    async def _event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
+    async def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
         try:
             await self.kube.create_event(body, reason=reason, message=message, type_=type_)
             self.metrics.kube_writes.labels(kind="event").inc()
         except KubeError as exc:  # events are best effort
-            logger.warning("Could not post event %s for %s: %s", reason, _name(body), exc)
+            logger.warning("Could not post event %s for %s: %s", reason, object_name(body), exc)
 
 
-def _name(body: Mapping[str, Any]) -> str:
-    meta = body.get("metadata", {})
-    return f"{meta.get('namespace')}/{meta.get('name')}"
-
-
-def _summary_from(status: Mapping[str, Any], health: Health) -> Summary:
-    for condition in status.get("conditions") or []:
-        if condition.get("type") == "Stalled" and condition.get("status") == "True":
-            return Summary(
-                health, str(condition.get("reason") or "Stalled"), str(condition.get("message") or "")
-            )
-    return Summary(health, "Stalled", "")
-
-
-def _was_ready(status: Mapping[str, Any]) -> bool:
-    """The instance matched the spec at the last look: a difference now was made out of band."""
-    for condition in status.get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return bool(condition.get("status") == "True")
-    return False
-
-
-def _failure_message(group: ContainerGroupOut) -> str:
-    reasons = [
-        f"{c.name}: {c.current_state.reason or c.current_state.state} (exit {c.current_state.exit_code})"
-        for c in group.containers
-        if c.current_state is not None and c.current_state.state == "Terminated"
-    ]
-    return f"instance {group.container_group_id} is {group.status}" + (
-        f": {'; '.join(reasons)}" if reasons else ""
-    )
-
-
-def _observed_status(group: ContainerGroupOut) -> dict[str, Any]:
-    containers = []
-    for c in group.containers:
-        entry: dict[str, Any] = {"name": c.name, "ready": c.ready, "restartCount": c.restart_count}
-        if c.current_state is not None and c.current_state.state:
-            entry["state"] = c.current_state.state
-            if c.current_state.reason:
-                entry["reason"] = c.current_state.reason
-        containers.append(entry)
-    return {
-        "phase": group.status or None,
-        "intranetIp": group.intranet_ip or None,
-        "internetIp": group.internet_ip or None,
-        "containers": containers or None,
-    }
-
-
-def utc(ts: float) -> str:
-    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["FINALIZER", "Key", "ObjectState", "Outcome", "Reconciler", "Settings"]
