@@ -80,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
     from eci_operator.controller.runtime import ControllerSettings
 
     kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat[args.log_format.upper()])
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if not args.verbose:
+        # Per-event handler successes, liveness probe hits and credential-refresh chatter: noise.
+        for noisy in ("httpx", "kopf.objects", "aiohttp.access", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     handlers.configure(
         ControllerSettings(
             cluster_id=args.cluster_id,

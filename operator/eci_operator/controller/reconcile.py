@@ -592,6 +592,9 @@ class Reconciler:
             }
 
     async def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
+        """Post a Kubernetes Event and log the same line (Events never carry secret values)."""
+        level = logging.WARNING if type_ == "Warning" else logging.INFO
+        logger.log(level, "%s: %s: %s", object_name(body), reason, message)
         try:
             await self.kube.create_event(body, reason=reason, message=message, type_=type_)
             self.metrics.kube_writes.labels(kind="event").inc()
