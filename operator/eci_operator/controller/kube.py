@@ -3,8 +3,8 @@
 Why not the official ``kubernetes`` client: it is synchronous, and calling it from the event loop
 would stall every reconcile (and Kopf's liveness endpoint) while a request is in flight; running it
 in threads adds a pool to size and tune. ``kubernetes_asyncio`` would work but is another large
-dependency generated from the full OpenAPI. The controller needs six calls (get a Secret, get a
-ConfigMap, get a ContainerGroup, patch its status, patch its finalizers, create an Event); httpx is
+dependency generated from the full OpenAPI. The controller needs five calls (get a Secret, get a
+ConfigMap, patch a ContainerGroup's status, patch its finalizers, create an Event); httpx is
 already the ECI transport, so a typed ~150-line client costs less than either. Kopf keeps doing the
 watching with its own aiohttp session. Both use the same credentials: :func:`load_config` reads the
 in-cluster ServiceAccount or ``$KUBECONFIG`` and the Kopf login handler hands the same values to Kopf.
@@ -163,7 +163,6 @@ class KubeApi:
             timeout=timeout,
             headers={"User-Agent": f"{component}/controller"},
         )
-        self.writes = 0  # counted for metrics and tests: zero writes when everything is in sync
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -200,8 +199,6 @@ class KubeApi:
             if response.status_code == 401 and attempt == 0 and self.config.token_path:
                 continue  # the projected token may have rotated; read it again once
             break
-        if method != "GET":
-            self.writes += 1
         if response.status_code == 404 and method == "GET":
             return None
         if response.status_code >= 400:
@@ -228,9 +225,6 @@ class KubeApi:
     @staticmethod
     def cg_path(namespace: str, name: str) -> str:
         return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
-
-    async def get_containergroup(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return await self._request("GET", self.cg_path(namespace, name))
 
     # -- writes -----------------------------------------------------------------------------
 

@@ -60,10 +60,6 @@ def owner_from_tags(tags: Mapping[str, str]) -> Owner | None:
     )
 
 
-def without_ownership(tags: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in tags.items() if k not in OWNERSHIP_TAGS}
-
-
 def _token(kind: str, *parts: object) -> str:
     digest = hashlib.sha256(":".join([kind, *map(str, parts)]).encode()).hexdigest()
     return f"eo-{kind}-{digest}"[:TOKEN_MAX]

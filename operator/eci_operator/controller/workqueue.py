@@ -86,10 +86,6 @@ class WorkQueue(Generic[K]):
         """Keys waiting to run or running (delayed ones not yet due are not counted)."""
         return sum(1 for s in self._slots.values() if s.running or s.dirty)
 
-    def is_busy(self, key: K) -> bool:
-        slot = self._slots.get(key)
-        return bool(slot and (slot.running or slot.dirty))
-
     def trigger(self, key: K, *, delay: float = 0.0, urgent: bool = False) -> None:
         """Ask for a reconcile of ``key`` now, or after ``delay`` seconds."""
         if self._closed:
