@@ -46,15 +46,18 @@ def test_create_update_tags_quiet_and_delete(cluster: Cluster, emulator: Any, st
     assert update["Action"] == "UpdateContainerGroup"
     assert groups_of(update) == {"Container"}
     assert emulator.instances()[0]["Containers"][0]["Image"] == "nginx:1.28"
+    assert emulator.instances()[0]["Containers"][0]["RestartCount"] >= 1
     updated = [e for e in cluster.events("web") if e["reason"] == "Updated"]
     assert updated and "restart" in updated[-1]["message"]
 
     # Tag edit: an update carrying only Tag, no restart.
     emulator.clear_requests()
+    restarts = emulator.instances()[0]["Containers"][0]["RestartCount"]
     cluster.patch_spec("web", {"tags": {"team": "payments"}})
     cluster.wait("web", lambda b: is_ready(b) and b["metadata"]["generation"] == 3)
     [update] = eci_writes(emulator)
     assert groups_of(update) == {"Tag"}
+    assert emulator.instances()[0]["Containers"][0]["RestartCount"] == restarts
     assert any(e["reason"] == "Updated" and "without restart" in e["message"] for e in cluster.events("web"))
 
     # No edit: no write at all, to ECI or to Kubernetes, across several resyncs.
