@@ -149,6 +149,9 @@ class Controller:
 
     def on_containergroup_event(self, event_type: str | None, body: dict[str, Any]) -> None:
         meta = body.get("metadata", {})
+        if "managedFields" in meta:  # often the largest part of a body; the reconcile never reads it
+            meta = {k: v for k, v in meta.items() if k != "managedFields"}
+            body = {**body, "metadata": meta}
         key: Key = (meta.get("namespace", ""), meta.get("name", ""))
         if event_type == "DELETED":
             self.objects.pop(key, None)
