@@ -64,7 +64,7 @@ bench: $(STAMP) $(KUBE_TESTENV)
 chaos: $(STAMP) $(KUBE_TESTENV)
 	@mkdir -p $(CACHE) && rm -f $(CACHE)/chaos-figures.jsonl
 	CHAOS_FULL=1 CHAOS_FIGURES=$(CACHE)/chaos-figures.jsonl KUBE_TESTENV=$(KUBE_TESTENV) \
-		$(BIN)/pytest -q tests/chaos $(PYTEST_ARGS)
+		$(BIN)/pytest -q --timeout=1800 tests/chaos $(PYTEST_ARGS)
 	@cat $(CACHE)/chaos-figures.jsonl
 
 clean:
