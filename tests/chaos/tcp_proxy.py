@@ -37,7 +37,8 @@ class TcpProxy:
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
         self.port = listener.getsockname()[1]
-        self._listener = listener
+        with self._lock:
+            self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -53,6 +54,10 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if self._listener is not listener:  # an outage began while this one connected
+                    client.close()
+                    upstream.close()
+                    continue
                 self._conns.update((client, upstream))
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -72,13 +77,13 @@ class TcpProxy:
                 self._conns.difference_update((source, sink))
 
     def _drop_all(self) -> None:
-        if self._listener is not None:
-            with contextlib.suppress(OSError):
-                self._listener.shutdown(socket.SHUT_RDWR)  # stops listening and wakes accept()
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            listener, self._listener = self._listener, None
             conns, self._conns = set(self._conns), set()
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # stops listening and wakes accept()
+            listener.close()
         for s in conns:
             # shutdown() wakes the pipe threads blocked in recv() (close() alone would not); they close.
             with contextlib.suppress(OSError):
