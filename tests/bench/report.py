@@ -16,7 +16,12 @@ FIGURES = [
     ("baseline_ratio_{n}", "poller / ours, N={n}"),
     ("eci_write_calls_steady_{n}", "ECI writes in steady state, N={n}"),
     ("k8s_write_calls_steady_{n}", "Kubernetes writes in steady state, N={n}"),
+    ("operator_cpu_seconds_per_interval_{n}", "operator CPU seconds per resync interval, N={n}"),
     ("rss_mb_{n}", "operator peak RSS (MiB), N={n}"),
+    ("rss_mb_{n}_fresh", "operator peak RSS after a restart, through one sweep (MiB), N={n}"),
+    ("resume_seconds_{n}", "restart: start → steady (s), N={n}"),
+    ("resume_describe_calls_{n}", "restart: Describe calls, N={n}"),
+    ("resume_write_calls_{n}", "restart: writes (ECI + Kubernetes), N={n}"),
 ]
 SINGLE = [
     ("edit_latency_p50_s", "edit latency p50 (s)"),

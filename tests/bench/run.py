@@ -32,8 +32,10 @@ from tests.bench.scenarios import (
     populate,
     resume,
     steady,
+    wait_quiet_after_sweep,
 )
 from tests.bench.stack import REPO, load, machine, operator_kubeconfig, rss_mb, wait_idle
+from tests.e2e.conftest import Operator
 from tests.emulator.fixtures import EmulatorHandle, launch
 from tests.kube.testenv import KubeEnv, running_testenv
 
@@ -71,6 +73,27 @@ def run_bench(
         profile_dir=profile_dir,
         memtrace_dir=memtrace_dir,
     )
+    try:
+        flat, detail = _drive(
+            bench, sizes, main, edits, edit_spread, with_baseline, with_drift, baseline_max, prefix
+        )
+    finally:
+        bench.stop_all()
+    return {"results": flat, "scenarios": detail, "targets": targets(flat, sizes, main, resync)}
+
+
+def _drive(
+    bench: Bench,
+    sizes: list[int],
+    main: int,
+    edits: int,
+    edit_spread: float | None,
+    with_baseline: bool,
+    with_drift: bool,
+    baseline_max: int,
+    prefix: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    resync = bench.resync
     flat: dict[str, Any] = {}
     detail: dict[str, Any] = {}
 
@@ -80,7 +103,6 @@ def run_bench(
         operator = bench.operator([cluster.namespace], f"steady-{n}")
         ready = populate(bench, cluster, names("cg", 0, n))
         result = steady(bench, operator, n)
-        bench.dump_heap(operator)
         operator.stop()
         if with_baseline and n <= baseline_max:
             bench.log(f"per-object baseline at N={n}")
@@ -103,7 +125,6 @@ def run_bench(
 
     bench.log(f"steady state at N={main}")
     result = steady(bench, operator, main)
-    bench.dump_heap(operator)
     if with_baseline and main <= baseline_max:
         bench.log(f"per-object baseline at N={main}")
         result |= baseline(bench, list(ready.values()))
@@ -121,11 +142,11 @@ def run_bench(
 
     if with_drift:
         bench.log(f"drift detection at N={main}")
-        result = drift(bench, list(ready.values())[-1])
+        result = drift(bench, list(ready.values())[-3:])
         detail["drift"] = result
         flat["drift_detect_seconds"] = result["drift_detect_seconds"]
-        wait_idle(operator, timeout=bench.ready_timeout(1))
-        cluster.wait_ready(main, timeout=bench.ready_timeout(1))
+        wait_idle(operator, timeout=bench.ready_timeout(3))
+        cluster.wait_ready(main, timeout=bench.ready_timeout(3))
 
     assert operator.process is not None
     memory = rss_mb(operator.process.pid)
@@ -133,39 +154,62 @@ def run_bench(
     flat[f"rss_mb_{main}"] = memory["peak_rss_mb"]
 
     bench.log(f"restart with N={main}")
-    result, operator = resume(bench, operator, namespaces, list(ready.values()), "resumed")
+    all_ids = list(ready.values())
+    result, operator = resume(bench, operator, namespaces, all_ids, "resumed")
     detail["resume"] = result
     flat |= {k: result[k] for k in ("resume_describe_calls", "resume_write_calls", "resume_seconds")}
+    _fresh_memory(bench, operator, main, flat, detail)
 
     have = main
     for n in larger:
         assert grow is not None
         bench.log(f"growing to N={n}")
         grown = populate(bench, grow, names("grow", have - main, n - have))
+        all_ids += list(grown.values())
         have = n
         bench.log(f"steady state at N={n}")
         result = steady(bench, operator, n)
-        bench.dump_heap(operator)
         if with_baseline and n <= baseline_max:
             bench.log(f"per-object baseline at N={n}")
-            result |= baseline(bench, list(ready.values()) + list(grown.values()))
+            result |= baseline(bench, all_ids)
         detail[f"steady_{n}"] = result
         _steady_keys(flat, n, result)
         assert operator.process is not None
         flat[f"rss_mb_{n}"] = rss_mb(operator.process.pid)["peak_rss_mb"]
+    if have > main:
+        bench.log(f"restart with N={have}")
+        result, operator = resume(bench, operator, namespaces, all_ids, f"resumed-{have}")
+        detail[f"resume_{have}"] = result
+        flat |= {
+            f"{k}_{have}": result[k]
+            for k in ("resume_describe_calls", "resume_write_calls", "resume_seconds")
+        }
+        _fresh_memory(bench, operator, have, flat, detail)
     operator.stop()
-    for profiler in bench.profilers:
-        profiler.wait(30)
     cluster.close()
     if grow is not None:
         grow.close()
-    return {"results": flat, "scenarios": detail, "targets": targets(flat, sizes, main, resync)}
+    return flat, detail
+
+
+def _fresh_memory(
+    bench: Bench, operator: Operator, n: int, flat: dict[str, Any], detail: dict[str, Any]
+) -> None:
+    """Peak RSS of a freshly started operator holding N in sync, through its first full sweep."""
+    wait_quiet_after_sweep(bench, timeout=2 * bench.resync + 30)
+    wait_idle(operator, timeout=bench.ready_timeout(n))
+    bench.dump_heap(operator)
+    assert operator.process is not None
+    memory = rss_mb(operator.process.pid)
+    detail[f"memory_{n}_fresh"] = memory
+    flat[f"rss_mb_{n}_fresh"] = memory["peak_rss_mb"]
 
 
 def _steady_keys(flat: dict[str, Any], n: int, result: dict[str, Any]) -> None:
     flat[f"describe_calls_per_interval_{n}"] = result["describe_calls_per_interval"]
     flat[f"eci_write_calls_steady_{n}"] = result["eci_write_calls_steady"]
     flat[f"k8s_write_calls_steady_{n}"] = result["k8s_write_calls_steady"]
+    flat[f"operator_cpu_seconds_per_interval_{n}"] = result["operator_cpu_seconds_per_interval"]
     if "baseline_describe_calls_per_interval" in result:
         flat[f"baseline_describe_calls_per_interval_{n}"] = result["baseline_describe_calls_per_interval"]
 
@@ -194,8 +238,8 @@ def targets(flat: dict[str, Any], sizes: list[int], main: int, resync: float) ->
         ratio = round(theirs / ours, 1)
         flat[f"baseline_ratio_{main}"] = ratio
         check(f"baseline_ratio_{main}", ratio, ">= 15", ratio >= 15)
-    if "resume_write_calls" in flat:
-        check("resume_write_calls", flat["resume_write_calls"], "== 0", flat["resume_write_calls"] == 0)
+    for key in sorted(k for k in flat if k.startswith("resume_write_calls")):
+        check(key, flat[key], "== 0", flat[key] == 0)
     if "edit_latency_p99_s" in flat:
         check("edit_latency_p99_s", flat["edit_latency_p99_s"], "< 1.0", flat["edit_latency_p99_s"] < 1.0)
     if "throttled_responses" in flat:
@@ -227,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resync", type=float, default=60.0, help="operator resync interval in seconds")
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-drift", action="store_true")
     parser.add_argument("--baseline-max", type=int, default=5000, help="skip the baseline above this N")
     parser.add_argument(
         "--transition-delay", type=float, default=0.5, help="emulator status transition delay"
@@ -243,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         metavar="DIR",
-        help="run the operator under tracemalloc; heap dumps after each steady state go to DIR",
+        help="run restarted operators under tracemalloc; heap dumps after their first sweep go to DIR",
     )
     parser.add_argument("--out", type=Path, default=REPO / ".cache" / "bench" / "results.json")
     args = parser.parse_args(argv)
@@ -270,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
                     resync=args.resync,
                     edits=args.edits,
                     with_baseline=not args.no_baseline,
+                    with_drift=not args.no_drift,
                     baseline_max=args.baseline_max,
                     transition_delay=args.transition_delay,
                     profile_dir=args.profile,

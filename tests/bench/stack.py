@@ -150,6 +150,12 @@ def operator_errors(operator: Operator) -> list[str]:
     ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> dict[str, float]:
     """Current and peak resident memory of a process, in MiB (``VmRSS``, ``VmHWM``)."""
     values: dict[str, float] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import tracemalloc
 from types import FrameType
 
@@ -16,6 +17,13 @@ _OUT = os.environ.get("ECI_BENCH_MEMTRACE")
 
 
 def _dump(signum: int, frame: FrameType | None) -> None:
+    try:
+        _write()
+    except Exception as exc:  # a signal handler must never break the code it interrupted
+        print(f"heap dump failed: {exc!r}", file=sys.stderr)
+
+
+def _write() -> None:
     snapshot = tracemalloc.take_snapshot().filter_traces(
         [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen *>")]
     )
