@@ -50,3 +50,16 @@ async def test_secrets_not_in_repr() -> None:
     creds = await StaticCredentials("id", "the-secret", "the-token").get()
     assert "the-secret" not in repr(creds) and "the-token" not in repr(creds)
     assert "the-secret" not in repr(StaticCredentials("id", "the-secret"))
+
+
+async def test_chain_follows_the_environment_of_now_not_of_first_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    import alibabacloud_credentials.client  # noqa: F401  (imported before the variables are set)
+
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id")
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret")
+    monkeypatch.setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "env-token")
+    assert await ChainCredentials().get() == Credentials("env-id", "env-secret", "env-token")
+
+    monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "rotated-id")
+    monkeypatch.delenv("ALIBABA_CLOUD_SECURITY_TOKEN")
+    assert await ChainCredentials().get() == Credentials("rotated-id", "env-secret", None)

@@ -15,6 +15,7 @@ the secret or the token.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -58,6 +59,11 @@ class ChainCredentials:
         self._client = client
 
     async def get(self) -> Credentials:
+        # The library reads the environment once, when it is first imported; reading the standard
+        # variables here as well makes the first link of the chain follow the environment of now.
+        from_env = _from_environment()
+        if from_env is not None and self._client is None:
+            return from_env
         if self._client is None:
             from alibabacloud_credentials.client import Client
 
@@ -72,3 +78,11 @@ class ChainCredentials:
 
     def __repr__(self) -> str:
         return "ChainCredentials()"
+
+
+def _from_environment() -> Credentials | None:
+    key_id = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
+    secret = os.environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+    if not key_id or not secret:
+        return None
+    return Credentials(key_id, secret, os.environ.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None)
