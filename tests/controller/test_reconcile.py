@@ -483,3 +483,26 @@ async def test_a_long_transition_is_polled_ever_more_slowly(h: Harness, emulator
     assert all(d is not None for d in delays)
     assert delays == sorted(delays)  # type: ignore[type-var]
     assert delays[-1] == h.resync or delays[-1] > delays[0] * 20  # type: ignore[operator]
+
+
+async def test_events_refused_by_a_terminating_namespace_are_not_warnings(
+    h: Harness, emulator: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eci_operator.controller.kube import KubeError
+
+    async def refuse(body: Any, *, reason: str, message: str, type_: str = "Normal") -> None:
+        raise KubeError(
+            "POST",
+            "/api/v1/namespaces/default/events",
+            403,
+            'events "x" is forbidden: unable to create new content in namespace default '
+            "because it is being terminated",
+        )
+
+    monkeypatch.setattr(h.kube, "create_event", refuse)
+    h.kube.put(manifest())
+    with caplog.at_level("DEBUG", logger="eci_operator"):
+        await h.settle("default", "web")
+    refused = [r for r in caplog.records if r.getMessage().startswith("Could not post event")]
+    assert refused and all(r.levelname == "DEBUG" for r in refused)
+    assert h.condition("default", "web", "Ready")["status"] == "True"  # the reconcile went on

@@ -584,11 +584,19 @@ class Reconciler:
         patched = await self.kube.patch_status(meta["namespace"], meta["name"], patch)
         self.metrics.kube_writes.labels(kind="status").inc()
         if patched is not None:
-            # Keep our own finalizers/metadata view, take the server's status and resourceVersion.
+            # Keep our view of the metadata (re-read: a watch event may have refreshed it during the
+            # call) and take the server's status. Take its resourceVersion only when the server's
+            # object holds no edit or deletion we have not seen yet; otherwise the watch event that
+            # carries that change would look older than our view and be dropped, and the change
+            # (a delete!) would wait for an unrelated event that may never come.
+            seen = state.body["metadata"]
+            server = patched.get("metadata") or {}
+            caught_up = all(server.get(k) == seen.get(k) for k in ("generation", "deletionTimestamp"))
+            version = server.get("resourceVersion") if caught_up else seen.get("resourceVersion")
             state.body = {
                 **state.body,
                 "status": patched.get("status") or {},
-                "metadata": {**meta, "resourceVersion": patched["metadata"].get("resourceVersion")},
+                "metadata": {**seen, "resourceVersion": version},
             }
 
     async def event(self, body: Mapping[str, Any], reason: str, message: str, type_: str = "Normal") -> None:
@@ -599,7 +607,15 @@ class Reconciler:
             await self.kube.create_event(body, reason=reason, message=message, type_=type_)
             self.metrics.kube_writes.labels(kind="event").inc()
         except KubeError as exc:  # events are best effort
-            logger.warning("Could not post event %s for %s: %s", reason, object_name(body), exc)
+            # A namespace being deleted refuses new content, Events included: expected, not an error.
+            terminating = exc.status == 403 and "being terminated" in exc.message
+            logger.log(
+                logging.DEBUG if terminating else logging.WARNING,
+                "Could not post event %s for %s: %s",
+                reason,
+                object_name(body),
+                exc,
+            )
 
 
 __all__ = ["FINALIZER", "Key", "ObjectState", "Outcome", "Reconciler", "Settings"]
