@@ -52,7 +52,7 @@ async def test_secrets_not_in_repr() -> None:
     assert "the-secret" not in repr(StaticCredentials("id", "the-secret"))
 
 
-async def test_chain_follows_the_environment_of_now_not_of_first_import(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_chain_follows_the_environment_of_now(monkeypatch: pytest.MonkeyPatch) -> None:
     import alibabacloud_credentials.client  # noqa: F401  (imported before the variables are set)
 
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id")
