@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +120,7 @@ def _env_in(vars_: list[eci.EnvironmentVar] | None, secret_keys: frozenset[str])
     return out
 
 
-def _mounts_in(mounts: list[eci.VolumeMount] | None) -> dict[str, Any]:
+def _mounts(mounts: Sequence[eci.VolumeMount | eci.VolumeMountOut] | None) -> dict[str, Any]:
     return {
         m.mount_path: {
             "Name": m.name,
@@ -132,7 +132,7 @@ def _mounts_in(mounts: list[eci.VolumeMount] | None) -> dict[str, Any]:
     }
 
 
-def _security_in(sc: eci.SecurityContext | None) -> dict[str, Any] | None:
+def _security(sc: eci.SecurityContext | eci.SecurityContextOut | None) -> dict[str, Any] | None:
     if sc is None:
         return None
     out = {
@@ -178,8 +178,8 @@ def _container_in(c: eci.Container | eci.InitContainer, secret_keys: frozenset[s
         "Args": list(c.args or []),
         "EnvironmentVars": _env_in(c.environment_vars, secret_keys),
         "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports or []),
-        "VolumeMounts": _mounts_in(c.volume_mounts),
-        "SecurityContext": _security_in(c.security_context),
+        "VolumeMounts": _mounts(c.volume_mounts),
+        "SecurityContext": _security(c.security_context),
     }
     if isinstance(c, eci.Container):
         out.update(
@@ -298,17 +298,6 @@ def _probe_out(p: eci.ProbeOut | None) -> dict[str, Any] | None:
     return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
 
 
-def _security_out(sc: eci.SecurityContextOut | None) -> dict[str, Any] | None:
-    if sc is None:
-        return None
-    out = {
-        "Capabilities": sorted(sc.capability.adds) if sc.capability and sc.capability.adds else None,
-        "ReadOnlyRootFilesystem": True if sc.read_only_root_filesystem else None,
-        "RunAsUser": sc.run_as_user,
-    }
-    return out if any(v is not None for v in out.values()) else None
-
-
 def _container_out(c: eci.ContainerOut | eci.InitContainerOut, visible: frozenset[str]) -> dict[str, Any]:
     is_init = isinstance(c, eci.InitContainerOut)
     out: dict[str, Any] = {
@@ -323,16 +312,8 @@ def _container_out(c: eci.ContainerOut | eci.InitContainerOut, visible: frozense
         "Args": list(c.args),
         "EnvironmentVars": _env_out(c.environment_vars, visible),
         "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports),
-        "VolumeMounts": {
-            m.mount_path: {
-                "Name": m.name,
-                "SubPath": _none(m.sub_path),
-                "ReadOnly": bool(m.read_only),
-                "MountPropagation": None if m.mount_propagation in ("", "None") else m.mount_propagation,
-            }
-            for m in c.volume_mounts
-        },
-        "SecurityContext": _security_out(c.security_context),
+        "VolumeMounts": _mounts(c.volume_mounts),
+        "SecurityContext": _security(c.security_context),
     }
     if not is_init:
         assert isinstance(c, eci.ContainerOut)
