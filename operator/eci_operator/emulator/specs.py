@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
+from eci_operator.api.containergroup import INSTANCE_SPECS
+
 from .errors import cpu_memory
 
-# vCPU -> GiB options (reference §4, doc 114662/146468).
-SPEC_TABLE: dict[float, tuple[float, ...]] = {
-    0.25: (0.5, 1),
-    0.5: (1, 2),
-    1: (2, 4, 8),
-    2: (1, 2, 4, 8, 16),
-    4: (2, 4, 8, 16, 32),
-    8: (4, 8, 16, 32, 64),
-    12: (12, 24, 48, 96),
-    16: (16, 32, 64, 128),
-    24: (24, 48, 96, 192),
-    32: (32, 64, 128, 256),
-    52: (96, 192, 384),
-    64: (128, 256, 512),
-}
+# ECI's vCPU -> GiB table has one copy, INSTANCE_SPECS, which the CRD's admission rules use too.
 DEFAULT_SPEC = (2.0, 4.0)
 _EPSILON = 1e-9
 
@@ -26,7 +14,7 @@ _EPSILON = 1e-9
 def in_table(cpu: float, memory: float) -> bool:
     return any(
         abs(cpu - c) < _EPSILON and any(abs(memory - m) < _EPSILON for m in mems)
-        for c, mems in SPEC_TABLE.items()
+        for c, mems in INSTANCE_SPECS.items()
     )
 
 
@@ -36,7 +24,7 @@ def round_up(cpu: float, memory: float) -> tuple[float, float]:
         return DEFAULT_SPEC
     candidates = [
         (float(c), float(m))
-        for c, mems in SPEC_TABLE.items()
+        for c, mems in INSTANCE_SPECS.items()
         for m in mems
         if c + _EPSILON >= cpu and m + _EPSILON >= memory
     ]
