@@ -153,13 +153,20 @@ class Controller:
             meta = {k: v for k, v in meta.items() if k != "managedFields"}
             body = {**body, "metadata": meta}
         key: Key = (meta.get("namespace", ""), meta.get("name", ""))
+        state = self.objects.get(key)
+        if state is not None and state.body["metadata"].get("uid") != meta.get("uid"):
+            newer, older = _resource_version(body), _resource_version(state.body)
+            if newer is not None and older is not None and newer < older:
+                # Kopf streams each uid on its own, so a late event of an earlier object under this
+                # name (gone meanwhile) can come after the new object's: it must neither replace
+                # nor forget the current one.
+                return
         if event_type == "DELETED":
             self.objects.pop(key, None)
             self.configmaps.remove(key)
             self.observer.untrack(key)
             self.queue.forget(key)
             return
-        state = self.objects.get(key)
         if state is not None and state.body["metadata"].get("uid") != meta.get("uid"):
             state = None  # deleted and re-created under the same name
             self.observer.untrack(key)
