@@ -74,7 +74,7 @@ def test_operator_reconnects_and_converges_after_apiserver_outages(
                 thread.join()
             problems = workload.converge(timeout=240 if FULL else 150)
             unexplained = workload.unexplained()
-            assert not problems, problems
+            assert not problems, {"not converged": problems, "without a reason": unexplained}
             assert not unexplained
             left, never_adopted = workload.teardown(timeout=180 if FULL else 90)
             assert left == [], left

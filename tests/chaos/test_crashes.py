@@ -50,7 +50,7 @@ def test_kill_9_at_random_moments(
         operator.start()
         problems = workload.converge(timeout=240 if SIZES.groups > 10 else 120)
         unexplained = workload.unexplained()
-        assert not problems, problems
+        assert not problems, {"not converged": problems, "without a reason": unexplained}
         assert not unexplained
         left, never_adopted = workload.teardown(timeout=180 if SIZES.groups > 10 else 90)
         assert left == [], left

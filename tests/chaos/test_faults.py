@@ -48,7 +48,7 @@ def test_mixed_operations_under_faults(
         workload.run(SIZES.ops)
         problems = workload.converge(timeout=240 if SIZES.groups > 10 else 150)
         unexplained = workload.unexplained()
-        assert not problems, problems
+        assert not problems, {"not converged": problems, "without a reason": unexplained}
         assert not unexplained
         left, never_adopted = workload.teardown(timeout=180 if SIZES.groups > 10 else 120)
         assert left == [], left
