@@ -1,8 +1,11 @@
 // Command kube-testenv runs a real Kubernetes control plane for tests: kube-apiserver and an
 // embedded etcd in one process, listening only on 127.0.0.1.
 //
-//	kube-testenv up --dir D [--ready-timeout 120s] [--no-stdin] [-- extra kube-apiserver flags]
+//	kube-testenv up --dir D [--port N] [--ready-timeout 120s] [--no-stdin] [-- extra kube-apiserver flags]
 //
+// A later start on the same D keeps everything: etcd data, CA, serving certificate, ServiceAccount
+// signing key and static tokens (and, given the same --port, the address), so the clients of a
+// stopped control plane reconnect to the restarted one as to a restarted cluster apiserver.
 // It writes D/admin.kubeconfig and D/env.json, prints "kube-testenv ready D/admin.kubeconfig" once
 // /readyz answers, and shuts down on SIGTERM/SIGINT or when stdin reaches EOF, so a test runner
 // that dies (and with it the pipe) never leaves a control plane behind.
@@ -24,7 +27,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] != "up" {
-		fmt.Fprintln(os.Stderr, "usage: kube-testenv up --dir DIR [--ready-timeout 120s] [--no-stdin] [-- kube-apiserver flags]")
+		fmt.Fprintln(os.Stderr, "usage: kube-testenv up --dir DIR [--port N] [--ready-timeout 120s] [--no-stdin] [-- kube-apiserver flags]")
 		os.Exit(2)
 	}
 	if err := up(os.Args[2:]); err != nil {
@@ -36,6 +39,7 @@ func main() {
 func up(args []string) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	dir := fs.String("dir", "", "directory for the PKI, tokens, etcd data, admin.kubeconfig and env.json (required)")
+	port := fs.Int("port", 0, "kube-apiserver port on 127.0.0.1 (0: a free one)")
 	readyTimeout := fs.Duration("ready-timeout", 120*time.Second, "how long to wait for /readyz")
 	noStdin := fs.Bool("no-stdin", false, "do not shut down when stdin reaches EOF")
 	if err := fs.Parse(args); err != nil {
@@ -43,6 +47,9 @@ func up(args []string) error {
 	}
 	if *dir == "" {
 		return errors.New("--dir is required")
+	}
+	if *port < 0 || *port > 65535 {
+		return fmt.Errorf("--port %d: must be 0 (a free port) or 1-65535", *port)
 	}
 	extra := fs.Args() // everything after "--" goes to kube-apiserver unchanged
 	absDir, err := filepath.Abs(*dir)
@@ -58,13 +65,18 @@ func up(args []string) error {
 	cmd := app.NewAPIServerCommand()
 	ctx := cmd.Context()
 
-	pki, err := writePKI(absDir)
+	pki, reused, err := loadOrWritePKI(absDir)
 	if err != nil {
 		return fmt.Errorf("pki: %w", err)
 	}
-	apiPort, err := freePort()
-	if err != nil {
-		return err
+	if reused {
+		fmt.Fprintln(os.Stderr, "kube-testenv: reusing the PKI and tokens in", filepath.Join(absDir, "pki"))
+	}
+	apiPort := *port
+	if apiPort == 0 {
+		if apiPort, err = freePort(); err != nil {
+			return err
+		}
 	}
 
 	etcd, etcdURL, err := startEtcd(ctx, filepath.Join(absDir, "etcd"))
