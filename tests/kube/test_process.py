@@ -11,13 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import kubernetes.client
 import pytest
 import yaml
 
+from tests.kube.conftest import GROUP, PLURAL, WIDGET_CRD, Widgets, widget
 from tests.kube.testenv import (
     READY_PREFIX,
     REPO,
+    ControlPlane,
     KubeEnv,
+    api_from_kubeconfig,
     kube_testenv_binary,
     read_ready_line,
     start_testenv,
@@ -99,3 +103,65 @@ def test_up_without_dir_is_a_usage_error() -> None:
     )
     assert result.returncode != 0
     assert "--dir is required" in result.stderr
+
+
+def test_restart_on_the_same_dir_keeps_data_credentials_and_address(
+    private_control_plane: ControlPlane, tmp_path: Path
+) -> None:
+    env = private_control_plane.env
+    env.apply(WIDGET_CRD)
+    env.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "keep"}})
+    reader = {"name": "reader", "namespace": "keep"}
+    env.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": reader})
+    env.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "widget-reader", "namespace": "keep"},
+            "rules": [{"apiGroups": [GROUP], "resources": [PLURAL], "verbs": ["get"]}],
+        }
+    )
+    env.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "reader", "namespace": "keep"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "widget-reader"},
+            "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": "keep"}],
+        }
+    )
+    before = Widgets(env.admin_api(), "keep").create(widget("survivor", size=4))
+    sa_token = env.serviceaccount_token("keep", "reader")
+    old_kubeconfig = tmp_path / "admin-before-restart.kubeconfig"
+    old_kubeconfig.write_bytes(env.kubeconfig.read_bytes())
+    old_env_json = (env.dir / "env.json").read_text()
+
+    private_control_plane.restart(down_for=1.0)
+
+    assert (env.dir / "env.json").read_text() == old_env_json  # same address, CA and tokens
+    # the admin kubeconfig written before the restart still reaches and authenticates
+    after = Widgets(api_from_kubeconfig(old_kubeconfig), "keep").get("survivor")
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]
+    assert after["spec"] == {"size": 4}
+    # a ServiceAccount token issued before the restart still verifies (same signing key) ...
+    as_reader = Widgets(env.api_for_token(sa_token), "keep")
+    assert as_reader.get("survivor")["metadata"]["uid"] == after["metadata"]["uid"]
+    # ... and is still bound by RBAC to what it was granted
+    with pytest.raises(kubernetes.client.ApiException) as refused:
+        as_reader.list()
+    assert refused.value.status == 403
+
+
+def test_a_partial_pki_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "tokens.csv").write_text("t,admin,admin\n")
+    result = subprocess.run(
+        [str(kube_testenv_binary()), "up", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "only part of a PKI" in result.stderr
+    assert "ca.crt" in result.stderr

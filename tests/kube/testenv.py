@@ -2,6 +2,8 @@
 
 - ``kube_env`` (session): one control plane for the whole run, a :class:`KubeEnv`.
 - ``kube_namespace`` (function): a fresh namespace, deleted after the test.
+- ``private_control_plane`` (function): a :class:`ControlPlane` of the test's own, which it may
+  ``restart()`` (same directory, port, CA and tokens) without disturbing the session's.
 
 The binary comes from ``$KUBE_TESTENV`` or ``<repo>/.cache/bin/kube-testenv``; when the default path
 is missing it is built with ``make kube-testenv``. It runs with its stdin on a pipe, so it goes away
@@ -23,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import kubernetes.client
@@ -307,29 +310,93 @@ def read_ready_line(proc: subprocess.Popen[bytes], timeout: float = START_TIMEOU
     return buffer.split(b"\n", 1)[0].decode().strip()
 
 
-@contextlib.contextmanager
-def running_testenv(directory: Path, timeout: float = START_TIMEOUT) -> Iterator[KubeEnv]:
-    """Start kube-testenv in ``directory``, yield its :class:`KubeEnv`, stop it on exit."""
-    proc = start_testenv(directory)
-    env: KubeEnv | None = None
-    try:
-        line = read_ready_line(proc, timeout)
+class ControlPlane:
+    """A kube-testenv process that can be stopped and started again in place.
+
+    Every start after the first runs on the same directory and port, so the restarted control
+    plane keeps its etcd data, CA, tokens and ServiceAccount signing key: :attr:`env` (and any
+    kubeconfig or ServiceAccount token issued before) stays valid, as for a restarted cluster
+    apiserver.
+    """
+
+    def __init__(self, directory: Path, timeout: float = START_TIMEOUT) -> None:
+        self.directory = directory
+        self.timeout = timeout
+        self.restarts = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._env: KubeEnv | None = None
+
+    @property
+    def env(self) -> KubeEnv:
+        if self._env is None:
+            raise RuntimeError(f"the control plane in {self.directory} was never started")
+        return self._env
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> KubeEnv:
+        """Start the process (on the earlier port, if any) and wait for its ready line."""
+        if self.running:
+            raise RuntimeError(f"the control plane in {self.directory} is already running")
+        port = [] if self._env is None else ["--port", str(urlsplit(self._env.server).port)]
+        self._proc = start_testenv(self.directory, *port)
+        line = read_ready_line(self._proc, self.timeout)
         if not line.startswith(READY_PREFIX):
-            log = directory / "kube-testenv.log"
+            stop_testenv(self._proc)
+            log = self.directory / "kube-testenv.log"
             raise RuntimeError(f"kube-testenv did not become ready ({line}); log {log}:\n{_log_tail(log)}")
-        data = json.loads((directory / "env.json").read_text())
+        data = json.loads((self.directory / "env.json").read_text())
         env = KubeEnv(
-            dir=directory,
+            dir=self.directory,
             kubeconfig=Path(line.removeprefix(READY_PREFIX)),
             server=data["server"],
             ca_file=Path(data["ca_file"]),
             tokens=dict(data["tokens"]),
         )
-        yield env
-    finally:
-        if env is not None:
-            env.close()
-        stop_testenv(proc)
+        if self._env is None:
+            self._env = env
+        elif (env.server, env.ca_file, env.tokens) != (self._env.server, self._env.ca_file, self._env.tokens):
+            raise RuntimeError(f"kube-testenv restarted as {env.server} with other credentials")
+        return self._env
+
+    def stop(self) -> int | None:
+        """Stop the process (graceful, escalating); its exit code, or None when it was not running."""
+        if self._proc is None:
+            return None
+        proc, self._proc = self._proc, None
+        return stop_testenv(proc)
+
+    def restart(self, down_for: float = 0.0) -> KubeEnv:
+        """Stop, stay down ``down_for`` seconds more, start again on the same directory and port."""
+        self.stop()
+        time.sleep(down_for)
+        self.restarts += 1
+        return self.start()
+
+    def close(self) -> None:
+        self.stop()
+        if self._env is not None:
+            self._env.close()
+
+    def __enter__(self) -> ControlPlane:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def running_testenv(directory: Path, timeout: float = START_TIMEOUT) -> Iterator[KubeEnv]:
+    """Start kube-testenv in ``directory``, yield its :class:`KubeEnv`, stop it on exit."""
+    with ControlPlane(directory, timeout) as plane:
+        yield plane.env
 
 
 def stop_testenv(proc: subprocess.Popen[bytes]) -> int:
@@ -355,7 +422,7 @@ def stop_testenv(proc: subprocess.Popen[bytes]) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "kube_env" in getattr(item, "fixturenames", ()):
+        if {"kube_env", "private_control_plane"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.kube)
 
 
@@ -364,6 +431,13 @@ def kube_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeEnv]:
     """One real control plane (kube-apiserver + etcd) for the whole test session."""
     with running_testenv(tmp_path_factory.mktemp("kube-testenv")) as env:
         yield env
+
+
+@pytest.fixture
+def private_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A running control plane of the test's own (~3 s to start), free to be restarted."""
+    with ControlPlane(tmp_path_factory.mktemp("private-kube-testenv")) as plane:
+        yield plane
 
 
 @pytest.fixture
