@@ -28,6 +28,10 @@ func apiserverFlags(dir string, pki *pkiFiles, port int, etcdURL string) []strin
 		"--disable-admission-plugins=ServiceAccount",
 		// No garbage collector runs, so no delete may wait on GC finalizers (foreground/orphan).
 		"--enable-garbage-collector=false",
+		// Shut down within ~2 s even while watches are open: without this, net/http waits up to
+		// --request-timeout (60 s) for long-running requests, so a restart would hang on clients.
+		// New requests meanwhile get 429 + Retry-After, as from a cluster apiserver going away.
+		"--shutdown-send-retry-after=true",
 		"--allow-privileged=true",
 		"--profiling=false",
 		"--v=1",

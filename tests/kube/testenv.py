@@ -281,7 +281,7 @@ def _log_tail(log: Path, limit: int = 6000) -> str:
 def start_testenv(directory: Path, *extra_args: str) -> subprocess.Popen[bytes]:
     """Start ``kube-testenv up --dir directory`` with stdin and stdout on pipes, log in the directory."""
     binary = kube_testenv_binary()
-    with (directory / "kube-testenv.log").open("wb") as log_file:
+    with (directory / "kube-testenv.log").open("ab") as log_file:  # a restart appends
         return subprocess.Popen(
             [str(binary), "up", "--dir", str(directory), *extra_args],
             stdin=subprocess.PIPE,
