@@ -178,17 +178,25 @@ class BatchedObserver(Generic[K, S, T]):
     async def sweep(self, scope: S) -> int:
         """Read every tracked instance of ``scope`` once; returns the number of Describe calls."""
         ids = self.tracked(scope)
-        before = {g: self._cache.get(g) for g in ids}
         seen: dict[str, Observation[T]] = {}
+        changed: dict[str, bool] = {}
         calls = 0
         for chunk in chunks(ids, self._batch_size):
             calls += 1
+            # Compare chunk by chunk: holding every previous observation until the sweep ends
+            # would keep two copies of all instances in memory at its peak.
+            before = {g: self._cache.get(g) for g in chunk}
             try:
-                seen.update(await self._read(scope, chunk))
+                fresh = await self._read(scope, chunk)
             except Exception as exc:
                 logger.warning("Observer read of %d instances in %s failed: %s", len(chunk), scope, exc)
                 if self._on_error is not None:
                     self._on_error(scope, exc)
+                continue
+            for group_id, latest in fresh.items():
+                old = before.get(group_id)
+                changed[group_id] = old is None or old.group != latest.group
+            seen.update(fresh)
         if len(seen) == len(set(ids)):
             self._last_sweep[scope] = time.monotonic()
         if self._on_sweep is not None:
@@ -196,9 +204,7 @@ class BatchedObserver(Generic[K, S, T]):
                 observation = seen.get(group_id)
                 if key_scope != scope or observation is None:
                     continue
-                old = before.get(group_id)
-                changed = old is None or old.group != observation.group
-                self._on_sweep(key, observation, changed)
+                self._on_sweep(key, observation, changed[group_id])
         return calls
 
     def start(self) -> None:
