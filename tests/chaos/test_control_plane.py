@@ -99,7 +99,8 @@ def churn_through_outages(
         sampler.stop()
         workload.save_evidence(tmp_path)
     back = [i for i, line in enumerate(workload.journal) if line == "-- apiserver back"]
-    added_after = [line for line in workload.journal[back[-1] :] if " create " in line or " adopt " in line]
+    after = workload.journal[back[-1] :] if back else []
+    added_after = [line for line in after if " create " in line or " adopt " in line]
     assert operator.process is not None and operator.process.poll() is None
     assert "Traceback" not in operator.log()  # losing the apiserver is an ordinary, retryable failure
     proof = no_duplicates_proof(emulator.requests())
