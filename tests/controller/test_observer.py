@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Mapping, Sequence
 
 from eci_operator.controller.observer import BatchedObserver, Observation, chunks
@@ -103,3 +104,25 @@ async def test_loop_sweeps_every_interval() -> None:
     await observer.stop()
     assert 2 <= len(eci.calls) <= 4
     assert observer.lag("r") is not None
+
+
+async def test_sweeps_start_at_most_one_interval_apart_even_when_a_sweep_is_slow() -> None:
+    # Drift must be seen within one resync interval: jitter may shorten the period, never
+    # lengthen it, and a slow sweep must not push the next one back by its own duration.
+    starts: list[float] = []
+
+    async def slow_describe(scope: str, ids: Sequence[str]) -> Mapping[str, dict[str, str]]:
+        starts.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.12)  # most of the interval
+        return {i: {"Status": "Running"} for i in ids}
+
+    observer: BatchedObserver[str, str, dict[str, str]] = BatchedObserver(
+        slow_describe, interval=0.2, jitter=0.5
+    )
+    observer.track("a", "r", "eci-a")
+    observer.start()
+    await asyncio.sleep(1.5)
+    await observer.stop()
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(gaps) >= 5
+    assert max(gaps) <= 0.2 + 0.08  # the interval, plus scheduling slack (end-to-start: up to 0.42)

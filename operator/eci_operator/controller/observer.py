@@ -1,9 +1,10 @@
 """The batched observer: one reader per (credentials, region) scope, 20 IDs per Describe call.
 
 Drift detection must not cost one DescribeContainerGroups call per object per interval (what every
-per-object timer does). Instead each scope runs one loop that, every ``interval`` seconds (with
-jitter, so many operators do not beat in step), reads all tracked instance IDs in chunks of
-``batch_size`` and stores what it saw. Steady state costs ceil(N / 20) calls per interval.
+per-object timer does). Instead each scope runs one loop that, every ``interval`` seconds (start to
+start; jitter only shortens it, so many operators do not beat in step), reads all tracked instance
+IDs in chunks of ``batch_size`` and stores what it saw. Steady state costs ceil(N / 20) calls per
+interval.
 
 Reconciles that need a fresh observation outside the sweep (a user edit, a resume after restart,
 verification after a write) ask :meth:`BatchedObserver.observe`: requests arriving within a short
@@ -222,13 +223,18 @@ class BatchedObserver(Generic[K, S, T]):
         self._loops.clear()
         self._flushers.clear()
 
-    def _next_delay(self) -> float:
-        spread = self.interval * self._jitter
-        return max(0.0, self.interval + random.uniform(-spread, spread))
+    def _next_period(self) -> float:
+        # Jitter only shortens the period: sweeps start at most ``interval`` apart, so an
+        # out-of-band change is seen within one interval (plus the time to reach its chunk).
+        return self.interval * (1.0 - random.uniform(0.0, self._jitter))
 
     async def _loop(self, scope: S) -> None:
+        loop = asyncio.get_running_loop()
+        next_start = loop.time() + self._next_period()
         while self._running:
-            await asyncio.sleep(self._next_delay())
+            # Start to start, not end to start: a long sweep does not stretch the cadence.
+            await asyncio.sleep(max(0.0, next_start - loop.time()))
+            next_start = max(next_start, loop.time()) + self._next_period()
             if not self.tracked(scope):
                 self._loops.pop(scope, None)
                 return
