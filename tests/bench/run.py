@@ -34,8 +34,8 @@ from tests.bench.scenarios import (
     steady,
     wait_quiet_after_sweep,
 )
-from tests.bench.stack import REPO, load, machine, operator_kubeconfig, rss_mb, wait_idle
-from tests.e2e.conftest import Operator
+from tests.bench.stack import REPO, load, machine, rss_mb, wait_idle
+from tests.e2e.conftest import Operator, install_operator_access
 from tests.emulator.fixtures import EmulatorHandle, launch
 from tests.kube.testenv import KubeEnv, running_testenv
 
@@ -66,7 +66,7 @@ def run_bench(
     bench = Bench(
         kube_env,
         emulator,
-        operator_kubeconfig(kube_env, workdir / "operator.kubeconfig"),
+        install_operator_access(kube_env, workdir / "operator.kubeconfig"),
         workdir,
         resync,
         transition_delay=transition_delay,

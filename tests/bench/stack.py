@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import SA_NAME, SA_NAMESPACE, Operator, free_port
+from tests.e2e.conftest import Operator, container_group, free_port
 from tests.emulator.fixtures import EmulatorHandle
 from tests.kube.testenv import KubeEnv
 
@@ -51,20 +51,9 @@ def parse_time(stamp: str) -> float:
     return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.UTC).timestamp()
 
 
-def container_group(name: str, image: str = "nginx:1.27") -> dict[str, Any]:
-    """The ContainerGroup every benchmark uses: one container, the common instance shape."""
-    return {
-        "apiVersion": "eci.operator.dev/v1alpha1",
-        "kind": "ContainerGroup",
-        "metadata": {"name": name},
-        "spec": {
-            "regionId": "cn-hangzhou",
-            "cpu": 1,
-            "memory": 2,
-            "tags": {"app": "bench"},
-            "containers": [{"name": "web", "image": image, "ports": [{"containerPort": 80}]}],
-        },
-    }
+def bench_group(name: str) -> dict[str, Any]:
+    """The ContainerGroup every benchmark uses: the end-to-end tests' common shape, tagged for bench."""
+    return container_group(name, tags={"app": "bench"})
 
 
 def is_ready(body: dict[str, Any]) -> bool:
@@ -72,14 +61,6 @@ def is_ready(body: dict[str, Any]) -> bool:
     if status.get("observedGeneration") != body["metadata"].get("generation"):
         return False
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-
-
-def operator_kubeconfig(kube_env: KubeEnv, path: Path) -> Path:
-    """Apply the CRD and ``deploy/`` RBAC; a kubeconfig acting as the operator's ServiceAccount."""
-    kube_env.apply(REPO / "crds" / "containergroup.yaml")
-    for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
-        kube_env.apply(REPO / "deploy" / name)
-    return Path(kube_env.serviceaccount_kubeconfig(SA_NAMESPACE, SA_NAME, path))
 
 
 def start_operator(
@@ -224,7 +205,7 @@ class Cluster:
         """POST ContainerGroups, ``parallel`` at a time (as fast as the apiserver takes them)."""
 
         def create(name: str) -> None:
-            manifest = container_group(name)
+            manifest = bench_group(name)
             manifest["metadata"]["namespace"] = self.namespace
             response = self.http.post(self.path(), json=manifest)
             if response.status_code != 201:

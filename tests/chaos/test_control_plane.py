@@ -32,7 +32,7 @@ import yaml
 from tests.chaos.figures import record
 from tests.chaos.tcp_proxy import TcpProxy
 from tests.chaos.workload import FULL, SEED, SIZES, Sampler, Workload, no_duplicates_proof
-from tests.e2e.conftest import REPO, SA_NAME, SA_NAMESPACE, Cluster, Operator
+from tests.e2e.conftest import Cluster, Operator, install_operator_access
 from tests.kube.testenv import ControlPlane
 
 pytestmark = pytest.mark.kube
@@ -120,20 +120,11 @@ def churn_through_outages(
     }
 
 
-def install_operator_rbac(plane: ControlPlane, kubeconfig: Path) -> Path:
-    """The CRD and deploy/ RBAC on ``plane``; a kubeconfig acting as the operator's ServiceAccount."""
-    env = plane.env
-    env.apply(REPO / "crds" / "containergroup.yaml")
-    for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
-        env.apply(REPO / "deploy" / name)
-    return env.serviceaccount_kubeconfig(SA_NAMESPACE, SA_NAME, kubeconfig)
-
-
 def test_operator_reconnects_and_converges_after_apiserver_restarts(
     private_control_plane: ControlPlane, start_emulator: Any, start_operator: Any, tmp_path: Path
 ) -> None:
     plane = private_control_plane
-    kubeconfig = install_operator_rbac(plane, tmp_path / "operator.kubeconfig")
+    kubeconfig = install_operator_access(plane.env, tmp_path / "operator.kubeconfig")
     namespace = "chaos-restart"
     plane.env.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     cluster = Cluster(plane.env, namespace)

@@ -35,14 +35,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def operator_kubeconfig(kube_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Apply the CRD and deploy/ RBAC; a kubeconfig acting as the operator's ServiceAccount."""
+def install_operator_access(kube_env: Any, path: Path) -> Path:
+    """Apply the CRD and deploy/ RBAC; write a kubeconfig acting as the operator's ServiceAccount."""
     kube_env.apply(REPO / "crds" / "containergroup.yaml")
     for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
         kube_env.apply(REPO / "deploy" / name)
-    path = tmp_path_factory.mktemp("operator") / "kubeconfig"
     return Path(kube_env.serviceaccount_kubeconfig(SA_NAMESPACE, SA_NAME, path))
+
+
+@pytest.fixture(scope="session")
+def operator_kubeconfig(kube_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return install_operator_access(kube_env, tmp_path_factory.mktemp("operator") / "kubeconfig")
 
 
 @dataclass
