@@ -31,7 +31,7 @@ import yaml
 
 from tests.chaos.figures import record
 from tests.chaos.tcp_proxy import TcpProxy
-from tests.chaos.workload import FULL, SEED, SIZES, Sampler, Workload, no_duplicates_proof
+from tests.chaos.workload import FULL, SEED, SIZES, Workload, run_and_prove
 from tests.e2e.conftest import Cluster, Operator, install_operator_access
 from tests.kube.testenv import ControlPlane
 
@@ -83,41 +83,25 @@ def churn_through_outages(
             background.append(threading.Thread(target=outage))
             background[-1].start()
 
-    sampler = Sampler(emulator)
-    sampler.start()
-    try:
+    def drive() -> None:
         workload.run(SIZES.ops, pause=0.3, on_op=maybe_cut)
         for thread in background:
             thread.join()
-        problems = workload.converge(timeout=240 if FULL else 150)
-        unexplained = workload.unexplained()
-        assert not problems, {"not converged": problems, "without a reason": unexplained}
-        assert not unexplained
-        left, never_adopted = workload.teardown(timeout=180 if FULL else 90)
-        assert left == [], left
-    finally:
-        sampler.stop()
-        workload.save_evidence(tmp_path)
+
+    figures = run_and_prove(
+        workload,
+        drive,
+        tmp_path,
+        converge_timeout=240 if FULL else 150,
+        teardown_timeout=180 if FULL else 90,
+    )
     back = [i for i, line in enumerate(workload.journal) if line == "-- apiserver back"]
     after = workload.journal[back[-1] :] if back else []
     added_after = [line for line in after if " create " in line or " adopt " in line]
     assert operator.process is not None and operator.process.poll() is None
     assert "Traceback" not in operator.log()  # losing the apiserver is an ordinary, retryable failure
-    proof = no_duplicates_proof(emulator.requests())
-    assert proof["duplicate_creates"] == 0, proof
-    assert sampler.duplicates == 0, sampler.worst
-    return {
-        "operations": sum(workload.ops.values()),
-        "operations_by_kind": dict(workload.ops),
-        "containergroups": len(workload.uids),
-        "duplicates_in_request_log": proof["duplicate_creates"],
-        "duplicates_sampled": sampler.duplicates,
-        "leaks": len(left),
-        "adoptions_withdrawn_before_taken": never_adopted,
-        "stuck_without_reason": len(unexplained),
-        # ContainerGroups that only a resumed watch can have shown the operator (blocking outages)
-        "created_after_last_outage": len(added_after) if back else None,
-    }
+    # ContainerGroups that only a resumed watch can have shown the operator (blocking outages)
+    return {**figures, "created_after_last_outage": len(added_after) if back else None}
 
 
 def test_operator_reconnects_and_converges_after_apiserver_restarts(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.figures import record
-from tests.chaos.workload import SEED, SIZES, Sampler, Workload, no_duplicates_proof
+from tests.chaos.workload import SEED, SIZES, Workload, run_and_prove
 from tests.e2e.conftest import Cluster
 
 pytestmark = pytest.mark.kube
@@ -41,37 +41,18 @@ def test_kill_9_at_random_moments(
             workload.journal.append(f"-- kill {kills} after op #{n}")
             operator.start()
 
-    sampler = Sampler(emulator)
-    sampler.start()
-    try:
+    def drive() -> None:
+        nonlocal kills
         workload.run(SIZES.ops, on_op=maybe_kill)
         operator.kill()  # once more while everything is still converging
         kills += 1
         operator.start()
-        problems = workload.converge(timeout=240 if SIZES.groups > 10 else 120)
-        unexplained = workload.unexplained()
-        assert not problems, {"not converged": problems, "without a reason": unexplained}
-        assert not unexplained
-        left, never_adopted = workload.teardown(timeout=180 if SIZES.groups > 10 else 90)
-        assert left == [], left
-    finally:
-        sampler.stop()
-        workload.save_evidence(tmp_path)
-    proof = no_duplicates_proof(emulator.requests())
-    assert proof["duplicate_creates"] == 0, proof
-    assert sampler.duplicates == 0, sampler.worst
-    record(
-        "crashes",
-        kills=kills,
-        operations=sum(workload.ops.values()),
-        operations_by_kind=dict(workload.ops),
-        containergroups=len(workload.uids),
-        duplicates_in_request_log=proof["duplicate_creates"],
-        duplicates_sampled=sampler.duplicates,
-        samples=sampler.samples,
-        leaks=len(left),
-        adoptions_withdrawn_before_taken=never_adopted,
-        stuck_without_reason=len(unexplained),
-        eci_requests=proof["eci_requests"],
-        instances_created=proof["instances_created"],
+
+    figures = run_and_prove(
+        workload,
+        drive,
+        tmp_path,
+        converge_timeout=240 if SIZES.groups > 10 else 120,
+        teardown_timeout=180 if SIZES.groups > 10 else 90,
     )
+    record("crashes", kills=kills, **figures)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.figures import record
-from tests.chaos.workload import SEED, SIZES, Sampler, Workload, no_duplicates_proof
+from tests.chaos.workload import SEED, SIZES, Workload, run_and_prove
 from tests.e2e.conftest import Cluster
 
 pytestmark = pytest.mark.kube
@@ -42,34 +42,13 @@ def test_mixed_operations_under_faults(
     emulator = faulty_emulator(start_emulator, seed=SEED)
     operator = start_operator(cluster.namespace, emulator, resync=RESYNC)
     workload = Workload(cluster, emulator, seed=SEED, size=SIZES.groups)
-    sampler = Sampler(emulator)
-    sampler.start()
-    try:
-        workload.run(SIZES.ops)
-        problems = workload.converge(timeout=240 if SIZES.groups > 10 else 150)
-        unexplained = workload.unexplained()
-        assert not problems, {"not converged": problems, "without a reason": unexplained}
-        assert not unexplained
-        left, never_adopted = workload.teardown(timeout=180 if SIZES.groups > 10 else 120)
-        assert left == [], left
-    finally:
-        sampler.stop()
-        workload.save_evidence(tmp_path)
-    proof = no_duplicates_proof(emulator.requests())
-    assert proof["duplicate_creates"] == 0, proof
-    assert sampler.duplicates == 0, sampler.worst
-    assert proof["faults_total"] > 0
-    assert operator.process is not None and operator.process.poll() is None
-    record(
-        "faults",
-        operations=sum(workload.ops.values()),
-        operations_by_kind=dict(workload.ops),
-        containergroups=len(workload.uids),
-        duplicates_in_request_log=proof["duplicate_creates"],
-        duplicates_sampled=sampler.duplicates,
-        samples=sampler.samples,
-        leaks=len(left),
-        adoptions_withdrawn_before_taken=never_adopted,
-        stuck_without_reason=len(unexplained),
-        **{k: v for k, v in proof.items() if k != "duplicate_creates"},
+    figures = run_and_prove(
+        workload,
+        lambda: workload.run(SIZES.ops),
+        tmp_path,
+        converge_timeout=240 if SIZES.groups > 10 else 150,
+        teardown_timeout=180 if SIZES.groups > 10 else 120,
     )
+    assert figures["faults_total"] > 0
+    assert operator.process is not None and operator.process.poll() is None
+    record("faults", **figures)

@@ -24,6 +24,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,4 +319,48 @@ def no_duplicates_proof(requests: list[dict[str, Any]]) -> dict[str, Any]:
         "duplicate_creates": sum(len(t) - 1 for t in tokens.values()),
         "faults": dict(sorted(faults.items())),
         "faults_total": sum(faults.values()),
+    }
+
+
+def run_and_prove(
+    workload: Workload,
+    drive: Callable[[], None],
+    evidence: Path,
+    *,
+    converge_timeout: float,
+    teardown_timeout: float,
+) -> dict[str, Any]:
+    """``drive()`` the workload, then check every guarantee; the figures of the run.
+
+    Converged (every ContainerGroup Ready at its generation, its instance as specified), nothing
+    stuck without a condition saying why, nothing left in ECI after deleting everything, and no
+    duplicate instance: neither in the request log nor in any sample taken along the way.
+    """
+    sampler = Sampler(workload.emulator)
+    sampler.start()
+    try:
+        drive()
+        problems = workload.converge(timeout=converge_timeout)
+        unexplained = workload.unexplained()
+        assert not problems, {"not converged": problems, "without a reason": unexplained}
+        assert not unexplained
+        left, never_adopted = workload.teardown(timeout=teardown_timeout)
+        assert left == [], left
+    finally:
+        sampler.stop()
+        workload.save_evidence(evidence)
+    proof = no_duplicates_proof(workload.emulator.requests())
+    assert proof["duplicate_creates"] == 0, proof
+    assert sampler.duplicates == 0, sampler.worst
+    return {
+        "operations": sum(workload.ops.values()),
+        "operations_by_kind": dict(workload.ops),
+        "containergroups": len(workload.uids),
+        "duplicates_in_request_log": proof.pop("duplicate_creates"),
+        "duplicates_sampled": sampler.duplicates,
+        "samples": sampler.samples,
+        "leaks": len(left),
+        "adoptions_withdrawn_before_taken": never_adopted,
+        "stuck_without_reason": len(unexplained),
+        **proof,
     }
