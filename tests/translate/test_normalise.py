@@ -7,7 +7,8 @@ import base64
 from typing import Any
 
 from eci_operator.eci.models import ContainerGroupOut
-from eci_operator.translate.state import PROBE_DEFAULTS, Redacted, digest, observed_state
+from eci_operator.translate.fingerprints import digest
+from eci_operator.translate.normalise import PROBE_DEFAULTS, Redacted, observed_state
 
 DESCRIBE: dict[str, Any] = {
     "ContainerGroupId": "eci-2ze0000000000000001",

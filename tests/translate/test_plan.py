@@ -23,7 +23,7 @@ from eci_operator.translate import (
     plan,
     translate,
 )
-from eci_operator.translate.state import desired_state
+from eci_operator.translate.normalise import desired_state
 from tests.translate.describe import describe, describe_dict
 from tests.translate.helpers import BASE, config_map, dockerconfigjson, secret
 

@@ -13,10 +13,10 @@ from eci_operator.translate.desired import Desired, Sensitive, default_group_nam
 from eci_operator.translate.errors import Problem, TranslationError
 from eci_operator.translate.fingerprints import fingerprints
 from eci_operator.translate.manifest import parse_group
+from eci_operator.translate.normalise import Redacted, State, desired_state, normalise, observed_state
 from eci_operator.translate.ownership import OWNERSHIP_TAG_KEYS, ownership_tags
-from eci_operator.translate.plan import GroupChange, Impact, Plan, normalise, plan
+from eci_operator.translate.plan import GroupChange, Impact, Plan, plan
 from eci_operator.translate.references import ConfigMap, ReferencedNames, References, Secret, referenced_names
-from eci_operator.translate.state import Redacted, State, desired_state, observed_state
 
 __all__ = [
     "OWNERSHIP_TAG_KEYS",

@@ -11,12 +11,17 @@ the image's env vars and from tags set by others.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from eci_operator.api.containergroup import Fingerprints
 from eci_operator.eci import models as eci
 from eci_operator.translate.desired import Desired
-from eci_operator.translate.state import digest
+
+
+def digest(data: bytes | str) -> str:
+    """Hex SHA-256 (the fingerprint function)."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
 def _canonical(data: object) -> str:

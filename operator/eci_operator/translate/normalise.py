@@ -10,20 +10,24 @@ sending the desired group change anything":
 - config-file contents, Secret-derived env values and (on the observed side) every env value the
   spec does not set in clear are replaced by ``Redacted`` digests, so the state (and any diff of it)
   never holds a secret.
-Filtering what the operator does not own (image env vars, foreign tags) happens in ``plan``.
+Filtering what the operator does not own (image env vars, foreign tags) is ``normalise``: the
+observed state reduced to what the desired state owns.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from eci_operator.api import quantity
+from eci_operator.api.containergroup import Fingerprints
 from eci_operator.eci import models as eci
+from eci_operator.translate.desired import Desired
+from eci_operator.translate.fingerprints import digest, fingerprints
 
 # ECI's probe defaults: an unset timing and the default value are the same thing.
 PROBE_DEFAULTS = {
@@ -43,11 +47,6 @@ class Redacted:
 
     def __repr__(self) -> str:
         return "(sensitive value)"
-
-
-def digest(data: bytes | str) -> str:
-    """Hex SHA-256 (the fingerprint function)."""
-    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -388,3 +387,114 @@ def observed_state(
         if dns is not None
         else None,
     )
+
+
+# ---------------------------------------------------------------------- normalisation against desired
+
+
+def _owned_env(state: dict[str, Any], keep: Iterable[str]) -> dict[str, Any]:
+    keep = set(keep)
+    return {k: v for k, v in state.items() if k in keep}
+
+
+def visible_env(desired: Desired) -> dict[str, frozenset[str]]:
+    """Per container, the env keys the spec sets in clear (everything else is shown as a digest)."""
+    request = desired.request
+    out: dict[str, frozenset[str]] = {}
+    for c in [*request.containers, *(request.init_containers or [])]:
+        secret = desired.sensitive.env.get(c.name, frozenset())
+        out[c.name] = frozenset(v.key for v in c.environment_vars or [] if v.key not in secret)
+    return out
+
+
+def normalise(
+    observed: eci.ContainerGroupOut, desired: Desired, applied: Fingerprints | None = None
+) -> State:
+    """The observed state reduced to what ``desired`` owns, in ``desired_state``'s shape.
+
+    - env vars neither desired nor last applied by the operator are the image's own: dropped;
+    - tags neither desired nor last applied are someone else's: dropped;
+    - fields ECI fills in when unset (imagePullPolicy) count as equal when the spec leaves them out;
+    - write-only values (Secret env, config-file contents) whose applied fingerprint equals the
+      desired one are taken as applied (Describe may hide or mangle them).
+    """
+    applied = applied or Fingerprints()
+    want = fingerprints(desired)
+    d = desired_state(desired.request, dict(desired.sensitive.env))
+    o = observed_state(observed, visible_env(desired))
+    owned_tags = set(d.tags) | set(applied.tag_keys or [])
+    env_keys = applied.env_keys or {}
+
+    def reconcile_container(
+        name: str, dc: dict[str, Any] | None, oc: dict[str, Any], init: bool
+    ) -> dict[str, Any]:
+        oc = copy.deepcopy(oc)
+        keep = set(env_keys.get(name, []))
+        if dc is not None:
+            keep |= set(dc["EnvironmentVars"])
+        oc["EnvironmentVars"] = _owned_env(oc["EnvironmentVars"], keep)
+        if dc is None:
+            return oc
+        if dc["ImagePullPolicy"] is None:
+            oc["ImagePullPolicy"] = None
+        secret_keys = desired.sensitive.env.get(name, frozenset())
+        applied_secret = (applied.secret_env or {}).get(name)
+        if secret_keys and applied_secret is not None and applied_secret == (want.secret_env or {}).get(name):
+            for key in secret_keys:
+                if key in oc["EnvironmentVars"] and key in dc["EnvironmentVars"]:
+                    oc["EnvironmentVars"][key] = dc["EnvironmentVars"][key]
+        if init:  # Describe does not return SubPath for init containers: unobservable
+            for mount_path, mount in oc["VolumeMounts"].items():
+                wanted = dc["VolumeMounts"].get(mount_path)
+                if wanted is not None and mount["SubPath"] is None:
+                    mount["SubPath"] = wanted["SubPath"]
+        return oc
+
+    containers = {n: reconcile_container(n, d.containers.get(n), c, False) for n, c in o.containers.items()}
+    d_init = {c["Name"]: c for c in d.init_containers}
+    init = [reconcile_container(c["Name"], d_init.get(c["Name"]), c, True) for c in o.init_containers]
+
+    volumes = copy.deepcopy(o.volumes)
+    for name, vol in volumes.items():
+        wanted = d.volumes.get(name)
+        applied_files = (applied.config_files or {}).get(name)
+        if (
+            wanted is not None
+            and wanted["Type"] == vol["Type"] == "ConfigFileVolume"
+            and applied_files is not None
+            and applied_files == (want.config_files or {}).get(name)
+        ):
+            vol["Files"] = {p: wanted["Files"].get(p, c) for p, c in vol["Files"].items()}
+
+    def owned(wanted: Any, have: Any) -> Any:
+        """Instance fields the spec leaves to ECI are not compared."""
+        return None if wanted is None else have
+
+    def chosen(wanted: str | None, have: str | None) -> str | None:
+        """ECI picks one of a comma list: the pick stands for the list."""
+        if wanted is None:
+            return None
+        return wanted if _in_list(have, wanted) else have
+
+    return State(
+        region_id=o.region_id,
+        container_group_id=d.container_group_id,
+        container_group_name=o.container_group_name,
+        zone_id=owned(d.zone_id, o.zone_id),
+        v_switch_id=chosen(d.v_switch_id, o.v_switch_id),
+        security_group_id=owned(d.security_group_id, o.security_group_id),
+        instance_type=chosen(d.instance_type, o.instance_type),
+        cpu=owned(d.cpu, o.cpu),
+        memory=owned(d.memory, o.memory),
+        resource_group_id=owned(d.resource_group_id, o.resource_group_id),
+        restart_policy=o.restart_policy,
+        tags={k: v for k, v in o.tags.items() if k in owned_tags},
+        containers=containers,
+        init_containers=init,
+        volumes=volumes,
+        dns_config=o.dns_config,
+    )
+
+
+def _in_list(value: str | None, wanted: str) -> bool:
+    return value is not None and value in [w.strip() for w in wanted.split(",")]
