@@ -26,7 +26,7 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from eci_operator.eci import signing
-from tests.emulator.fixtures import EmulatorHandle, launch
+from tests.support.emulator import EmulatorHandle, launch
 
 VERSION = "2018-08-08"
 

@@ -35,9 +35,9 @@ from tests.bench.scenarios import (
     wait_quiet_after_sweep,
 )
 from tests.bench.stack import REPO, load, machine, rss_mb, wait_idle
-from tests.e2e.conftest import Operator, install_operator_access
-from tests.emulator.fixtures import EmulatorHandle, launch
 from tests.kube.testenv import KubeEnv, running_testenv
+from tests.support.emulator import EmulatorHandle, launch
+from tests.support.operator import Operator, install_operator_access
 
 
 def names(prefix: str, start: int, count: int) -> list[str]:

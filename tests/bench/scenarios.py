@@ -39,9 +39,9 @@ from tests.bench.stack import (
     wait_idle,
     writes,
 )
-from tests.e2e.conftest import Operator
-from tests.emulator.fixtures import EmulatorHandle, launch
 from tests.kube.testenv import KubeEnv
+from tests.support.emulator import EmulatorHandle, launch
+from tests.support.operator import Operator
 
 Log = Callable[[str], None]
 PY_SPY = [str(Path(sys.executable).with_name("py-spy"))]

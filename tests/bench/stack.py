@@ -31,9 +31,10 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import Operator, container_group, free_port
-from tests.emulator.fixtures import EmulatorHandle
 from tests.kube.testenv import KubeEnv
+from tests.support.emulator import EmulatorHandle
+from tests.support.manifests import container_group
+from tests.support.operator import Operator, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GROUP_PATH = "/apis/eci.operator.dev/v1alpha1"

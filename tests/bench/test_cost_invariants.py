@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.run import run_bench
-from tests.emulator.fixtures import EmulatorHandle
 from tests.kube.testenv import KubeEnv
+from tests.support.emulator import EmulatorHandle
 
 N = 40
 RESYNC = 5.0

@@ -21,7 +21,7 @@ import yaml
 
 from tests.api.corpus import INVALID
 from tests.chaos.figures import record
-from tests.e2e.conftest import Cluster, condition, is_stalled
+from tests.support.cluster import Cluster, condition, is_stalled
 
 pytestmark = pytest.mark.kube
 

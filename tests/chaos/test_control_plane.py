@@ -32,8 +32,9 @@ import yaml
 from tests.chaos.figures import record
 from tests.chaos.tcp_proxy import TcpProxy
 from tests.chaos.workload import FULL, SEED, SIZES, Workload, run_and_prove
-from tests.e2e.conftest import Cluster, Operator, install_operator_access
 from tests.kube.testenv import ControlPlane
+from tests.support.cluster import Cluster
+from tests.support.operator import Operator, install_operator_access
 
 pytestmark = pytest.mark.kube
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.chaos.figures import record
 from tests.chaos.workload import SEED, SIZES, Workload, run_and_prove
-from tests.e2e.conftest import Cluster
+from tests.support.cluster import Cluster
 
 pytestmark = pytest.mark.kube
 

@@ -16,7 +16,8 @@ from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.runtime import Controller, ControllerSettings
 from eci_operator.controller.state import ObjectState
 from eci_operator.eci.credentials import StaticCredentials
-from tests.controller.harness import MemoryKube, manifest
+from tests.controller.harness import MemoryKube
+from tests.support.manifests import container_group
 
 
 async def test_late_events_of_a_deleted_namesake_do_not_hide_the_new_object(emulator: Any) -> None:
@@ -30,10 +31,10 @@ async def test_late_events_of_a_deleted_namesake_do_not_hide_the_new_object(emul
         settings=ControllerSettings(cluster_id="test", resync_interval=60, poll_interval=0.2),
         metrics=metrics,
     )
-    kube.put(manifest(name="web"))
+    kube.put(container_group(name="web"))
     old_seen = kube.delete("default", "web")  # its last state, as its late events carry it
     kube.objects.pop(("ContainerGroup", "default", "web"))
-    new = kube.put(manifest(name="web"))
+    new = kube.put(container_group(name="web"))
     assert new["metadata"]["uid"] != old_seen["metadata"]["uid"]
     key = ("default", "web")
     try:
@@ -62,7 +63,7 @@ async def test_a_delete_during_our_status_write_is_not_mistaken_for_an_old_event
     )
     key = ("default", "web")
     try:
-        controller.objects[key] = state = ObjectState(body=kube.put(manifest(name="web")))
+        controller.objects[key] = state = ObjectState(body=kube.put(container_group(name="web")))
         deleting = kube.delete("default", "web")  # the user's delete, its watch event still in flight
         await controller.reconciler._patch_status(state, {"phase": "Running"})
         controller.on_containergroup_event("MODIFIED", deleting)

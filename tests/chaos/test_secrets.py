@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from tests.chaos.figures import record
-from tests.e2e.conftest import Cluster, container_group, is_ready, is_stalled
+from tests.support.cluster import Cluster, is_ready, is_stalled
+from tests.support.manifests import container_group
 
 pytestmark = pytest.mark.kube
 

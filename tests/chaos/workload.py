@@ -31,7 +31,8 @@ from typing import Any
 
 import yaml
 
-from tests.e2e.conftest import Cluster, condition, container_group, is_ready
+from tests.support.cluster import Cluster, condition, is_ready
+from tests.support.manifests import container_group
 
 OWNER_PREFIX = "eci.operator.dev/"
 UID_TAG = OWNER_PREFIX + "uid"

@@ -173,20 +173,3 @@ class Harness:
             if c["type"] == type_:
                 return dict(c)
         raise AssertionError(f"no {type_} condition")
-
-
-def manifest(name: str = "web", namespace: str = "default", **spec: Any) -> dict[str, Any]:
-    body = {
-        "apiVersion": "eci.operator.dev/v1alpha1",
-        "kind": "ContainerGroup",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "regionId": "cn-hangzhou",
-            "cpu": 1,
-            "memory": 2,
-            "tags": {"team": "shop"},
-            "containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}],
-        },
-    }
-    body["spec"].update(spec)
-    return body

@@ -12,7 +12,8 @@ import pytest
 
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.errors import ConflictError
-from tests.controller.harness import Harness, manifest
+from tests.controller.harness import Harness
+from tests.support.manifests import container_group
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def writes(emulator: Any) -> list[str]:
 
 
 async def test_create_reaches_ready_with_one_instance(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     status = h.status("default", "web")
     assert status["containerGroupId"].startswith("eci-")
@@ -49,7 +50,7 @@ async def test_create_reaches_ready_with_one_instance(h: Harness, emulator: Any)
 
 
 async def test_in_sync_reconcile_writes_nothing(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     emulator.clear_requests()
     kube_writes = len(h.kube.writes)
@@ -60,7 +61,7 @@ async def test_in_sync_reconcile_writes_nothing(h: Harness, emulator: Any) -> No
 
 
 async def test_image_edit_sends_one_update_with_only_the_containers(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     emulator.clear_requests()
     h.kube.edit_spec("default", "web", containers=[{"name": "web", "image": "nginx:1.28"}])
@@ -77,7 +78,7 @@ async def test_image_edit_sends_one_update_with_only_the_containers(h: Harness, 
 
 
 async def test_tag_edit_updates_only_tags_without_restart(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     emulator.clear_requests()
     h.kube.edit_spec("default", "web", tags={"team": "payments"})
@@ -106,7 +107,7 @@ _COMMON = {
 
 
 async def test_drift_is_enforced(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     group_id = h.status("default", "web")["containerGroupId"]
     emulator.patch(group_id, {"Containers": [{"Name": "web", "Image": "evil:latest"}]})
@@ -119,7 +120,7 @@ async def test_drift_is_enforced(h: Harness, emulator: Any) -> None:
 
 
 async def test_drift_is_reported_under_report(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest(driftPolicy="Report"))
+    h.kube.put(container_group(driftPolicy="Report"))
     await h.settle("default", "web")
     group_id = h.status("default", "web")["containerGroupId"]
     emulator.patch(group_id, {"Containers": [{"Name": "web", "Image": "evil:latest"}]})
@@ -136,7 +137,7 @@ async def test_drift_is_reported_under_report(h: Harness, emulator: Any) -> None
 
 
 async def test_in_place_only_blocks_a_restarting_change(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest(updatePolicy="InPlaceOnly"))
+    h.kube.put(container_group(updatePolicy="InPlaceOnly"))
     await h.settle("default", "web")
     emulator.clear_requests()
     h.kube.edit_spec("default", "web", containers=[{"name": "web", "image": "nginx:1.28"}])
@@ -153,7 +154,7 @@ async def test_in_place_only_blocks_a_restarting_change(h: Harness, emulator: An
 
 
 async def test_allow_replace_creates_before_deleting(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest(updatePolicy="AllowReplace"))
+    h.kube.put(container_group(updatePolicy="AllowReplace"))
     await h.settle("default", "web")
     old = h.status("default", "web")["containerGroupId"]
     emulator.clear_requests()
@@ -175,7 +176,7 @@ async def test_allow_replace_creates_before_deleting(h: Harness, emulator: Any) 
 
 
 async def test_delete_policy_deletes_and_releases(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     h.kube.delete("default", "web")
     await h.settle("default", "web")
@@ -184,7 +185,7 @@ async def test_delete_policy_deletes_and_releases(h: Harness, emulator: Any) -> 
 
 
 async def test_orphan_policy_keeps_instance_without_ownership_tags(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest(deletionPolicy="Orphan"))
+    h.kube.put(container_group(deletionPolicy="Orphan"))
     await h.settle("default", "web")
     h.kube.delete("default", "web")
     await h.settle("default", "web")
@@ -207,14 +208,14 @@ async def test_adoption_and_refusal(h: Harness, emulator: Any) -> None:
         }
     )
     group_id = seeded["ContainerGroupId"]
-    h.kube.put(manifest(containerGroupId=group_id, containerGroupName="legacy"))
+    h.kube.put(container_group(containerGroupId=group_id, containerGroupName="legacy"))
     await h.settle("default", "web")
     assert h.status("default", "web")["containerGroupId"] == group_id
     assert len(emulator.instances()) == 1
     tags = {t["Key"]: t["Value"] for t in emulator.instance(group_id)["Tags"]}
     assert tags["eci.operator.dev/name"] == "web"
     # A second ContainerGroup may not take the same instance.
-    h.kube.put(manifest(name="thief", containerGroupId=group_id, containerGroupName="legacy"))
+    h.kube.put(container_group(name="thief", containerGroupId=group_id, containerGroupName="legacy"))
     await h.settle("default", "thief")
     stalled = h.condition("default", "thief", "Stalled")
     assert stalled["status"] == "True" and stalled["reason"] == "OwnedByAnother"
@@ -225,7 +226,7 @@ async def test_adoption_and_refusal(h: Harness, emulator: Any) -> None:
 
 async def test_refused_spec_stalls_without_retry_storm(h: Harness, emulator: Any) -> None:
     # Passes admission and the translator, but no instance spec holds 1000 GiB: ECI refuses it.
-    body = manifest(
+    body = container_group(
         containers=[{"name": "web", "image": "nginx", "resources": {"requests": {"memory": "1000Gi"}}}]
     )
     del body["spec"]["cpu"], body["spec"]["memory"]
@@ -239,7 +240,7 @@ async def test_refused_spec_stalls_without_retry_storm(h: Harness, emulator: Any
 
 
 async def test_lost_id_is_recovered_by_token_and_tags(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.step("default", "web")  # creates and records the ID
     # Simulate a crash between Create and recording the ID: forget the status.
     obj = h.kube.objects[("ContainerGroup", "default", "web")]
@@ -263,7 +264,7 @@ def pull_secret(password: str) -> dict[str, Any]:
 
 async def test_rotated_pull_secret_updates_registry_credentials_only(h: Harness, emulator: Any) -> None:
     h.kube.put(pull_secret("first"))
-    h.kube.put(manifest(imagePullSecrets=[{"name": "regcred"}]))
+    h.kube.put(container_group(imagePullSecrets=[{"name": "regcred"}]))
     await h.settle("default", "web")
     created = emulator.requests("CreateContainerGroup")[0]["Params"]
     assert created["ImageRegistryCredential.1.Password"] == "******"  # the log redacts, the value was sent
@@ -289,7 +290,7 @@ async def test_changed_configmap_updates_the_volume(h: Harness, emulator: Any) -
     }
     h.kube.put(config_map)
     h.kube.put(
-        manifest(
+        container_group(
             volumes=[{"name": "cfg", "configMap": {"name": "app-config"}}],
             containers=[
                 {
@@ -314,7 +315,7 @@ async def test_changed_configmap_updates_the_volume(h: Harness, emulator: Any) -
 
 
 async def test_restart_in_sync_makes_no_writes(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     emulator.clear_requests()
     writes_before = len(h.kube.writes)
@@ -332,7 +333,7 @@ async def test_restart_in_sync_makes_no_writes(h: Harness, emulator: Any) -> Non
 async def test_stuck_delete_keeps_the_finalizer_and_says_why(
     h: Harness, emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
 
     async def refuse(*args: Any, **kwargs: Any) -> bool:
@@ -358,7 +359,7 @@ async def test_stuck_delete_keeps_the_finalizer_and_says_why(
 async def test_rejected_credentials_stall_until_they_change(h: Harness, emulator: Any) -> None:
     good = h.cloud._credentials
     h.cloud._credentials = StaticCredentials(emulator.access_key_id, "wrong-secret")
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     stalled = h.condition("default", "web", "Stalled")
     assert stalled["status"] == "True" and stalled["reason"] == "AuthFailed"
@@ -374,7 +375,7 @@ async def test_rejected_credentials_stall_until_they_change(h: Harness, emulator
 
 
 async def test_instance_deleted_out_of_band_is_recreated(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     old = h.status("default", "web")["containerGroupId"]
     await h.cloud.delete("cn-hangzhou", old, "out-of-band")  # someone deletes it in the console
@@ -402,7 +403,7 @@ async def test_vanished_adoption_target_is_not_replaced_by_a_new_instance(h: Har
         }
     )
     group_id = seeded["ContainerGroupId"]
-    h.kube.put(manifest(containerGroupId=group_id, containerGroupName="legacy"))
+    h.kube.put(container_group(containerGroupId=group_id, containerGroupName="legacy"))
     await h.settle("default", "web")
     await h.cloud.delete("cn-hangzhou", group_id, "out-of-band")
     for _ in range(50):
@@ -416,7 +417,7 @@ async def test_vanished_adoption_target_is_not_replaced_by_a_new_instance(h: Har
 
 
 async def test_failed_instance_is_not_polled_for_an_update(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     group_id = h.status("default", "web")["containerGroupId"]
     emulator.patch(group_id, {"Status": "Failed"})
@@ -432,7 +433,7 @@ async def test_failed_instance_is_not_polled_for_an_update(h: Harness, emulator:
 
 async def test_the_same_drift_twice_is_corrected_twice(h: Harness, emulator: Any) -> None:
     """ECI's idempotency memory must not swallow the second, identical correction."""
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.settle("default", "web")
     group_id = h.status("default", "web")["containerGroupId"]
     for _ in range(2):
@@ -446,7 +447,7 @@ async def test_the_same_drift_twice_is_corrected_twice(h: Harness, emulator: Any
 
 
 async def test_replacing_twice_creates_two_new_instances(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest(updatePolicy="AllowReplace"))
+    h.kube.put(container_group(updatePolicy="AllowReplace"))
     await h.settle("default", "web")
     seen = {h.status("default", "web")["containerGroupId"]}
     for cpu, memory in ((2, 4), (1, 2), (2, 4)):
@@ -463,7 +464,9 @@ async def test_spec_the_translator_refuses_stalls_with_the_field_and_one_event(
     h: Harness, emulator: Any
 ) -> None:
     h.kube.put(
-        manifest(containers=[{"name": "web", "image": "nginx", "resources": {"requests": {"cpu": "3"}}}])
+        container_group(
+            containers=[{"name": "web", "image": "nginx", "resources": {"requests": {"cpu": "3"}}}]
+        )
     )
     for _ in range(3):
         await h.settle("default", "web")
@@ -475,7 +478,7 @@ async def test_spec_the_translator_refuses_stalls_with_the_field_and_one_event(
 
 
 async def test_a_long_transition_is_polled_ever_more_slowly(h: Harness, emulator: Any) -> None:
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     await h.step("default", "web")  # created
     group_id = h.status("default", "web")["containerGroupId"]
     emulator.patch(group_id, {"Status": "Scheduling"})  # ECI takes its time
@@ -500,7 +503,7 @@ async def test_events_refused_by_a_terminating_namespace_are_not_warnings(
         )
 
     monkeypatch.setattr(h.kube, "create_event", refuse)
-    h.kube.put(manifest())
+    h.kube.put(container_group())
     with caplog.at_level("DEBUG", logger="eci_operator"):
         await h.settle("default", "web")
     refused = [r for r in caplog.records if r.getMessage().startswith("Could not post event")]

@@ -10,7 +10,8 @@ from eci_operator.controller.cloud import Cloud
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.runtime import Controller, ControllerSettings, needs_reconcile
 from eci_operator.eci.credentials import StaticCredentials
-from tests.controller.harness import MemoryKube, manifest
+from tests.controller.harness import MemoryKube
+from tests.support.manifests import container_group
 
 
 def test_only_news_triggers_a_reconcile() -> None:
@@ -44,7 +45,7 @@ async def test_steady_state_costs_ceil_n_over_20_describes_per_resync(emulator: 
     n = 45
     try:
         for i in range(n):
-            controller.on_containergroup_event(None, kube.put(manifest(name=f"cg-{i}")))
+            controller.on_containergroup_event(None, kube.put(container_group(name=f"cg-{i}")))
 
         async def all_ready() -> None:
             while True:

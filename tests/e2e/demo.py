@@ -159,7 +159,7 @@ def control_plane(workdir: Path) -> Iterator[tuple[Path, Path | None]]:
 
 
 def main() -> int:
-    from tests.emulator.fixtures import launch
+    from tests.support.emulator import launch
 
     workdir = Path(tempfile.mkdtemp(prefix="eci-demo-"))
     with control_plane(workdir) as (admin_kubeconfig, operator_kubeconfig):

@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.e2e.conftest import Cluster, container_group, is_ready
+from tests.support.cluster import Cluster, is_ready
+from tests.support.manifests import container_group
 
 pytestmark = pytest.mark.kube
 

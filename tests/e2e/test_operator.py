@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cluster, condition, container_group, is_ready, is_stalled
+from tests.support.cluster import Cluster, condition, is_ready, is_stalled
+from tests.support.manifests import container_group
 
 pytestmark = pytest.mark.kube
 

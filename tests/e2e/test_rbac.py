@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import SA_NAME, SA_NAMESPACE
+from tests.support.operator import SA_NAME, SA_NAMESPACE
 
 pytestmark = pytest.mark.kube
 

@@ -9,8 +9,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from eci_operator.emulator.server import Emulator, EmulatorConfig
-from tests.emulator.fixtures import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 from tests.emulator.rpc import Api
+from tests.support.emulator import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 
 
 class Clock:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import httpx
 
 from eci_operator.eci import signing
-from tests.emulator.fixtures import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, EmulatorHandle
+from tests.support.emulator import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, EmulatorHandle
 
 VERSION = "2018-08-08"
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from eci_operator.emulator.server import _is_loopback
-from tests.emulator.fixtures import EmulatorHandle
 from tests.emulator.rpc import Api, container, flat
+from tests.support.emulator import EmulatorHandle
 
 
 async def test_instances_in_describe_shape(emulator: EmulatorHandle) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.emulator.fixtures import EmulatorHandle
 from tests.emulator.rpc import Api
+from tests.support.emulator import EmulatorHandle
 
 
 def test_port_zero_prints_ready_line_and_serves(emulator: EmulatorHandle) -> None:

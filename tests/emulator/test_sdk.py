@@ -16,7 +16,7 @@ from alibabacloud_eci20180808.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.models import Config
 
-from tests.emulator.fixtures import EmulatorHandle, launch
+from tests.support.emulator import EmulatorHandle, launch
 
 SCHEMES = {"hmac-sha1": "v2", "acs3-hmac-sha256": None}
 

@@ -1,0 +1,12 @@
+"""Helpers shared by the test folders: plain modules, imported where needed (no pytest magic).
+
+- ``cluster``: ``Cluster`` (ContainerGroups, Secrets, ConfigMaps and Events in one namespace, as
+  the cluster admin), ``condition``, ``is_ready``, ``is_stalled``
+- ``operator``: ``Operator`` (one ``eci-operator run`` process), ``install_operator_access``,
+  ``free_port``
+- ``manifests``: ``container_group`` (the ContainerGroup manifest every test starts from)
+- ``emulator``: ``EmulatorHandle`` and ``launch`` (an ``eci-operator emulator`` process)
+
+Pytest fixtures that wrap them live in the conftest files and in ``tests.kube.testenv`` /
+``tests.emulator.fixtures`` (registered as plugins in ``tests/conftest.py``).
+"""
