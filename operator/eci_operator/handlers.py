@@ -19,8 +19,10 @@ from typing import Any
 
 import kopf
 
-from eci_operator.controller.kube import GROUP, PLURAL, VERSION, KubeConfig, load_config
-from eci_operator.controller.runtime import Controller, ControllerSettings
+from eci_operator.api.containergroup import GROUP, PLURAL, VERSION
+from eci_operator.controller.kube import KubeConfig, load_config
+from eci_operator.controller.runtime import Controller
+from eci_operator.controller.settings import OperatorSettings
 
 PREFIX = "eci.operator.dev"
 KOPF_FINALIZER = f"{PREFIX}/kopf"  # never attached: no Kopf handler requires a finalizer
@@ -31,12 +33,12 @@ logger = logging.getLogger(__name__)
 class Runtime:
     """What ``eci-operator run`` configures before Kopf starts, and what the handlers share."""
 
-    settings: ControllerSettings = ControllerSettings()
+    settings: OperatorSettings = OperatorSettings()
     kube_config: KubeConfig | None = None
     controller: Controller | None = None
 
 
-def configure(settings: ControllerSettings) -> None:
+def configure(settings: OperatorSettings) -> None:
     Runtime.settings = settings
 
 

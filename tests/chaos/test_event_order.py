@@ -11,26 +11,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from eci_operator.controller.cloud import Cloud
-from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.runtime import Controller, ControllerSettings
-from eci_operator.controller.state import ObjectState
-from eci_operator.eci.credentials import StaticCredentials
-from tests.controller.harness import MemoryKube
+from eci_operator.controller.conditions import Health, Summary
+from eci_operator.controller.memory import ObjectMemory
+from eci_operator.controller.reasons import Reason
+from tests.controller.harness import memory_controller
 from tests.support.manifests import container_group
 
 
 async def test_late_events_of_a_deleted_namesake_do_not_hide_the_new_object(emulator: Any) -> None:
-    kube = MemoryKube()
-    metrics = Metrics()
-    credentials = StaticCredentials(emulator.access_key_id, emulator.access_key_secret)
-    cloud = Cloud(endpoint=emulator.url, credentials=credentials, metrics=metrics)
-    controller = Controller(
-        kube=kube,  # type: ignore[arg-type]
-        cloud=cloud,
-        settings=ControllerSettings(cluster_id="test", resync_interval=60, poll_interval=0.2),
-        metrics=metrics,
-    )
+    kube, controller = memory_controller(emulator)
     kube.put(container_group(name="web"))
     old_seen = kube.delete("default", "web")  # its last state, as its late events carry it
     kube.objects.pop(("ContainerGroup", "default", "web"))
@@ -52,20 +41,13 @@ async def test_late_events_of_a_deleted_namesake_do_not_hide_the_new_object(emul
 
 async def test_a_delete_during_our_status_write_is_not_mistaken_for_an_old_event(emulator: Any) -> None:
     """Our status write answers with a newer resourceVersion than the user's delete it raced with."""
-    kube = MemoryKube()
-    metrics = Metrics()
-    credentials = StaticCredentials(emulator.access_key_id, emulator.access_key_secret)
-    controller = Controller(
-        kube=kube,  # type: ignore[arg-type]
-        cloud=Cloud(endpoint=emulator.url, credentials=credentials, metrics=metrics),
-        settings=ControllerSettings(cluster_id="test", resync_interval=60, poll_interval=0.2),
-        metrics=metrics,
-    )
+    kube, controller = memory_controller(emulator)
     key = ("default", "web")
     try:
-        controller.objects[key] = state = ObjectState(body=kube.put(container_group(name="web")))
+        controller.objects[key] = memory = ObjectMemory(body=kube.put(container_group(name="web")))
         deleting = kube.delete("default", "web")  # the user's delete, its watch event still in flight
-        await controller.reconciler._patch_status(state, {"phase": "Running"})
+        summary = Summary(Health.PROGRESSING, Reason.CREATING, "")
+        await controller.reconciler.recorder.status(memory, summary, {"phase": "Running"})
         controller.on_containergroup_event("MODIFIED", deleting)
         assert controller.objects[key].body["metadata"].get("deletionTimestamp")
     finally:

@@ -10,13 +10,21 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 from eci_operator.controller.cloud import Cloud
-from eci_operator.controller.kube import KubeConflict
+from eci_operator.controller.finalizer import Finalizer
+from eci_operator.controller.kube import Kube, KubeConflict
+from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
+from eci_operator.controller.observation import Observer
 from eci_operator.controller.observer import BatchedObserver
-from eci_operator.controller.reconcile import ObjectState, Reconciler, Settings
+from eci_operator.controller.reconciler import Reconciler
+from eci_operator.controller.recorder import Recorder
+from eci_operator.controller.runtime import Controller
+from eci_operator.controller.settings import CloudSettings, OperatorSettings, ReconcileSettings
+from eci_operator.controller.workqueue import Requeue
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.transport import RetryPolicy
 
@@ -69,14 +77,14 @@ class MemoryKube:
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
         return self.get("ConfigMap", namespace, name)
 
-    async def patch_status(self, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+    async def patch_status(self, namespace: str, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
         obj = self.objects[("ContainerGroup", namespace, name)]
-        merge(obj.setdefault("status", {}), copy.deepcopy(patch))
+        merge(obj.setdefault("status", {}), copy.deepcopy(dict(patch)))
         obj["metadata"]["resourceVersion"] = str(next(_versions))
         self.writes.append("status")
         return copy.deepcopy(obj)
 
-    async def add_finalizer(self, body: dict[str, Any], finalizer: str) -> dict[str, Any]:
+    async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any]:
         obj = self.objects[("ContainerGroup", body["metadata"]["namespace"], body["metadata"]["name"])]
         if obj["metadata"]["resourceVersion"] != body["metadata"]["resourceVersion"]:
             raise KubeConflict("PATCH", "cg", 422, "test failed")
@@ -85,7 +93,7 @@ class MemoryKube:
         self.writes.append("finalizer")
         return copy.deepcopy(obj)
 
-    async def remove_finalizer(self, body: dict[str, Any], finalizer: str) -> dict[str, Any] | None:
+    async def remove_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None:
         key = ("ContainerGroup", body["metadata"]["namespace"], body["metadata"]["name"])
         obj = self.objects[key]
         obj["metadata"]["finalizers"].remove(finalizer)
@@ -96,7 +104,7 @@ class MemoryKube:
         return copy.deepcopy(obj)
 
     async def create_event(
-        self, body: dict[str, Any], *, reason: str, message: str, type_: str = "Normal"
+        self, body: Mapping[str, Any], *, reason: str, message: str, type_: str = "Normal"
     ) -> None:
         self.events.append({"reason": reason, "message": message, "type": type_})
         self.writes.append("event")
@@ -112,50 +120,72 @@ class MemoryKube:
 
 
 class Harness:
-    def __init__(self, emulator: Any, *, resync: float = 60.0) -> None:
+    def __init__(self, emulator: Any, *, resync: float = 60.0, gone_grace: float = 0.3) -> None:
         self.kube = MemoryKube()
         self.metrics = Metrics()
+        self.settings = OperatorSettings(
+            cluster_id="test",
+            reconcile=ReconcileSettings(
+                resync_interval=resync, poll_interval=0.05, gone_grace=gone_grace, retry_base=0.05
+            ),
+            cloud=CloudSettings(endpoint=emulator.url, retry=RetryPolicy(max_attempts=2)),
+        )
         self.cloud = Cloud(
-            endpoint=emulator.url,
+            settings=self.settings.cloud,
             credentials=StaticCredentials(emulator.access_key_id, emulator.access_key_secret),
             metrics=self.metrics,
-            client_options={"retry": RetryPolicy(max_attempts=2)},
         )
         self.observer: BatchedObserver[Any, Any, Any] = BatchedObserver(self.cloud.describe, interval=resync)
+        kube: Kube = self.kube
+        recorder = Recorder(kube, self.metrics)
+        observer = Observer(self.cloud, self.observer, self.settings.reconcile, self.settings.adoption)
         self.reconciler = Reconciler(
-            kube=self.kube,  # type: ignore[arg-type]
+            kube=kube,
             cloud=self.cloud,
-            observer=self.observer,
+            observer=observer,
+            recorder=recorder,
+            finalizer=Finalizer(self.cloud, kube, recorder, observer, self.metrics, self.settings),
             metrics=self.metrics,
-            settings=Settings(cluster_id="test", resync_interval=resync, poll_interval=0.05),
+            settings=self.settings,
         )
-        self.states: dict[tuple[str, str], ObjectState] = {}
+        self.states: dict[tuple[str, str], ObjectMemory] = {}
+        self.failures: dict[tuple[str, str], int] = {}
         self.resync = resync
 
     async def close(self) -> None:
         await self.cloud.close()
 
-    def state(self, namespace: str, name: str) -> ObjectState:
+    def state(self, namespace: str, name: str) -> ObjectMemory:
         body = self.kube.get("ContainerGroup", namespace, name)
         key = (namespace, name)
         if key not in self.states:
-            self.states[key] = ObjectState(body=body or {})
+            fresh = body is not None and "eci.operator.dev/finalizer" not in body["metadata"].get(
+                "finalizers", []
+            )
+            self.states[key] = ObjectMemory(body=body or {}, seen_from_start=fresh)
         elif body is not None:
             self.states[key].body = body  # the watch delivers the latest version
         return self.states[key]
 
-    async def step(self, namespace: str, name: str) -> float | None:
-        return await self.reconciler.reconcile(self.state(namespace, name))
+    async def step(self, namespace: str, name: str) -> Requeue:
+        """One reconcile, with the failure streak the work queue would pass."""
+        key = (namespace, name)
+        result = await self.reconciler.reconcile(self.state(namespace, name), self.failures.get(key, 0))
+        self.failures[key] = self.failures.get(key, 0) + 1 if result.failed else 0
+        return result
 
     async def settle(self, namespace: str, name: str, *, limit: int = 200) -> None:
         """Reconcile until the loop asks for no more look (as the work queue would drive it)."""
         for _ in range(limit):
             if self.kube.get("ContainerGroup", namespace, name) is None:
                 return
-            delay = await self.step(namespace, name)
-            if delay is None or delay >= self.resync:
+            result = await self.step(namespace, name)
+            if result.failed:
+                await asyncio.sleep(0.05)
+                continue
+            if result.after is None or result.after >= self.resync:
                 return  # nothing to poll; a periodic re-check is not part of settling
-            await asyncio.sleep(min(delay, 0.1))
+            await asyncio.sleep(min(result.after, 0.1))
         raise AssertionError(f"{namespace}/{name} did not settle")
 
     async def sweep(self) -> None:
@@ -173,3 +203,22 @@ class Harness:
             if c["type"] == type_:
                 return dict(c)
         raise AssertionError(f"no {type_} condition")
+
+
+def memory_controller(
+    emulator: Any, *, resync: float = 60.0, poll: float = 0.2
+) -> tuple[MemoryKube, Controller]:
+    """The whole controller (queue, observer, reconciler) on the in-memory Kubernetes and the emulator."""
+    kube = MemoryKube()
+    metrics = Metrics()
+    settings = OperatorSettings(
+        cluster_id="test",
+        reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll),
+        cloud=CloudSettings(endpoint=emulator.url),
+    )
+    cloud = Cloud(
+        settings=settings.cloud,
+        credentials=StaticCredentials(emulator.access_key_id, emulator.access_key_secret),
+        metrics=metrics,
+    )
+    return kube, Controller(kube=kube, cloud=cloud, settings=settings, metrics=metrics)

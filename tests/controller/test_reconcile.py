@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from eci_operator.controller.workqueue import DONE
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.errors import ConflictError
 from tests.controller.harness import Harness
@@ -55,7 +56,7 @@ async def test_in_sync_reconcile_writes_nothing(h: Harness, emulator: Any) -> No
     emulator.clear_requests()
     kube_writes = len(h.kube.writes)
     for _ in range(3):
-        assert await h.step("default", "web") is None
+        assert await h.step("default", "web") == DONE
     assert writes(emulator) == []
     assert len(h.kube.writes) == kube_writes
 
@@ -150,7 +151,7 @@ async def test_in_place_only_blocks_a_restarting_change(h: Harness, emulator: An
     assert "InPlaceOnly" in stalled["message"]
     plan = h.status("default", "web")["plan"]
     assert plan["impact"] == "Restart"
-    assert [e["reason"] for e in h.kube.events].count("UpdateBlocked") == 1
+    assert [e["reason"] for e in h.kube.events].count("UpdateBlockedByPolicy") == 1
 
 
 async def test_allow_replace_creates_before_deleting(h: Harness, emulator: Any) -> None:
@@ -343,8 +344,8 @@ async def test_stuck_delete_keeps_the_finalizer_and_says_why(
 
     monkeypatch.setattr(h.cloud, "delete", refuse)
     h.kube.delete("default", "web")
-    delay = await h.step("default", "web")
-    assert delay is not None and delay > 0
+    result = await h.step("default", "web")
+    assert result.failed  # the work queue backs off and tries again
     body = h.kube.get("ContainerGroup", "default", "web")
     assert body is not None and "eci.operator.dev/finalizer" in body["metadata"]["finalizers"]
     reconciling = h.condition("default", "web", "Reconciling")
@@ -424,8 +425,8 @@ async def test_failed_instance_is_not_polled_for_an_update(h: Harness, emulator:
     h.kube.edit_spec("default", "web", containers=[{"name": "web", "image": "nginx:1.28"}])
     await h.sweep()
     emulator.clear_requests()
-    delay = await h.step("default", "web")
-    assert delay is not None and delay >= h.resync  # a periodic re-check, not a 2 s poll
+    result = await h.step("default", "web")
+    assert result.after is not None and result.after >= h.resync  # a periodic re-check, not a 2 s poll
     stalled = h.condition("default", "web", "Stalled")
     assert stalled["reason"] == "InstanceNotUpdatable" and "Failed" in stalled["message"]
     assert emulator.requests("UpdateContainerGroup") == []
@@ -482,10 +483,11 @@ async def test_a_long_transition_is_polled_ever_more_slowly(h: Harness, emulator
     await h.step("default", "web")  # created
     group_id = h.status("default", "web")["containerGroupId"]
     emulator.patch(group_id, {"Status": "Scheduling"})  # ECI takes its time
-    delays = [await h.step("default", "web") for _ in range(12)]
+    delays = [(await h.step("default", "web")).after for _ in range(12)]
     assert all(d is not None for d in delays)
-    assert delays == sorted(delays)  # type: ignore[type-var]
-    assert delays[-1] == h.resync or delays[-1] > delays[0] * 20  # type: ignore[operator]
+    steps = [d for d in delays if d is not None]
+    assert steps == sorted(steps)
+    assert steps[-1] == h.resync or steps[-1] > steps[0] * 20
 
 
 async def test_events_refused_by_a_terminating_namespace_are_not_warnings(

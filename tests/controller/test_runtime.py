@@ -6,11 +6,8 @@ import asyncio
 import math
 from typing import Any
 
-from eci_operator.controller.cloud import Cloud
-from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.runtime import Controller, ControllerSettings, needs_reconcile
-from eci_operator.eci.credentials import StaticCredentials
-from tests.controller.harness import MemoryKube
+from eci_operator.controller.runtime import needs_reconcile
+from tests.controller.harness import memory_controller
 from tests.support.manifests import container_group
 
 
@@ -27,20 +24,8 @@ def test_only_news_triggers_a_reconcile() -> None:
 
 
 async def test_steady_state_costs_ceil_n_over_20_describes_per_resync(emulator: Any) -> None:
-    kube = MemoryKube()
-    metrics = Metrics()
-    cloud = Cloud(
-        endpoint=emulator.url,
-        credentials=StaticCredentials(emulator.access_key_id, emulator.access_key_secret),
-        metrics=metrics,
-    )
     resync = 1.5
-    controller = Controller(
-        kube=kube,  # type: ignore[arg-type]
-        cloud=cloud,
-        settings=ControllerSettings(cluster_id="test", resync_interval=resync, poll_interval=0.2),
-        metrics=metrics,
-    )
+    kube, controller = memory_controller(emulator, resync=resync)
     controller.start()
     n = 45
     try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
-from eci_operator.controller.workqueue import WorkQueue
+from eci_operator.controller.workqueue import DONE, FAILED, Backoff, Requeue, WorkQueue
 
 
 async def test_one_run_at_a_time_per_key_and_bursts_coalesce() -> None:
@@ -13,13 +14,13 @@ async def test_one_run_at_a_time_per_key_and_bursts_coalesce() -> None:
     runs: list[str] = []
     gate = asyncio.Event()
 
-    async def worker(key: str) -> float | None:
+    async def worker(key: str, failures: int) -> Requeue:
         running[key] += 1
         peak[key] = max(peak[key], running[key])
         runs.append(key)
         await gate.wait()
         running[key] -= 1
-        return None
+        return DONE
 
     queue: WorkQueue[str] = WorkQueue(worker)
     queue.trigger("a")
@@ -42,9 +43,9 @@ async def test_returned_delay_schedules_a_retry_and_a_prompt_trigger_overrides_i
     times: list[float] = []
     loop = asyncio.get_running_loop()
 
-    async def worker(key: str) -> float | None:
+    async def worker(key: str, failures: int) -> Requeue:
         times.append(loop.time())
-        return 30.0 if len(times) == 1 else None
+        return Requeue(after=30.0) if len(times) == 1 else DONE
 
     queue: WorkQueue[str] = WorkQueue(worker)
     queue.trigger("a")
@@ -61,9 +62,9 @@ async def test_returned_delay_schedules_a_retry_and_a_prompt_trigger_overrides_i
 async def test_delayed_trigger_fires() -> None:
     fired = asyncio.Event()
 
-    async def worker(key: str) -> float | None:
+    async def worker(key: str, failures: int) -> Requeue:
         fired.set()
-        return None
+        return DONE
 
     queue: WorkQueue[str] = WorkQueue(worker)
     queue.trigger("a", delay=0.05)
@@ -75,7 +76,7 @@ async def test_delayed_trigger_fires() -> None:
 async def test_a_failing_worker_is_retried_not_fatal() -> None:
     calls = 0
 
-    async def worker(key: str) -> float | None:
+    async def worker(key: str, failures: int) -> Requeue:
         nonlocal calls
         calls += 1
         raise RuntimeError("boom")
@@ -91,10 +92,10 @@ async def test_a_failing_worker_is_retried_not_fatal() -> None:
 async def test_forget_cancels_pending_retries() -> None:
     calls = 0
 
-    async def worker(key: str) -> float | None:
+    async def worker(key: str, failures: int) -> Requeue:
         nonlocal calls
         calls += 1
-        return None
+        return DONE
 
     queue: WorkQueue[str] = WorkQueue(worker)
     queue.trigger("a", delay=0.05)
@@ -108,11 +109,11 @@ async def test_urgent_work_overtakes_background_work() -> None:
     order: list[str] = []
     gate = asyncio.Event()
 
-    async def worker(key: str) -> float | None:
+    async def worker(key: str, failures: int) -> Requeue:
         if key == "blocker":
             await gate.wait()
         order.append(key)
-        return None
+        return DONE
 
     queue: WorkQueue[str] = WorkQueue(worker, concurrency=1)
     queue.trigger("blocker")
@@ -125,4 +126,66 @@ async def test_urgent_work_overtakes_background_work() -> None:
     for key in ("resync-1", "resync-2", "user-edit"):
         await queue.wait_idle(key)
     assert order == ["blocker", "user-edit", "resync-1", "resync-2"]
+    await queue.close()
+
+
+async def test_failures_back_off_exponentially_and_the_first_success_ends_the_streak() -> None:
+    seen: list[int] = []
+    outcomes = [FAILED, FAILED, FAILED, DONE, FAILED]
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+    recovered, done = asyncio.Event(), asyncio.Event()
+
+    async def worker(key: str, failures: int) -> Requeue:
+        seen.append(failures)
+        times.append(loop.time())
+        result = outcomes[len(seen) - 1]
+        if len(seen) == 4:
+            recovered.set()
+        if len(seen) == len(outcomes):
+            done.set()
+        return result
+
+    queue: WorkQueue[str] = WorkQueue(worker, backoff=Backoff(base=0.05, cap=10.0, jitter=0.0))
+    queue.trigger("a")
+    await asyncio.wait_for(recovered.wait(), 30)  # each failure schedules the next run after its backoff
+    await queue.wait_idle("a")
+    assert seen[:4] == [0, 1, 2, 3]  # the worker learns the streak length
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times[:4])]
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2  # base * 2**(n-1)
+    assert queue.failures("a") == 0  # the success ended the streak
+    queue.trigger("a")
+    await asyncio.wait_for(done.wait(), 5)
+    assert seen[4] == 0  # a new streak starts from zero
+    await queue.close()
+
+
+def test_backoff_is_capped_and_jittered_within_bounds() -> None:
+    backoff = Backoff(base=1.0, cap=60.0, jitter=0.25)
+    assert all(0.75 <= backoff.delay(1) <= 1.25 for _ in range(100))
+    assert all(backoff.delay(n) <= 60.0 for n in range(1, 200))
+    assert backoff.delay(100) >= 45.0
+
+
+async def test_retry_failing_runs_every_failing_key_at_once() -> None:
+    failing = {"a", "b"}
+    runs: list[str] = []
+
+    async def worker(key: str, failures: int) -> Requeue:
+        runs.append(key)
+        return FAILED if key in failing else DONE
+
+    queue: WorkQueue[str] = WorkQueue(worker, backoff=Backoff(base=300.0, cap=300.0))
+    for key in ("a", "b", "c"):
+        queue.trigger(key)
+    for key in ("a", "b", "c"):
+        await queue.wait_idle(key)
+    assert sorted(runs) == ["a", "b", "c"]
+    failing.clear()  # the outage is over
+    assert queue.retry_failing() == 2  # not the 300 s backoff timers
+    await asyncio.sleep(0)
+    for key in ("a", "b"):
+        await queue.wait_idle(key)
+    assert sorted(runs) == ["a", "a", "b", "b", "c"]
+    assert queue.failures("a") == queue.failures("b") == 0
     await queue.close()

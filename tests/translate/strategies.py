@@ -195,9 +195,12 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
     if volumes:
         spec["volumes"] = volumes
     if draw(st.booleans()):
-        spec["tags"] = draw(
-            st.dictionaries(NAMES, st.text(alphabet=string.ascii_letters, max_size=8), max_size=3)
+        # Tag keys and values starting with "aliyun" (any case) are reserved and refused.
+        allowed = st.text(alphabet=string.ascii_letters, max_size=8).filter(
+            lambda v: not v.lower().startswith("aliyun")
         )
+        keys = NAMES.filter(lambda k: not k.startswith("aliyun"))
+        spec["tags"] = draw(st.dictionaries(keys, allowed, max_size=3))
     if draw(st.booleans()):
         spec["dnsConfig"] = {
             "nameservers": ["10.0.0.2"],

@@ -77,23 +77,28 @@ def run(args: argparse.Namespace) -> int:
     import kopf
 
     from eci_operator import handlers
-    from eci_operator.controller.runtime import ControllerSettings
+    from eci_operator.controller.settings import (
+        CloudSettings,
+        MetricsSettings,
+        OperatorSettings,
+        ReconcileSettings,
+    )
 
     kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat[args.log_format.upper()])
     if not args.verbose:
         # Per-event handler successes, liveness probe hits and credential-refresh chatter: noise.
         for noisy in ("httpx", "kopf.objects", "aiohttp.access", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    namespaces = list(dict.fromkeys(args.namespaces))
     handlers.configure(
-        ControllerSettings(
+        OperatorSettings(
             cluster_id=args.cluster_id,
-            resync_interval=args.resync_interval,
-            eci_endpoint=args.eci_endpoint,
-            metrics_port=args.metrics_port,
-            metrics_host=args.metrics_host,
+            namespaces=tuple(namespaces),
+            reconcile=ReconcileSettings(resync_interval=args.resync_interval),
+            cloud=CloudSettings(endpoint=args.eci_endpoint),
+            metrics=MetricsSettings(port=args.metrics_port, host=args.metrics_host),
         )
     )
-    namespaces = list(dict.fromkeys(args.namespaces))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             kopf.operator(

@@ -1,22 +1,23 @@
 """The controller's view of ECI: one client per region, every call counted by action and result.
 
 Reads made by the batched observer go in the background lane of the shared quotas; creates,
-updates and deletes that answer a user's change go in the user lane, ahead of periodic reads.
+updates, deletes and the reads that decide them go in the user lane, ahead of periodic reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+import re
+from collections.abc import Sequence
 
 from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.ownership import UID_TAG
+from eci_operator.controller.settings import CloudSettings
 from eci_operator.eci.client import EciClient
 from eci_operator.eci.credentials import ChainCredentials, CredentialsProvider
-from eci_operator.eci.errors import EciError, NoNeedUpdateError, NotFoundError
+from eci_operator.eci.errors import EciError, InvalidParameterError, NoNeedUpdateError, NotFoundError
 from eci_operator.eci.models import (
+    DESCRIBE_MAX_IDS,
     ContainerGroupOut,
     CreateContainerGroupRequest,
     DeleteContainerGroupRequest,
@@ -25,27 +26,29 @@ from eci_operator.eci.models import (
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import Priority
+from eci_operator.translate.ownership import TAG_UID
 
 logger = logging.getLogger(__name__)
 
 Scope = tuple[str, str]  # (credentials id, region)
+
+REGION_ID = re.compile(r"^[a-z]+(-[a-z0-9]+){1,5}$")
+"""A region ID; anything else never reaches an endpoint name (eci.<region>.aliyuncs.com)."""
 
 
 class Cloud:
     def __init__(
         self,
         *,
-        endpoint: str | None,
+        settings: CloudSettings,
         credentials: CredentialsProvider | None,
         metrics: Metrics,
         credentials_id: str = "default",
-        client_options: Mapping[str, Any] | None = None,
     ) -> None:
-        self._endpoint = endpoint
+        self.settings = settings
         self._credentials: CredentialsProvider = credentials or ChainCredentials()
         self._metrics = metrics
         self.credentials_id = credentials_id
-        self._options = dict(client_options or {})
         self._clients: dict[str, EciClient] = {}
 
     async def credentials_fingerprint(self) -> str:
@@ -58,10 +61,15 @@ class Cloud:
         return (self.credentials_id, region)
 
     def client(self, region: str) -> EciClient:
+        if not REGION_ID.match(region):
+            raise InvalidParameterError("InvalidRegionId", f"{region!r} is not a region ID")
         client = self._clients.get(region)
         if client is None:
             client = EciClient(
-                region_id=region, credentials=self._credentials, endpoint=self._endpoint, **self._options
+                region_id=region,
+                credentials=self._credentials,
+                endpoint=self.settings.endpoint,
+                retry=self.settings.retry,
             )
             self._clients[region] = client
         return client
@@ -72,15 +80,18 @@ class Cloud:
         self._clients.clear()
 
     def _count(self, action: str, error: EciError | None) -> None:
-        code = "OK" if error is None else (error.code or type(error).__name__)
+        # The error class, not the server's code: a label set a hostile endpoint cannot grow.
+        code = "OK" if error is None else type(error).__name__
         self._metrics.eci_requests.labels(action=action, code=code).inc()
 
-    async def describe(self, scope: Scope, ids: Sequence[str]) -> dict[str, ContainerGroupOut]:
-        """The instances among ``ids`` that exist (at most 20 IDs, one call)."""
+    async def describe(
+        self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
+    ) -> dict[str, ContainerGroupOut]:
+        """The instances among ``ids`` that ECI lists (at most 20 IDs, one call)."""
         region = scope[1]
         request = DescribeContainerGroupsRequest(region_id=region, container_group_ids=list(ids))
         try:
-            response = await self.client(region).describe_container_groups(request)
+            response = await self.client(region).describe_container_groups(request, priority=priority)
         except NotFoundError as exc:
             self._count("DescribeContainerGroups", exc)
             return {}
@@ -90,13 +101,22 @@ class Cloud:
         self._count("DescribeContainerGroups", None)
         return {g.container_group_id: g for g in response.container_groups if g.container_group_id in ids}
 
+    async def describe_one(self, scope: Scope, group_id: str) -> ContainerGroupOut | None:
+        """A direct read of one instance: None means ECI answered that it does not exist (NotFound, or
+        an answer that does not list it); errors raise."""
+        found = await self.describe(scope, [group_id], priority=Priority.USER)
+        return found.get(group_id)
+
     async def find_owned(self, region: str, uid: str) -> list[ContainerGroupOut]:
         """Instances tagged as owned by the ContainerGroup with ``uid`` (newest first)."""
         found: list[ContainerGroupOut] = []
         token: str | None = None
-        for _ in range(50):  # pages of 20; an owner has one or two instances
+        for _ in range(50):  # an owner has one or two instances; a hostile answer cannot loop forever
             request = DescribeContainerGroupsRequest(
-                region_id=region, tags=[TagFilter(key=UID_TAG, value=uid)], limit=20, next_token=token
+                region_id=region,
+                tags=[TagFilter(key=TAG_UID, value=uid)],
+                limit=DESCRIBE_MAX_IDS,
+                next_token=token,
             )
             try:
                 response = await self.client(region).describe_container_groups(
@@ -109,7 +129,7 @@ class Cloud:
             found.extend(
                 g
                 for g in response.container_groups
-                if any(t.key == UID_TAG and t.value == uid for t in g.tags)
+                if any(t.key == TAG_UID and t.value == uid for t in g.tags)
             )
             token = response.next_token or None
             if not token:

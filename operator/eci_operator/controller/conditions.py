@@ -18,17 +18,17 @@ identical conditions list and therefore no status write.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from eci_operator.controller.reasons import Reason
 
 READY = "Ready"
 RECONCILING = "Reconciling"
 STALLED = "Stalled"
 CONDITION_TYPES = (READY, RECONCILING, STALLED)
 
-_REASON_RE = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
 MAX_MESSAGE = 32768
 
 
@@ -43,12 +43,8 @@ class Summary:
     """What one reconcile concluded: the health, a CamelCase reason and a human message."""
 
     health: Health
-    reason: str
+    reason: Reason
     message: str
-
-    def __post_init__(self) -> None:
-        if not _REASON_RE.match(self.reason):
-            raise ValueError(f"condition reason {self.reason!r} is not a metav1.Condition reason")
 
 
 def _status_of(summary: Summary, condition_type: str) -> str:
@@ -59,11 +55,11 @@ def _status_of(summary: Summary, condition_type: str) -> str:
     return "True" if summary.health is Health.STALLED else "False"
 
 
-def _reason_of(summary: Summary, condition_type: str, status: str) -> str:
+def _reason_of(summary: Summary, condition_type: str, status: str) -> Reason:
     # The condition that carries the news gets the specific reason; the others say why they are not.
     if status == "True" or condition_type == READY:
         return summary.reason
-    return {RECONCILING: "NotReconciling", STALLED: "NotStalled"}.get(condition_type, summary.reason)
+    return Reason.NOT_RECONCILING if condition_type == RECONCILING else Reason.NOT_STALLED
 
 
 def compute_conditions(
@@ -91,7 +87,7 @@ def compute_conditions(
             {
                 "type": condition_type,
                 "status": status,
-                "reason": reason,
+                "reason": str(reason),
                 "message": message[:MAX_MESSAGE],
                 "observedGeneration": generation,
                 "lastTransitionTime": transition,

@@ -25,15 +25,13 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 import yaml
 
-GROUP = "eci.operator.dev"
-VERSION = "v1alpha1"
-PLURAL = "containergroups"
-KIND = "ContainerGroup"
+from eci_operator.api.containergroup import GROUP, KIND, PLURAL, VERSION
 
 SA_DIR = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
@@ -74,6 +72,30 @@ class KubeConfig:
             except OSError:
                 return self.token
         return self.token
+
+
+class Kube(Protocol):
+    """The Kubernetes calls the controller makes (``KubeApi``; tests may bring their own)."""
+
+    async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def patch_status(
+        self, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> dict[str, Any] | None: ...
+    async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None: ...
+    async def remove_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None: ...
+    async def create_event(
+        self, body: Mapping[str, Any], *, reason: str, message: str, type_: str = "Normal"
+    ) -> None: ...
+    async def close(self) -> None: ...
+
+
+def segment(value: str) -> str:
+    """One path segment of an API URL, percent-encoded so that no name can change the path
+    (``..``, ``/``, ``%2e`` and the like); empty and dot-only segments are refused outright."""
+    if not value or value.strip(".") == "":
+        raise ValueError(f"{value!r} is not a valid object name or namespace")
+    return quote(value, safe="")
 
 
 def _materialise(data: str, suffix: str) -> str:
@@ -217,14 +239,16 @@ class KubeApi:
     # -- reads ------------------------------------------------------------------------------
 
     async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return await self._request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        return await self._request("GET", f"/api/v1/namespaces/{segment(namespace)}/secrets/{segment(name)}")
 
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return await self._request("GET", f"/api/v1/namespaces/{namespace}/configmaps/{name}")
+        return await self._request(
+            "GET", f"/api/v1/namespaces/{segment(namespace)}/configmaps/{segment(name)}"
+        )
 
     @staticmethod
     def cg_path(namespace: str, name: str) -> str:
-        return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
+        return f"/apis/{GROUP}/{VERSION}/namespaces/{segment(namespace)}/{PLURAL}/{segment(name)}"
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -303,7 +327,10 @@ class KubeApi:
             "count": 1,
         }
         await self._request(
-            "POST", f"/api/v1/namespaces/{namespace}/events", json=event, content_type="application/json"
+            "POST",
+            f"/api/v1/namespaces/{segment(namespace)}/events",
+            json=event,
+            content_type="application/json",
         )
 
 

@@ -18,34 +18,27 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import start_http_server
 
-from eci_operator.controller import translation
+from eci_operator.controller import intent
 from eci_operator.controller.cloud import Cloud, Scope
-from eci_operator.controller.kube import KubeApi, KubeConfig
+from eci_operator.controller.finalizer import FINALIZER, Finalizer
+from eci_operator.controller.kube import Kube, KubeApi, KubeConfig
+from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
+from eci_operator.controller.observation import Observer
 from eci_operator.controller.observer import BatchedObserver, Observation
-from eci_operator.controller.reconcile import FINALIZER, Key, ObjectState, Reconciler, Settings
-from eci_operator.controller.references import ConfigMapIndex
-from eci_operator.controller.workqueue import WorkQueue
+from eci_operator.controller.reconciler import Reconciler
+from eci_operator.controller.recorder import Recorder
+from eci_operator.controller.resolving import ConfigMapIndex
+from eci_operator.controller.settings import OperatorSettings
+from eci_operator.controller.workqueue import Backoff, Requeue, WorkQueue
 from eci_operator.eci.credentials import CredentialsProvider
 from eci_operator.eci.models import ContainerGroupOut
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ControllerSettings:
-    cluster_id: str = "default"
-    resync_interval: float = 60.0
-    poll_interval: float = 2.0
-    eci_endpoint: str | None = None
-    metrics_port: int | None = None
-    metrics_host: str = "0.0.0.0"
-    concurrency: int = 16
 
 
 def _resource_version(body: Mapping[str, Any]) -> int | None:
@@ -70,9 +63,9 @@ class Controller:
     def __init__(
         self,
         *,
-        kube: KubeApi,
+        kube: Kube,
         cloud: Cloud,
-        settings: ControllerSettings,
+        settings: OperatorSettings,
         metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
@@ -81,22 +74,26 @@ class Controller:
         self.metrics = metrics or Metrics()
         self.observer: BatchedObserver[Key, Scope, ContainerGroupOut] = BatchedObserver(
             cloud.describe,
-            interval=settings.resync_interval,
+            interval=settings.reconcile.resync_interval,
             on_sweep=self._swept,
         )
+        recorder = Recorder(kube, self.metrics)
+        observer = Observer(cloud, self.observer, settings.reconcile, settings.adoption)
         self.reconciler = Reconciler(
             kube=kube,
             cloud=cloud,
-            observer=self.observer,
+            observer=observer,
+            recorder=recorder,
+            finalizer=Finalizer(cloud, kube, recorder, observer, self.metrics, settings),
             metrics=self.metrics,
-            settings=Settings(
-                cluster_id=settings.cluster_id,
-                resync_interval=settings.resync_interval,
-                poll_interval=settings.poll_interval,
-            ),
+            settings=settings,
         )
-        self.queue: WorkQueue[Key] = WorkQueue(self._work, concurrency=settings.concurrency)
-        self.objects: dict[Key, ObjectState] = {}
+        self.queue: WorkQueue[Key] = WorkQueue(
+            self._work,
+            concurrency=settings.reconcile.concurrency,
+            backoff=Backoff(base=settings.reconcile.retry_base, cap=settings.reconcile.retry_cap),
+        )
+        self.objects: dict[Key, ObjectMemory] = {}
         self.configmaps = ConfigMapIndex()
         self.metrics.add_state_collector(self._phases, lambda: self.queue.depth, self._lags)
         self._metrics_server: Any = None
@@ -106,26 +103,25 @@ class Controller:
     async def create(
         cls,
         kube_config: KubeConfig,
-        settings: ControllerSettings,
+        settings: OperatorSettings,
         *,
         credentials: CredentialsProvider | None = None,
     ) -> Controller:
         metrics = Metrics()
         kube = KubeApi(kube_config)
-        cloud = Cloud(endpoint=settings.eci_endpoint, credentials=credentials, metrics=metrics)
+        cloud = Cloud(settings=settings.cloud, credentials=credentials, metrics=metrics)
         return cls(kube=kube, cloud=cloud, settings=settings, metrics=metrics)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
         self.observer.start()
-        if self.settings.metrics_port is not None:
+        metrics = self.settings.metrics
+        if metrics.port is not None:
             self._metrics_server = start_http_server(
-                self.settings.metrics_port, addr=self.settings.metrics_host, registry=self.metrics.registry
+                metrics.port, addr=metrics.host, registry=self.metrics.registry
             )
-            logger.info(
-                "Serving metrics on %s:%s/metrics", self.settings.metrics_host, self.settings.metrics_port
-            )
+            logger.info("Serving metrics on %s:%s/metrics", metrics.host, metrics.port)
 
     async def stop(self) -> None:
         await self.queue.close()
@@ -153,9 +149,9 @@ class Controller:
             meta = {k: v for k, v in meta.items() if k != "managedFields"}
             body = {**body, "metadata": meta}
         key: Key = (meta.get("namespace", ""), meta.get("name", ""))
-        state = self.objects.get(key)
-        if state is not None and state.body["metadata"].get("uid") != meta.get("uid"):
-            newer, older = _resource_version(body), _resource_version(state.body)
+        memory = self.objects.get(key)
+        if memory is not None and memory.body["metadata"].get("uid") != meta.get("uid"):
+            newer, older = _resource_version(body), _resource_version(memory.body)
             if newer is not None and older is not None and newer < older:
                 # Kopf streams each uid on its own, so a late event of an earlier object under this
                 # name (gone meanwhile) can come after the new object's: it must neither replace
@@ -167,21 +163,23 @@ class Controller:
             self.observer.untrack(key)
             self.queue.forget(key)
             return
-        if state is not None and state.body["metadata"].get("uid") != meta.get("uid"):
-            state = None  # deleted and re-created under the same name
+        if memory is not None and memory.body["metadata"].get("uid") != meta.get("uid"):
+            memory = None  # deleted and re-created under the same name
             self.observer.untrack(key)
-        if state is None:
-            self.objects[key] = state = ObjectState(body=body)
+        if memory is None:
+            # Seen before our finalizer was added: every Create for it will be sent by this process.
+            fresh = FINALIZER not in (meta.get("finalizers") or []) and not meta.get("deletionTimestamp")
+            self.objects[key] = memory = ObjectMemory(body=body, seen_from_start=fresh)
             first = True
         else:
-            newer, older = _resource_version(body), _resource_version(state.body)
+            newer, older = _resource_version(body), _resource_version(memory.body)
             if newer is not None and older is not None and newer < older:
                 return  # an old event arriving after our own write: we already know better
-            state.body = body
+            memory.body = body
             first = False
         try:
-            names = translation.references_of(translation.parse(body)).config_maps
-        except translation.SpecError:
+            names = intent.references_of(intent.parse(body)).config_maps
+        except intent.SpecError:
             names = frozenset()  # an invalid spec stalls in the reconcile; nothing to watch for it
         self.configmaps.update(key, names)
         if first or needs_reconcile(body):
@@ -202,16 +200,16 @@ class Controller:
         if key in self.objects:
             self.queue.trigger(key)
 
-    async def _work(self, key: Key) -> float | None:
-        state = self.objects.get(key)
-        if state is None:
-            return None
-        return await self.reconciler.reconcile(state)
+    async def _work(self, key: Key, failures: int) -> Requeue:
+        memory = self.objects.get(key)
+        if memory is None:
+            return Requeue()
+        return await self.reconciler.reconcile(memory, failures)
 
     # -- metrics ----------------------------------------------------------------------------
 
     def _phases(self) -> Mapping[str, int]:
-        return Counter(state.phase or "Unknown" for state in self.objects.values())
+        return Counter(memory.phase or "Unknown" for memory in self.objects.values())
 
     def _lags(self) -> dict[str, float]:
         lags: dict[str, float] = {}

@@ -3,12 +3,19 @@
 Every trigger (a watch event, the observer seeing a change, a referenced ConfigMap changing, a
 backoff timer) only says "this object needs a look". A trigger that arrives while the object's
 reconcile runs marks it dirty, and one more run follows; many triggers during one run still cause
-only one more. The worker returns the delay after which it wants to run again (backoff after a
-retryable error, polling while ECI is Updating), or None. A prompt trigger replaces a pending
-delayed one, so a user edit is never stuck behind a backoff timer.
+only one more. A prompt trigger replaces a pending delayed one, so a user edit is never stuck behind
+a backoff timer.
+
+The worker gets the key and the length of its current failure streak, and answers with a
+:class:`Requeue`: done, look again after a delay (polling while ECI is Updating), or failed. The
+queue alone owns the retry timing, as client-go's rate-limited queue does: a failure waits
+``base * 2**(n-1)`` seconds (n = the streak length, jittered ±25 %, capped), and the first run that
+does not fail ends the streak. :meth:`WorkQueue.retry_failing` runs every failing key at once — the
+controller calls it when ECI answers again after an outage, so recovery does not wait for timers.
 
 When more keys are due than ``concurrency`` allows, urgent ones (a user's edit or delete, a changed
-ConfigMap, and the polls that follow them) run before background ones (the periodic resync).
+ConfigMap, and the polls and retries that follow them) run before background ones (the periodic
+resync).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+import random
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -25,7 +33,35 @@ K = TypeVar("K", bound=Hashable)
 
 logger = logging.getLogger(__name__)
 
-Worker = Callable[[K], Awaitable[float | None]]
+
+@dataclass(frozen=True)
+class Requeue:
+    """What the worker wants after one run."""
+
+    after: float | None = None
+    """Run again after this many seconds (None: only when triggered). With ``failed``, the least wait."""
+    failed: bool = False
+    """The run failed in a way a retry may fix: the queue backs off."""
+
+
+DONE = Requeue()
+FAILED = Requeue(failed=True)
+
+Worker = Callable[[K, int], Awaitable[Requeue]]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delays after consecutive failures: ``base * 2**(n-1)``, jittered, at most ``cap``."""
+
+    base: float = 1.0
+    cap: float = 300.0
+    jitter: float = 0.25
+
+    def delay(self, failures: int, rng: random.Random | None = None) -> float:
+        raw = min(self.cap, self.base * 2.0 ** min(max(failures, 1) - 1, 30))
+        spread = (rng or random).uniform(1.0 - self.jitter, 1.0 + self.jitter)
+        return min(self.cap, raw * spread)
 
 
 @dataclass
@@ -36,6 +72,7 @@ class _Slot:
     timer: asyncio.TimerHandle | None = None
     timer_urgent: bool = False
     due: float | None = None
+    failures: int = 0
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -75,10 +112,12 @@ class WorkQueue(Generic[K]):
     ``concurrency`` bounds how many different keys reconcile at the same time.
     """
 
-    def __init__(self, worker: Worker[K], *, concurrency: int = 16) -> None:
+    def __init__(self, worker: Worker[K], *, concurrency: int = 16, backoff: Backoff | None = None) -> None:
         self._worker = worker
         self._slots: dict[K, _Slot] = {}
+        self._failures: dict[K, int] = {}
         self._limit = _Lanes(concurrency)
+        self._backoff = backoff or Backoff()
         self._closed = False
 
     @property
@@ -118,8 +157,21 @@ class WorkQueue(Generic[K]):
         slot.dirty = True
         slot.task = asyncio.create_task(self._run(key, slot), name=f"reconcile {key}")
 
+    def failures(self, key: K) -> int:
+        """The length of the key's current failure streak (0 when its last run did not fail)."""
+        return self._failures.get(key, 0)
+
+    def retry_failing(self) -> int:
+        """Run every key whose last run failed now, urgent ones first; returns how many."""
+        keys = sorted(self._failures, key=lambda k: not self._slots.get(k, _Slot()).timer_urgent)
+        for key in keys:
+            slot = self._slots.get(key)
+            self.trigger(key, urgent=slot is not None and slot.timer_urgent)
+        return len(keys)
+
     def forget(self, key: K) -> None:
         """Drop pending timers for a key that no longer exists (a running reconcile finishes)."""
+        self._failures.pop(key, None)
         slot = self._slots.get(key)
         if slot is None:
             return
@@ -138,6 +190,7 @@ class WorkQueue(Generic[K]):
 
     async def close(self) -> None:
         self._closed = True
+        self._failures.clear()
         tasks = []
         for slot in self._slots.values():
             self._cancel_timer(slot)
@@ -164,7 +217,6 @@ class WorkQueue(Generic[K]):
 
     async def _run(self, key: K, slot: _Slot) -> None:
         while slot.dirty and not self._closed:
-            delay: float | None = None
             await self._limit.acquire(slot.urgent)
             urgent = slot.urgent  # it may have become urgent while waiting
             slot.dirty = False
@@ -172,16 +224,22 @@ class WorkQueue(Generic[K]):
             slot.running = True
             try:
                 try:
-                    delay = await self._worker(key)
+                    result = await self._worker(key, self._failures.get(key, 0))
                 finally:
                     self._limit.release()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the worker reports its own errors; never let one key kill the queue
                 logger.exception("Reconcile of %s failed unexpectedly", key)
-                delay = 30.0
+                result = FAILED
             finally:
                 slot.running = False
+            delay = result.after
+            if result.failed:
+                streak = self._failures[key] = self._failures.get(key, 0) + 1
+                delay = max(delay or 0.0, self._backoff.delay(streak))
+            else:
+                self._failures.pop(key, None)
             if delay is not None and not slot.dirty:
                 self.trigger(key, delay=delay, urgent=urgent)  # polls keep the urgency of their cause
         if not slot.dirty and slot.timer is None and self._slots.get(key) is slot:

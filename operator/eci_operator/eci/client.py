@@ -23,6 +23,7 @@ import httpx
 from eci_operator.eci.credentials import ChainCredentials, CredentialsProvider
 from eci_operator.eci.flatten import flatten
 from eci_operator.eci.models import (
+    DESCRIBE_MAX_IDS,
     ActionResponse,
     ContainerGroupOut,
     CreateContainerGroupRequest,
@@ -40,7 +41,6 @@ from eci_operator.eci.transport import RetryPolicy, SignatureScheme, Transport
 WRITE_ACTIONS = frozenset(
     {"CreateContainerGroup", "UpdateContainerGroup", "DeleteContainerGroup", "RestartContainerGroup"}
 )
-DESCRIBE_BATCH = 20
 
 
 def new_client_token(action: str) -> str:
@@ -150,10 +150,10 @@ class EciClient:
         """The groups with these IDs, 20 per call (ceil(n/20) calls); absent IDs are missing keys."""
         found: dict[str, ContainerGroupOut] = {}
         unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), DESCRIBE_BATCH):
-            batch = unique[start : start + DESCRIBE_BATCH]
+        for start in range(0, len(unique), DESCRIBE_MAX_IDS):
+            batch = unique[start : start + DESCRIBE_MAX_IDS]
             request = DescribeContainerGroupsRequest(
-                region_id=self.region_id, container_group_ids=batch, limit=DESCRIBE_BATCH
+                region_id=self.region_id, container_group_ids=batch, limit=DESCRIBE_MAX_IDS
             )
             async for group in self.iter_container_groups(request, priority=priority):
                 if group.container_group_id in batch:

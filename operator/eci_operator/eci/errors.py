@@ -237,3 +237,19 @@ def make_error(
     """An instance of ``error_for(code, http_status)``."""
     cls = error_for(code, http_status)
     return cls(code, message, request_id=request_id, http_status=http_status, action=action)
+
+
+TERMINAL: tuple[type[EciError], ...] = (
+    InvalidParameterError,
+    AuthError,
+    QuotaExceededError,
+    IdempotentParameterMismatchError,
+    DryRunError,
+)
+"""Errors that retrying the same request cannot fix: the request or the account must change first."""
+
+
+def is_terminal(error: BaseException) -> bool:
+    """Whether ``error`` stops retrying (only the classes in ``TERMINAL`` do; everything else —
+    timeouts, deadlines, network errors, 5xx, throttling, unknown codes — is retried with backoff)."""
+    return isinstance(error, TERMINAL)

@@ -52,6 +52,22 @@ Status = Literal[
     "Expired",
 ]
 
+# Phases, by what the operator may do in them (every status ECI reports is in exactly one of the
+# last four; the state machine is in eci-api.md §3).
+UPDATABLE: frozenset[str] = frozenset({"Pending", "Running"})
+"""UpdateContainerGroup and RestartContainerGroup accept only these."""
+SETTLED_OK: frozenset[str] = frozenset({"Running", "Succeeded"})
+"""The instance is where the spec wants it."""
+BUSY: frozenset[str] = frozenset({"Scheduling", "Updating", "Restarting", "Terminating"})
+"""ECI is moving the instance; a write now is refused with IncorrectStatus."""
+TRANSITIONAL: frozenset[str] = BUSY | {"Pending"}
+"""Worth polling: the phase changes on its own soon."""
+FAILED: frozenset[str] = frozenset({"Failed", "ScheduleFailed", "Expired"})
+"""Final and not what the spec wants; only a new instance helps."""
+
+DESCRIBE_MAX_IDS = 20
+"""DescribeContainerGroups takes at most 20 IDs (and returns at most 20 groups) per call."""
+
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
 CommandItem = Annotated[str, StringConstraints(max_length=256)]
 ClientToken = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x20-\x7e]+$")]
@@ -492,11 +508,11 @@ class DescribeContainerGroupsRequest(RequestModel):
     """DescribeContainerGroups; ``container_group_ids`` goes out as a JSON array string."""
 
     region_id: str = Field(min_length=1)
-    container_group_ids: list[str] | None = Field(None, max_length=20)
+    container_group_ids: list[str] | None = Field(None, max_length=DESCRIBE_MAX_IDS)
     container_group_name: str | None = None
     status: Status | None = None
     tags: list[TagFilter] | None = Field(None, alias="Tag", max_length=20)
-    limit: int | None = Field(None, ge=1, le=20)
+    limit: int | None = Field(None, ge=1, le=DESCRIBE_MAX_IDS)
     next_token: str | None = None
     zone_id: str | None = None
     v_switch_id: str | None = None

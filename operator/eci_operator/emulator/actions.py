@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from eci_operator.eci.models import DESCRIBE_MAX_IDS
+
 from . import render, schema, specs, validation
 from .errors import (
     ApiError,
@@ -169,15 +171,15 @@ def _ids(raw: str | None) -> list[str] | None:
         raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]') from None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]')
-    if len(ids) > 20:
-        raise length_exceeded("ContainerGroupIds", f"{len(ids)} IDs, at most 20 allowed")
+    if len(ids) > DESCRIBE_MAX_IDS:
+        raise length_exceeded("ContainerGroupIds", f"{len(ids)} IDs, at most {DESCRIBE_MAX_IDS} allowed")
     return ids
 
 
 def _page(params: dict[str, Any]) -> tuple[int, int]:
-    limit = params.get("Limit", 20)
-    if not 1 <= limit <= 20:
-        raise value_exceeded("Limit", f"{limit} is outside 1-20")
+    limit = params.get("Limit", DESCRIBE_MAX_IDS)
+    if not 1 <= limit <= DESCRIBE_MAX_IDS:
+        raise value_exceeded("Limit", f"{limit} is outside 1-{DESCRIBE_MAX_IDS}")
     token = params.get("NextToken") or ""
     if not token:
         return limit, 0

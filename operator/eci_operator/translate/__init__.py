@@ -6,7 +6,7 @@ Public API (stable for the controller):
 - ``normalise(observed, desired, applied) -> State``, ``desired_state(request) -> State``
 - ``fingerprints(desired) -> Fingerprints`` (what to store in status.appliedFingerprints)
 - ``References``/``Secret``/``ConfigMap`` inputs and ``referenced_names(spec)``
-- ``ownership_tags(...)``, ``parse_group(manifest)``
+- ``Owner``, ``ownership_tags(...)``, ``owner_from_tags(tags)``, ``parse_group(manifest)``
 """
 
 from eci_operator.translate.desired import Desired, Sensitive, default_group_name, translate
@@ -14,7 +14,7 @@ from eci_operator.translate.errors import Problem, TranslationError
 from eci_operator.translate.fingerprints import fingerprints
 from eci_operator.translate.manifest import parse_group
 from eci_operator.translate.normalise import Redacted, State, desired_state, normalise, observed_state
-from eci_operator.translate.ownership import OWNERSHIP_TAG_KEYS, ownership_tags
+from eci_operator.translate.ownership import OWNERSHIP_TAG_KEYS, Owner, owner_from_tags, ownership_tags
 from eci_operator.translate.plan import GroupChange, Impact, Plan, plan
 from eci_operator.translate.references import ConfigMap, ReferencedNames, References, Secret, referenced_names
 
@@ -24,6 +24,7 @@ __all__ = [
     "Desired",
     "GroupChange",
     "Impact",
+    "Owner",
     "Plan",
     "Problem",
     "Redacted",
@@ -38,6 +39,7 @@ __all__ = [
     "fingerprints",
     "normalise",
     "observed_state",
+    "owner_from_tags",
     "ownership_tags",
     "parse_group",
     "plan",

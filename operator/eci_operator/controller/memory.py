@@ -1,0 +1,107 @@
+"""What the controller remembers about one ContainerGroup between reconciles (in memory only).
+
+Nothing here is authority: the object (from the watch), ECI and its tags are re-read every cycle, and
+a restarted operator, which remembers nothing, must reach the same decisions. Memory only saves
+work (a failed input not sent again, a drift reported once) or makes a decision more careful than
+facts alone allow (a loss confirmed over time, a create known never to have been sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Key = tuple[str, str]
+"""(namespace, name) of a ContainerGroup."""
+
+
+@dataclass
+class Absence:
+    """Direct reads of one recorded instance ID that found nothing."""
+
+    since: float
+    """Monotonic time of the first direct read that found nothing."""
+    last: float
+    """Monotonic time of the latest such read."""
+    reads: int = 1
+
+
+@dataclass
+class ObjectMemory:
+    """The per-object memory of the controller."""
+
+    body: dict[str, Any]
+    """The newest version of the object seen (watch event or our own write's answer)."""
+
+    last_write: float = 0.0
+    """Monotonic time of our last ECI write for this object (older observations are stale)."""
+
+    observed_at: float = 0.0
+    """Wall time of the observation the current plan is based on (mixed into Update tokens)."""
+
+    stalled_on: tuple[int, str, str] | None = None
+    """(generation, inputs hash, credentials) that ECI refused for good: not sent again."""
+
+    update_attempts: dict[str, int] = field(default_factory=dict)
+    """Plan digest -> updates sent for it (ECI accepting an update that changes nothing stalls)."""
+
+    reported_drift: tuple[str, ...] = ()
+    """Groups of the drift last reported under ``driftPolicy: Report`` (one Event per new drift)."""
+
+    polls: int = 0
+    """Consecutive polls of an ECI transition, for pacing."""
+
+    phase: str | None = None
+    """The ECI phase last observed (for metrics)."""
+
+    absences: dict[str, Absence] = field(default_factory=dict)
+    """Recorded instance IDs that direct reads did not find, and since when."""
+
+    deleted: set[str] = field(default_factory=set)
+    """Instance IDs whose DeleteContainerGroup ECI accepted: once unlisted they are gone."""
+
+    created_ids: list[str] = field(default_factory=list)
+    """Instances this process created for the object (known even if recording the ID in status
+    failed)."""
+
+    create_sent: bool = False
+    """Whether this process sent a Create (or Replace) for this object, answered or not."""
+
+    seen_from_start: bool = False
+    """This process saw the object before our finalizer was on it, so every Create ever sent for it
+    was sent by this process: when ``create_sent`` is False and nothing is recorded, no instance can
+    exist and a deletion need not wait to prove it."""
+
+    missing_since: float | None = None
+    """Monotonic time since when a referenced Secret/ConfigMap has been missing."""
+
+    failures: int = 0
+    """Consecutive failed reconciles (kept by the work queue; here for messages and Events)."""
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        meta: Mapping[str, Any] = self.body.get("metadata") or {}
+        return meta
+
+    @property
+    def status(self) -> Mapping[str, Any]:
+        status: Mapping[str, Any] = self.body.get("status") or {}
+        return status
+
+    @property
+    def key(self) -> Key:
+        return (str(self.meta.get("namespace", "")), str(self.meta.get("name", "")))
+
+    @property
+    def uid(self) -> str:
+        return str(self.meta.get("uid", ""))
+
+    @property
+    def generation(self) -> int:
+        return int(self.meta.get("generation") or 0)
+
+    @property
+    def name(self) -> str:
+        """``namespace/name`` for messages."""
+        return f"{self.meta.get('namespace')}/{self.meta.get('name')}"

@@ -1,0 +1,100 @@
+"""Every setting of the operator process, in one typed, documented object (as Kopf's ``OperatorSettings``).
+
+``eci-operator run`` builds it from its flags; tests build it directly. Nested groups say which part
+of the operator a setting concerns; every attribute is documented where it is declared. All times
+are in seconds. The objects are frozen: a setting never changes while the operator runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eci_operator.eci.transport import RetryPolicy
+
+
+@dataclass(frozen=True)
+class ReconcileSettings:
+    """How often the controller looks, and how long it waits."""
+
+    resync_interval: float = 60.0
+    """Start-to-start period of the batched drift sweep of every managed instance."""
+
+    poll_interval: float = 2.0
+    """First delay when polling an ECI transition (Scheduling, Updating...); grows x1.5 per poll up to
+    ``resync_interval`` so a slow transition costs few reads."""
+
+    concurrency: int = 16
+    """ContainerGroups reconciled at the same time."""
+
+    retry_base: float = 1.0
+    """First delay after a retryable failure; doubles per consecutive failure (with jitter)."""
+
+    retry_cap: float = 300.0
+    """Longest delay after retryable failures. A failure streak ends with the first success."""
+
+    gone_grace: float = 60.0
+    """An instance whose ID is recorded counts as gone only when direct reads of that ID have found
+    nothing for this long (ECI's reads lag its writes by a few seconds: a new instance can be missing
+    from Describe answers for a while). Then a lost instance is re-created, or a deletion finishes."""
+
+    gone_reads: int = 3
+    """At least this many direct reads, spread over ``gone_grace``, must find nothing."""
+
+    reference_grace: float = 300.0
+    """A missing referenced Secret or ConfigMap (another controller such as External Secrets may
+    create it a moment later) is reported as Reconciling and re-checked with short backoff for this
+    long; after that the ContainerGroup is Stalled and the reference is re-checked at the resync
+    interval."""
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    """How the operator reaches ECI."""
+
+    endpoint: str | None = None
+    """ECI endpoint; None means the region's public one, ``https://eci.<region>.aliyuncs.com``."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """Attempts, delays and deadline of one ECI call."""
+
+
+@dataclass(frozen=True)
+class AdoptionSettings:
+    """Who may bring an existing, untagged ECI instance under a ContainerGroup (``spec.containerGroupId``)."""
+
+    namespaces: frozenset[str] | None = None
+    """Namespaces whose ContainerGroups may adopt an instance that no ContainerGroup owns yet; None
+    allows every namespace. Adoption gives the adopting namespace control of the instance (updates,
+    deletion), so restrict it where namespaces are separate teams. An instance whose ownership tags
+    name another ContainerGroup is never adopted, whatever this says."""
+
+    def allows(self, namespace: str) -> bool:
+        return self.namespaces is None or namespace in self.namespaces
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """The Prometheus endpoint."""
+
+    port: int | None = None
+    """Serve ``/metrics`` on this port; None turns it off."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on (``0.0.0.0`` in a pod, so that Prometheus can scrape the pod IP)."""
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """The whole configuration of one operator process."""
+
+    cluster_id: str = "default"
+    """This cluster's name in the ownership tags of every instance (tells clusters sharing an account
+    apart)."""
+
+    namespaces: tuple[str, ...] = ()
+    """Namespaces to watch; empty means all."""
+
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    cloud: CloudSettings = field(default_factory=CloudSettings)
+    adoption: AdoptionSettings = field(default_factory=AdoptionSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
