@@ -13,13 +13,13 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from eci_operator.controller.batched import BatchedObserver
 from eci_operator.controller.cloud import Cloud
 from eci_operator.controller.finalizer import Finalizer
 from eci_operator.controller.kube import Kube, KubeConflict
 from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.observation import Observer
-from eci_operator.controller.observer import BatchedObserver
+from eci_operator.controller.observer import Observer
 from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.runtime import Controller

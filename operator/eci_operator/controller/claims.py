@@ -8,7 +8,7 @@ ID whose tags name another ContainerGroup is never touched.
 - tags name this ContainerGroup's uid → ``OURS``;
 - tags name another uid → ``FOREIGN`` (never touched);
 - no uid tag, and ``spec.containerGroupId`` names the instance → ``ADOPTABLE`` when the namespace may
-  adopt (see ``AdoptionSettings``), else ``NOT_ALLOWED``; the first update adds our tags;
+  adopt (``settings.AdoptionSettings``), else ``NOT_ALLOWED``; the first update adds our tags;
 - no uid tag and only status names it → ``UNCLAIMED`` (never touched: nothing but a cache says it
   is ours).
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from eci_operator.controller.settings import AdoptionSettings
 from eci_operator.eci.models import ContainerGroupOut
 from eci_operator.translate import Owner, owner_from_tags
 
@@ -42,14 +41,12 @@ class Ownership:
     """The owner the tags name, when they name one."""
 
 
-def claim(
-    group: ContainerGroupOut, owner: Owner, *, adopt_id: str | None, adoption: AdoptionSettings
-) -> Ownership:
+def claim(group: ContainerGroupOut, owner: Owner, *, adopt_id: str | None, may_adopt: bool) -> Ownership:
     """Who may touch ``group``: ``owner`` is the ContainerGroup asking, ``adopt_id`` its
-    ``spec.containerGroupId``."""
+    ``spec.containerGroupId``, ``may_adopt`` whether its namespace may adopt untagged instances."""
     holder = owner_from_tags((t.key, t.value) for t in group.tags)
     if holder is not None:
         return Ownership(Claim.OURS if holder.uid == owner.uid else Claim.FOREIGN, holder)
     if adopt_id is not None and adopt_id == group.container_group_id:
-        return Ownership(Claim.ADOPTABLE if adoption.allows(owner.namespace) else Claim.NOT_ALLOWED)
+        return Ownership(Claim.ADOPTABLE if may_adopt else Claim.NOT_ALLOWED)
     return Ownership(Claim.UNCLAIMED)

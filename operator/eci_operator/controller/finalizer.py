@@ -1,11 +1,12 @@
 """Deletion of a ContainerGroup: what its ``deletionPolicy`` says, then release the finalizer.
 
-``Delete`` deletes every instance of the object — the recorded one, any this process created, and
-any leftover of a replacement found by the uid tag — and keeps the finalizer until each is proven
-gone (the observe step's rules: ECI accepted the delete and no longer lists it, or direct reads found
-nothing over the grace window). ``Orphan`` removes the ownership tags and lets the instances run on
-outside Kubernetes. Every instance passes the ownership check first: one whose tags name another
-ContainerGroup, or that only status names, is never deleted or changed.
+``Delete`` deletes every instance of the object — the recorded one, any this process created (by ID,
+even before ECI's reads list it), and any leftover of a replacement found by the uid tag — and keeps
+the finalizer until each is proven gone (the observe step's rules: ECI accepted the delete and no
+longer lists it, or direct reads found nothing over the grace window). ``Orphan`` removes the
+ownership tags and lets the instances run on outside Kubernetes. Every instance passes the ownership
+check first: one whose tags name another ContainerGroup, or that only status names, is never deleted
+or changed.
 
 When nothing was ever recorded, a deletion can finish at once only if this process saw the object
 from its start and never sent a Create for it; otherwise the uid-tag search must come back empty for
@@ -29,7 +30,8 @@ from eci_operator.controller.conditions import Health, Summary
 from eci_operator.controller.kube import Kube
 from eci_operator.controller.memory import Absence, ObjectMemory
 from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.observation import GROUP_ID, Gone, Missing, Observer, recorded_id
+from eci_operator.controller.observation import GROUP_ID, Gone, Missing, recorded_id
+from eci_operator.controller.observer import Observer
 from eci_operator.controller.reasons import Reason
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.settings import OperatorSettings
@@ -97,6 +99,17 @@ class Finalizer:
         waiting: list[str] = []
         for gid in candidates:
             group = owned.get(gid) or listed.get(gid)
+            # Created by this process for this very object, so ours without a look at its tags; too
+            # new to be listed yet: delete it by ID rather than wait for reads to catch up.
+            blind = group is None and policy == "Delete" and gid in memory.created_ids
+            if (
+                blind
+                and gid not in memory.deleted
+                and await self.cloud.delete(region, gid, delete_token(owner.uid, gid))
+            ):
+                memory.deleted.add(gid)
+                memory.last_write = time.monotonic()
+                await self.recorder.event(memory, Reason.DELETING, f"deleting instance {gid}")
             if group is None:
                 found = await self.observer.confirm_absence(memory, scope, gid)
                 if isinstance(found, Gone):
@@ -105,7 +118,8 @@ class Finalizer:
                     waiting.append(gid)
                     continue
                 group = found
-            ownership = claim(group, owner, adopt_id=adopt_id, adoption=self.settings.adoption)
+            may_adopt = self.settings.adoption.allows(owner.namespace)
+            ownership = claim(group, owner, adopt_id=adopt_id, may_adopt=may_adopt)
             if not ownership.claim.may_write:
                 if gid == recorded_id(memory) and ownership.claim is not Claim.NOT_ALLOWED:
                     holder = ownership.holder.describe() if ownership.holder else "no ContainerGroup"

@@ -1,37 +1,21 @@
-"""The observe step: what exists on ECI for one ContainerGroup, as typed facts.
-
-Reconcile and deletion both start here (as crossplane-runtime's managed reconciler starts from one
-``Observe``). The answer is one of:
+"""What the observe step can find for one ContainerGroup, as typed facts (pure data).
 
 - :class:`Present` — the instance, with whether this ContainerGroup may touch it (``claims``);
 - :class:`Missing` — a recorded instance ECI does not list, not yet proven gone;
 - :class:`Gone` — a recorded instance proven gone;
 - :class:`NoInstance` — nothing recorded and nothing tagged with the object's uid.
 
-Existence needs proof. ECI's reads lag its writes by a few seconds, so an instance missing from a
-Describe answer may simply be new. A recorded instance counts as gone only after *direct* reads of
-its one ID (not a batch, not a tag search) have found nothing, at least ``gone_reads`` times over
-``gone_grace`` seconds — or, once ECI has accepted our DeleteContainerGroup for it, after the first
-read that no longer lists it. Nothing is created in place of an instance, and no finalizer is
-released, on anything less.
-
-Reads come from the batched observer (its last sweep when fresh enough, else a read merged with
-other objects' into 20-ID calls); only the confirmation of an absence costs a call of its own.
+``observer`` produces them; ``decide`` consumes them.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from eci_operator.controller.claims import Claim, Ownership, claim
-from eci_operator.controller.cloud import Cloud, Scope
-from eci_operator.controller.memory import Absence, Key, ObjectMemory
-from eci_operator.controller.observer import BatchedObserver, Observation
-from eci_operator.controller.settings import AdoptionSettings, ReconcileSettings
-from eci_operator.eci.models import TRANSITIONAL, ContainerGroupOut
-from eci_operator.translate import Owner
+from eci_operator.controller.claims import Claim, Ownership
+from eci_operator.controller.memory import ObjectMemory
+from eci_operator.eci.models import ContainerGroupOut
 
 GROUP_ID = re.compile(r"^eci-[A-Za-z0-9]{1,60}$")
 
@@ -75,87 +59,3 @@ def recorded_id(memory: ObjectMemory) -> str | None:
     """``status.containerGroupId`` when it looks like an instance ID (status is not trusted)."""
     value = memory.status.get("containerGroupId")
     return value if isinstance(value, str) and GROUP_ID.match(value) else None
-
-
-@dataclass
-class Observer:
-    """Reads what exists for one ContainerGroup (see the module docstring)."""
-
-    cloud: Cloud
-    batched: BatchedObserver[Key, Scope, ContainerGroupOut]
-    settings: ReconcileSettings
-    adoption: AdoptionSettings = field(default_factory=AdoptionSettings)
-
-    async def observe(
-        self, memory: ObjectMemory, owner: Owner, region: str, adopt_id: str | None
-    ) -> InstanceObservation:
-        scope = self.cloud.scope(region)
-        recorded = recorded_id(memory)
-        target = recorded or adopt_id or (memory.created_ids[-1] if memory.created_ids else None)
-        if target is not None:
-            found = await self._read(memory, scope, target)
-            if found is None:
-                confirmed = await self.confirm_absence(memory, scope, target)
-                if isinstance(confirmed, Missing):
-                    return confirmed
-                found = confirmed if isinstance(confirmed, ContainerGroupOut) else None
-            if found is not None:
-                return Present(found, self._claim(found, owner, adopt_id), recorded == target)
-        else:
-            memory.observed_at = time.time()
-        # Nothing recorded (or the recorded instance is proven gone): a create that crashed before
-        # its ID was recorded, or a replacement's new instance, is found by the uid tag.
-        owned = await self.cloud.find_owned(region, owner.uid)
-        live = [g for g in owned if g.status != "Terminating"]
-        if live:
-            return Present(
-                live[0], self._claim(live[0], owner, adopt_id), recorded == live[0].container_group_id
-            )
-        return Gone(target) if target is not None else NoInstance()
-
-    def _claim(self, group: ContainerGroupOut, owner: Owner, adopt_id: str | None) -> Ownership:
-        return claim(group, owner, adopt_id=adopt_id, adoption=self.adoption)
-
-    async def _read(self, memory: ObjectMemory, scope: Scope, group_id: str) -> ContainerGroupOut | None:
-        cached = self.batched.cached(group_id, max_age=self.settings.resync_interval)
-        observation: Observation[ContainerGroupOut]
-        if (
-            cached is not None
-            and cached.at > memory.last_write
-            and cached.group is not None
-            and cached.group.status not in TRANSITIONAL  # polling a transition needs fresh reads
-        ):
-            observation = cached
-        else:
-            observation = await self.batched.observe(scope, group_id)
-        memory.observed_at = observation.wall
-        if observation.group is not None:
-            memory.absences.pop(group_id, None)
-        return observation.group
-
-    async def confirm_absence(
-        self, memory: ObjectMemory, scope: Scope, group_id: str
-    ) -> ContainerGroupOut | Missing | Gone:
-        """After a read did not list ``group_id``: Gone once proven, Missing while not, or the
-        instance when a direct read finds it after all."""
-        if group_id in memory.deleted:
-            return Gone(group_id)
-        now = time.monotonic()
-        settings = self.settings
-        spacing = settings.gone_grace / max(1, settings.gone_reads - 1)
-        absence = memory.absences.get(group_id)
-        if absence is None or now - absence.last >= spacing:
-            found = await self.cloud.describe_one(scope, group_id)
-            now = time.monotonic()
-            if found is not None:
-                memory.absences.pop(group_id, None)
-                return found
-            if absence is None:
-                absence = memory.absences[group_id] = Absence(since=now, last=now)
-            else:
-                absence.reads += 1
-                absence.last = now
-        if now - absence.since >= settings.gone_grace and absence.reads >= settings.gone_reads:
-            return Gone(group_id)
-        recheck = max(0.0, min(spacing - (now - absence.last), absence.since + settings.gone_grace - now))
-        return Missing(group_id, absence.since, recheck=max(recheck, 0.5))

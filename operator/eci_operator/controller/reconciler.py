@@ -33,7 +33,8 @@ from eci_operator.controller.intent import Intent, SpecError, build_intent, pars
 from eci_operator.controller.kube import Kube, KubeConflict, KubeError
 from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.observation import Observer, Present
+from eci_operator.controller.observation import Present
+from eci_operator.controller.observer import Observer
 from eci_operator.controller.reasons import Reason
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.resolving import resolve

@@ -23,13 +23,13 @@ from typing import Any
 from prometheus_client import start_http_server
 
 from eci_operator.controller import intent
+from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.cloud import Cloud, Scope
 from eci_operator.controller.finalizer import FINALIZER, Finalizer
 from eci_operator.controller.kube import Kube, KubeApi, KubeConfig
 from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.observation import Observer
-from eci_operator.controller.observer import BatchedObserver, Observation
+from eci_operator.controller.observer import Observer
 from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.resolving import ConfigMapIndex

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from collections.abc import Mapping, Sequence
 
-from eci_operator.controller.observer import BatchedObserver, Observation, chunks
+from eci_operator.controller.batched import BatchedObserver, Observation, chunks
 
 
 class FakeEci:
