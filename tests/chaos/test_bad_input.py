@@ -62,7 +62,11 @@ def test_every_invalid_manifest_is_refused_naming_the_field(
 ) -> None:
     cases = load(INVALID) + load(OPERATOR_ONLY)
     assert len(cases) >= 40
-    operator = start_operator(cluster.namespace, emulator, resync=RESYNC)
+    # A missing adoption target is Stalled once direct reads prove it absent, a missing reference once
+    # it has been waited for: short graces here.
+    operator = start_operator(
+        cluster.namespace, emulator, resync=RESYNC, extra=("--gone-grace", "3", "--reference-grace", "3")
+    )
 
     at_admission: dict[str, str] = {}
     admitted: list[Case] = []

@@ -34,7 +34,12 @@ def start_operator(
     started: list[Operator] = []
 
     def start(
-        namespace: str | None, emulator: Any, *, resync: float = 2.0, endpoint: str | None = None
+        namespace: str | None,
+        emulator: Any,
+        *,
+        resync: float = 2.0,
+        endpoint: str | None = None,
+        extra: tuple[str, ...] = (),
     ) -> Operator:
         """``namespace=None`` watches all namespaces, as the deploy/ Deployment does."""
         metrics_port, liveness_port = free_port(), free_port()
@@ -61,6 +66,7 @@ def start_operator(
                 f"http://127.0.0.1:{liveness_port}/healthz",
                 "--cluster-id",
                 "e2e",
+                *extra,
             ],
             env=env,
             log_path=tmp_path / f"operator-{len(started)}.log",

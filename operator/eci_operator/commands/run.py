@@ -40,6 +40,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds between batched drift reads of all instances (jittered; default 60)",
     )
     parser.add_argument(
+        "--gone-grace",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="seconds that direct reads must find nothing before a recorded instance counts as gone "
+        "(re-created, or its deletion finished); ECI's reads lag its writes (default 60)",
+    )
+    parser.add_argument(
+        "--reference-grace",
+        type=_positive,
+        default=300.0,
+        metavar="S",
+        help="seconds a missing referenced Secret/ConfigMap is waited for (Reconciling) before the "
+        "ContainerGroup is Stalled; another controller may create it a moment later (default 300)",
+    )
+    parser.add_argument(
         "--metrics-port",
         type=int,
         default=None,
@@ -94,7 +110,11 @@ def run(args: argparse.Namespace) -> int:
         OperatorSettings(
             cluster_id=args.cluster_id,
             namespaces=tuple(namespaces),
-            reconcile=ReconcileSettings(resync_interval=args.resync_interval),
+            reconcile=ReconcileSettings(
+                resync_interval=args.resync_interval,
+                gone_grace=args.gone_grace,
+                reference_grace=args.reference_grace,
+            ),
             cloud=CloudSettings(endpoint=args.eci_endpoint),
             metrics=MetricsSettings(port=args.metrics_port, host=args.metrics_host),
         )
