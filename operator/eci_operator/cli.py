@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("run", "emulator", "crd", "render", "plan", "call")
+COMMANDS = ("run", "emulator", "crd", "render", "plan", "call", "orphans")
 
 
 def build_parser() -> argparse.ArgumentParser:

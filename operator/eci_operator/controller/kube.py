@@ -246,6 +246,9 @@ class KubeApi:
             "GET", f"/api/v1/namespaces/{segment(namespace)}/configmaps/{segment(name)}"
         )
 
+    async def get_containergroup(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", self.cg_path(namespace, name))
+
     @staticmethod
     def cg_path(namespace: str, name: str) -> str:
         return f"/apis/{GROUP}/{VERSION}/namespaces/{segment(namespace)}/{PLURAL}/{segment(name)}"
