@@ -8,7 +8,7 @@ KUBE_TESTENV := $(CACHE)/bin/kube-testenv
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all venv lint test demo kube-testenv crd bench chaos clean
+.PHONY: all venv lint unit test demo kube-testenv crd bench chaos clean
 
 all: test
 
@@ -41,6 +41,11 @@ $(KUBE_TESTENV): $(wildcard tests/kube-testenv/*.go tests/kube-testenv/go.mod te
 	@mkdir -p $(CACHE)/bin
 	cd tests/kube-testenv && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
 		go build -trimpath -ldflags='$(K8S_LDFLAGS)' -o $(KUBE_TESTENV) .
+
+# Everything that needs neither Go nor a control plane: pure logic, the client, the emulator, the
+# reconciler against the emulator. The quick loop while changing code.
+unit: $(STAMP) lint
+	$(BIN)/pytest -q -m "not kube" $(PYTEST_ARGS)
 
 test: $(STAMP) $(KUBE_TESTENV) lint
 	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/pytest -q $(PYTEST_ARGS)
