@@ -25,13 +25,15 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from eci_operator.eci.models import DESCRIBE_MAX_IDS
+
 K = TypeVar("K", bound=Hashable)  # object key, e.g. (namespace, name)
 S = TypeVar("S", bound=Hashable)  # scope, e.g. (credentials id, region)
 T = TypeVar("T")  # what Describe returns for one instance
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 20  # DescribeContainerGroups accepts at most 20 IDs
+BATCH_SIZE = DESCRIBE_MAX_IDS
 
 DescribeFn = Callable[[S, Sequence[str]], Awaitable[Mapping[str, T]]]
 
