@@ -87,6 +87,27 @@ def test_render_refusal_names_the_field(capsys: Any) -> None:
     assert err.startswith("error: spec.containers[0].ports[0].containerPort: ")
 
 
+@pytest.mark.parametrize("case", sorted(INVALID.glob("name-*.yaml")), ids=lambda p: p.stem)
+def test_render_refuses_names_that_are_not_object_names(capsys: Any, case: Path) -> None:
+    field = case.read_text().splitlines()[0].removeprefix("# field: ")
+    code, out, err = run(capsys, "render", "-f", str(case))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: {field}: must be a lowercase RFC 1123 subdomain"), err
+
+
+def test_render_uses_only_objects_of_the_groups_namespace(capsys: Any, tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all(WORKER.read_text()))
+    group = next(d for d in docs if d["kind"] == "ContainerGroup")
+    group["metadata"]["namespace"] = "shop"
+    for doc in docs:
+        if doc["kind"] == "Secret":
+            doc["metadata"]["namespace"] = "victim"
+    (tmp_path / "all.yaml").write_text(yaml.safe_dump_all(docs))
+    code, out, err = run(capsys, "render", "-f", str(tmp_path / "all.yaml"))
+    assert code == 1 and out == ""
+    assert "is in namespace 'victim'" in err
+
+
 def test_render_needs_exactly_one_group(capsys: Any, tmp_path: Path) -> None:
     (tmp_path / "empty.yaml").write_text("kind: ConfigMap\nmetadata: {name: x}\n")
     code, _, err = run(capsys, "render", "-f", str(tmp_path / "empty.yaml"))
