@@ -308,6 +308,10 @@ class Fingerprints(StatusModel):
     """Per ConfigFile volume name: hash of the file contents last sent."""
     secret_env: dict[str, str] | None = None
     """Per container name: hash of the Secret-derived environment values last sent."""
+    secret_env_keys: dict[str, list[str]] | None = None
+    """Per container name: environment variable names whose values were last sent from a Secret
+    (names only). Their values as read back from ECI are never shown, even once the spec sets them
+    in clear."""
     env_keys: dict[str, list[str]] | None = None
     """Per container name: environment variable names last sent (others are the image's own)."""
     tag_keys: list[str] | None = None
