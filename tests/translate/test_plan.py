@@ -454,8 +454,10 @@ def test_literal_values_show_once_applied_in_clear() -> None:
 def test_without_a_record_of_secret_keys_no_observed_value_is_shown() -> None:
     """A status written before the Secret key names were recorded, or none at all (an adopted
     instance): which values came from a Secret is unknown, so none is shown."""
+    older = APPLIED.model_copy(update={"secret_env_keys": None})
+    assert plan(BASELINE, observed(), older).empty  # an older record alone is no reason to update
     patch = _db_password(value="not-a-secret")
-    for applied in (APPLIED.model_copy(update={"secret_env_keys": None}), None):
+    for applied in (older, None):
         result = plan_for(patch, applied=applied)
         assert DB_PASSWORD not in shown(result)
         assert "EnvironmentVars[DB_PASSWORD].Value: (sensitive value) -> " in shown(result)
