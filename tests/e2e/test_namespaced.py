@@ -17,7 +17,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from tests.e2e.conftest import AuditedControlPlane
-from tests.support import kustomize
+from tests.support import access, kustomize
 from tests.support.audit import serviceaccount_user, summary
 from tests.support.cluster import Cluster, is_ready
 from tests.support.manifests import container_group
@@ -83,27 +83,7 @@ def test_overlay_grants_the_rules_in_the_watched_namespaces_only(tmp_path: Path)
 
 
 def allowed(env: Any, namespace: str, verb: str, resource: str, group: str = "") -> bool:
-    review = {
-        "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SubjectAccessReview",
-        "spec": {
-            "user": USER,
-            "groups": [
-                "system:serviceaccounts",
-                f"system:serviceaccounts:{SA_NAMESPACE}",
-                "system:authenticated",
-            ],
-            "resourceAttributes": {
-                "namespace": namespace,
-                "verb": verb,
-                "group": group,
-                "resource": resource,
-            },
-        },
-    }
-    response = env.http().post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=review)
-    response.raise_for_status()
-    return bool(response.json()["status"].get("allowed"))
+    return access.allowed(env, (SA_NAMESPACE, SA_NAME), verb, resource, namespace=namespace, group=group)
 
 
 def secret(value: str) -> dict[str, Any]:
