@@ -120,8 +120,9 @@ class References:
     ) -> References:
         """What a reader returned for each requested name (None: not found), held under that name.
 
-        This is how the controller builds them: an object is served only for the name it was read
-        for, so one reference can never pick up an object read for another. An answer that is not
+        For objects read one by one by name, as the controller reads them: an object is served only
+        for the name it was read for, so one reference can never pick up an object read for another
+        (``controller/resolving.py`` files its reads the same way). An answer that is not
         the object requested — whose ``metadata.name``, ``metadata.namespace`` or ``kind`` differ,
         as when a URL resolved to another object — and a requested name that is not a valid object
         name are refused with ``ValueError``.
