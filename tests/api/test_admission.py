@@ -46,10 +46,15 @@ def crd_installed(kube_env: Any) -> Any:
 
 
 def _create(
-    api: client.ApiClient, namespace: str, body: dict[str, Any], *, dry_run: bool = True
+    api: client.ApiClient,
+    namespace: str,
+    body: dict[str, Any],
+    *,
+    dry_run: bool = True,
+    field_validation: str = "Strict",
 ) -> dict[str, Any]:
     kind = body["kind"]
-    kwargs: dict[str, Any] = {"field_validation": "Strict"}
+    kwargs: dict[str, Any] = {"field_validation": field_validation}
     if dry_run:
         kwargs["dry_run"] = "All"
     if kind == "ContainerGroup":
@@ -105,6 +110,24 @@ def test_invalid_manifest_refused_naming_the_field(
     assert err.value.status in (400, 422), _message(err.value)
     message = _message(err.value)
     assert case.field in message, f"{case.field!r} not named in: {message}"
+
+
+# Field validation only decides what happens to unknown and duplicate fields: every other refusal
+# holds whatever the client asks for (kubectl apply without --validate=strict sends Warn).
+LENIENT = [c for c in CASES if not c.strict]
+
+
+@pytest.mark.parametrize("mode", ["Warn", "Ignore"])
+@pytest.mark.parametrize("case", LENIENT, ids=[c.name for c in LENIENT])
+def test_invalid_manifest_refused_without_strict_validation(
+    crd_installed: Any, kube_namespace: str, case: Case, mode: str
+) -> None:
+    with pytest.raises(ApiException) as err:
+        _create(
+            crd_installed.admin_api(), kube_namespace, copy.deepcopy(case.manifest), field_validation=mode
+        )
+    assert err.value.status in (400, 422), _message(err.value)
+    assert case.field in _message(err.value)
 
 
 def test_region_and_adopted_id_are_immutable(crd_installed: Any, kube_namespace: str) -> None:

@@ -1,11 +1,12 @@
 """Secrets: an end-to-end run with known secret values, then a scan of everything observable.
 
-The operator runs at debug level with an access key secret and an STS token; a ContainerGroup
-uses a registry password, a secret-derived env var and a secret volume, which are then rotated,
-drifted and deleted, and a second one is refused by ECI while carrying the same secrets. The
-operator's log, the Events, the ContainerGroups (status and annotations included, as seen at
-every step), the metrics and the emulator's request log must not contain any secret value, raw or
-base64-encoded. The instance itself must hold them: the values did flow, just nowhere else.
+The operator runs at debug level with an access key secret and an STS token; a ContainerGroup uses a
+registry password, a secret-derived env var and a secret volume, which are then rotated, drifted,
+replaced by a literal the update policy holds back, and deleted, and a second one is refused by ECI
+while carrying the same secrets. The operator's log, the Events, the ContainerGroups (status and
+annotations included, as seen at every step), the metrics and the emulator's request log must not
+contain any secret value, raw or base64-encoded. The instance itself must hold them: the values did
+flow, just nowhere else.
 """
 
 from __future__ import annotations
@@ -134,6 +135,16 @@ def test_no_secret_reaches_logs_events_status_annotations_or_request_logs(
         assert time.monotonic() < deadline, "drift not corrected"
         time.sleep(0.3)
     snapshots.append(cluster.wait("web", is_ready, timeout=60))
+
+    # The Secret-derived env var becomes a literal while updatePolicy forbids the restart: the
+    # blocked plan (status.plan, the UpdateBlocked Event) shows the change, not the value the
+    # instance still holds.
+    containers = secret_spec()["containers"]
+    containers[0]["env"][1] = {"name": "DB_PASSWORD", "value": "no-longer-secret"}
+    cluster.patch_spec("web", {"updatePolicy": "InPlaceOnly", "containers": containers})
+    blocked = cluster.wait("web", is_stalled, timeout=60)
+    assert "(sensitive value) -> " in json.dumps(blocked["status"]["plan"])
+    snapshots.append(blocked)
 
     # A refusal by ECI of a request that carries the secrets: the Stalled message must not echo them.
     broken = container_group("broken", **secret_spec())

@@ -3,20 +3,24 @@
 The control plane is kube-testenv (a real kube-apiserver); ECI is the emulator. The CRD, the
 namespace, the ServiceAccount and the ClusterRole(Binding) are applied from ``crds/`` and
 ``deploy/`` exactly as a user would, and the operator authenticates with a TokenRequest token of
-that ServiceAccount, so a missing or excessive permission shows up here. The helpers themselves
-live in ``tests.support``.
+that ServiceAccount, so a missing or excessive permission shows up here. ``audited_control_plane``
+is a control plane of the test's own whose audit log says which requests of the operator were
+refused. The helpers themselves live in ``tests.support``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.kube.testenv import ControlPlane, KubeEnv
+from tests.support.audit import AuditLog
 from tests.support.cluster import Cluster
 from tests.support.operator import REPO, Operator, free_port, install_operator_access
 
@@ -34,18 +38,21 @@ def start_operator(
     started: list[Operator] = []
 
     def start(
-        namespace: str | None,
+        namespace: str | Sequence[str] | None,
         emulator: Any,
         *,
         resync: float = 2.0,
         endpoint: str | None = None,
         extra: tuple[str, ...] = (),
+        kubeconfig: Path | None = None,
     ) -> Operator:
-        """``namespace=None`` watches all namespaces, as the deploy/ Deployment does."""
+        """``namespace=None`` watches all namespaces, as the deploy/ Deployment does; a list watches
+        each. ``kubeconfig`` (default: the session's deploy/ ServiceAccount) says who it runs as."""
+        namespaces = [namespace] if isinstance(namespace, str) else list(namespace or [])
         metrics_port, liveness_port = free_port(), free_port()
         env = {
             **os.environ,
-            "KUBECONFIG": str(operator_kubeconfig),
+            "KUBECONFIG": str(kubeconfig or operator_kubeconfig),
             "ALIBABA_CLOUD_ACCESS_KEY_ID": emulator.access_key_id,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emulator.access_key_secret,
             "PYTHONPATH": str(REPO / "operator"),
@@ -53,15 +60,13 @@ def start_operator(
         env.pop("KUBERNETES_SERVICE_HOST", None)
         operator = Operator(
             args=[
-                *(["--namespace", namespace] if namespace else []),
+                *(arg for ns in namespaces for arg in ("--namespace", ns)),
                 "--eci-endpoint",
                 endpoint or emulator.url,
                 "--resync-interval",
                 str(resync),
                 "--metrics-port",
-                str(metrics_port),
-                "--metrics-host",
-                "127.0.0.1",
+                str(metrics_port),  # on loopback: the default --metrics-host
                 "--liveness",
                 f"http://127.0.0.1:{liveness_port}/healthz",
                 "--cluster-id",
@@ -94,3 +99,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture
 def cluster(kube_env: Any, kube_namespace: str) -> Cluster:
     return Cluster(kube_env, kube_namespace)
+
+
+@dataclass
+class AuditedControlPlane:
+    """A control plane of the test's own whose apiserver records every ServiceAccount request."""
+
+    plane: ControlPlane
+    audit: AuditLog
+
+    @property
+    def env(self) -> KubeEnv:
+        return self.plane.env
+
+
+@pytest.fixture
+def audited_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditedControlPlane]:
+    directory = tmp_path_factory.mktemp("audited-kube-testenv")
+    audit = AuditLog(directory / "audit")
+    with ControlPlane(directory, apiserver_args=audit.apiserver_args) as plane:
+        yield AuditedControlPlane(plane, audit)

@@ -1,21 +1,33 @@
-"""Cluster-wide mode (no --namespace), as deploy/ runs it, works with the deploy/ RBAC alone."""
+"""Cluster-wide mode (no --namespace), as deploy/ runs it, works with the deploy/ RBAC alone: the
+apiserver's audit log holds no refused request of the operator."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import AuditedControlPlane
+from tests.support.audit import serviceaccount_user, summary
 from tests.support.cluster import Cluster, is_ready
 from tests.support.manifests import container_group
+from tests.support.operator import SA_NAME, SA_NAMESPACE, install_operator_access
 
 pytestmark = pytest.mark.kube
 
+USER = serviceaccount_user(SA_NAMESPACE, SA_NAME)
 
-def test_all_namespaces(cluster: Cluster, start_emulator: Any, start_operator: Any) -> None:
-    # Its own emulator: a cluster-wide operator also sees objects other tests left behind.
+
+def test_all_namespaces(
+    audited_control_plane: AuditedControlPlane, start_emulator: Any, start_operator: Any, tmp_path: Path
+) -> None:
+    plane = audited_control_plane
+    kubeconfig = install_operator_access(plane.env, tmp_path / "operator.kubeconfig")
+    plane.env.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    cluster = Cluster(plane.env, "shop")
     emulator = start_emulator(transition_delay=0.2)
-    operator = start_operator(None, emulator, resync=2.0)
+    start_operator(None, emulator, resync=2.0, kubeconfig=kubeconfig)
     cluster.put_core(
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"}, "data": {"a": "1"}}
     )
@@ -31,6 +43,13 @@ def test_all_namespaces(cluster: Cluster, start_emulator: Any, start_operator: A
             ],
         )
     )
-    body = cluster.wait("web", is_ready, timeout=90)  # it may first settle objects other tests left
+    body = cluster.wait("web", is_ready, timeout=60)
     assert body["status"]["containerGroupId"] in {i["ContainerGroupId"] for i in emulator.instances()}
-    assert "Forbidden" not in operator.log() and "403" not in operator.log()
+
+    requests = plane.audit.requests(USER)
+    uris = {(r["verb"], r["requestURI"].split("?")[0]) for r in requests}
+    # It did work cluster-wide, as the ServiceAccount: listed across namespaces, wrote status.
+    assert ("list", "/apis/eci.operator.dev/v1alpha1/containergroups") in uris, summary(requests)
+    assert ("list", "/api/v1/configmaps") in uris, summary(requests)
+    assert ("patch", cluster.path("web") + "/status") in uris, summary(requests)
+    assert plane.audit.refused(USER) == [], summary(plane.audit.refused(USER))

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import access
 from tests.support.operator import SA_NAME, SA_NAMESPACE
 
 pytestmark = pytest.mark.kube
@@ -33,28 +34,15 @@ DENIED = [
 
 
 def allowed(kube_env: Any, verb: str, group: str, resource: str, subresource: str) -> bool:
-    review = {
-        "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SubjectAccessReview",
-        "spec": {
-            "user": f"system:serviceaccount:{SA_NAMESPACE}:{SA_NAME}",
-            "groups": [
-                "system:serviceaccounts",
-                f"system:serviceaccounts:{SA_NAMESPACE}",
-                "system:authenticated",
-            ],
-            "resourceAttributes": {
-                "namespace": "any",
-                "verb": verb,
-                "group": group,
-                "resource": resource,
-                "subresource": subresource,
-            },
-        },
-    }
-    response = kube_env.http().post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=review)
-    response.raise_for_status()
-    return bool(response.json()["status"].get("allowed"))
+    return access.allowed(
+        kube_env,
+        (SA_NAMESPACE, SA_NAME),
+        verb,
+        resource,
+        namespace="any",
+        group=group,
+        subresource=subresource,
+    )
 
 
 @pytest.mark.parametrize(("verb", "group", "resource", "subresource"), ALLOWED)

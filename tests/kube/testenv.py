@@ -21,7 +21,7 @@ import ssl
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -319,9 +319,12 @@ class ControlPlane:
     apiserver.
     """
 
-    def __init__(self, directory: Path, timeout: float = START_TIMEOUT) -> None:
+    def __init__(
+        self, directory: Path, timeout: float = START_TIMEOUT, apiserver_args: Sequence[str] = ()
+    ) -> None:
         self.directory = directory
         self.timeout = timeout
+        self.apiserver_args = list(apiserver_args)  # passed to kube-apiserver at every start
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._env: KubeEnv | None = None
@@ -341,7 +344,8 @@ class ControlPlane:
         if self.running:
             raise RuntimeError(f"the control plane in {self.directory} is already running")
         port = [] if self._env is None else ["--port", str(urlsplit(self._env.server).port)]
-        self._proc = start_testenv(self.directory, *port)
+        extra = ["--", *self.apiserver_args] if self.apiserver_args else []
+        self._proc = start_testenv(self.directory, *port, *extra)
         line = read_ready_line(self._proc, self.timeout)
         if not line.startswith(READY_PREFIX):
             stop_testenv(self._proc)

@@ -85,3 +85,15 @@ class Operator:
 
     def metrics(self) -> str:
         return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local IPv4 addresses with a TCP socket listening on ``port`` (Linux ``/proc/net/tcp``):
+    ``{"127.0.0.1"}`` for loopback only, ``{"0.0.0.0"}`` for every interface."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, _, state = line.split()[1:4]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            found.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found

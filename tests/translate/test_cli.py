@@ -13,7 +13,7 @@ import yaml
 from eci_operator.cli import main
 from eci_operator.eci.client import EciClient
 from eci_operator.eci.credentials import StaticCredentials
-from eci_operator.translate import fingerprints, parse_group, translate
+from eci_operator.translate import References, fingerprints, parse_group, translate
 from tests.api.corpus import EXAMPLES, INVALID
 
 WORKER = EXAMPLES / "worker.yaml"
@@ -87,6 +87,27 @@ def test_render_refusal_names_the_field(capsys: Any) -> None:
     assert err.startswith("error: spec.containers[0].ports[0].containerPort: ")
 
 
+@pytest.mark.parametrize("case", sorted(INVALID.glob("name-*.yaml")), ids=lambda p: p.stem)
+def test_render_refuses_names_that_are_not_object_names(capsys: Any, case: Path) -> None:
+    field = case.read_text().splitlines()[0].removeprefix("# field: ")
+    code, out, err = run(capsys, "render", "-f", str(case))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: {field}: must be a lowercase RFC 1123 subdomain"), err
+
+
+def test_render_uses_only_objects_of_the_groups_namespace(capsys: Any, tmp_path: Path) -> None:
+    docs = list(yaml.safe_load_all(WORKER.read_text()))
+    group = next(d for d in docs if d["kind"] == "ContainerGroup")
+    group["metadata"]["namespace"] = "shop"
+    for doc in docs:
+        if doc["kind"] == "Secret":
+            doc["metadata"]["namespace"] = "victim"
+    (tmp_path / "all.yaml").write_text(yaml.safe_dump_all(docs))
+    code, out, err = run(capsys, "render", "-f", str(tmp_path / "all.yaml"))
+    assert code == 1 and out == ""
+    assert "is in namespace 'victim'" in err
+
+
 def test_render_needs_exactly_one_group(capsys: Any, tmp_path: Path) -> None:
     (tmp_path / "empty.yaml").write_text("kind: ConfigMap\nmetadata: {name: x}\n")
     code, _, err = run(capsys, "render", "-f", str(tmp_path / "empty.yaml"))
@@ -103,8 +124,8 @@ def keys(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return emulator
 
 
-def _create(emulator: Any, manifest: dict[str, Any]) -> str:
-    desired = translate(parse_group(manifest))
+def _create(emulator: Any, manifest: dict[str, Any], refs: References | None = None) -> str:
+    desired = translate(parse_group(manifest), refs)
 
     async def go() -> str:
         creds = StaticCredentials(emulator.access_key_id, emulator.access_key_secret)
@@ -198,3 +219,28 @@ def test_plan_keeps_the_operators_ownership_tags(capsys: Any, keys: Any, tmp_pat
     code, out, _ = run(capsys, "plan", "-f", str(path), "--endpoint", keys.url)
     assert code == 0
     assert "No changes" in out, out
+
+
+def test_plan_never_shows_the_secret_an_env_var_held_before_it_became_a_literal(
+    capsys: Any, keys: Any, tmp_path: Path
+) -> None:
+    token = "tok-7c1e9a3f5b"
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "app"}, "stringData": {"t": token}}
+    applied = json.loads(json.dumps(MANIFEST))
+    applied["spec"]["containers"][0]["env"] = [
+        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "app", "key": "t"}}}
+    ]
+    refs = References.from_objects([secret])
+    gid = _create(keys, applied, refs)
+    changed = json.loads(json.dumps(applied))
+    changed["spec"]["containers"][0]["env"] = [{"name": "TOKEN", "value": "plain"}]
+    changed["status"] = {
+        "containerGroupId": gid,
+        "appliedFingerprints": fingerprints(translate(parse_group(applied), refs)).to_dict(),
+    }
+    path = tmp_path / "cg.yaml"
+    path.write_text(yaml.safe_dump_all([changed, secret]))
+    code, out, err = run(capsys, "plan", "-f", str(path), "--endpoint", keys.url)
+    assert code == 0, err
+    assert 'Container[web].EnvironmentVars[TOKEN].Value: (sensitive value) -> "plain"' in out
+    assert token not in out + err

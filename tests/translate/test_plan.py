@@ -380,6 +380,112 @@ def test_config_file_content_from_describe_is_not_trusted_when_recorded() -> Non
     assert plan(BASELINE, o, APPLIED.model_copy(update={"config_files": None})).groups == ["Volume"]
 
 
+def shown(result: Plan) -> str:
+    """Everything a plan shows: ``eci-operator plan``, status.plan / status.drift, reprs."""
+    status = result.status()
+    return result.render() + repr(result) + (str(status.to_dict()) if status else "")
+
+
+def _db_password(**entry: Any) -> Callable[[dict[str, Any]], Any]:
+    def patch(s: dict[str, Any]) -> None:
+        s["containers"][0]["env"][2] = {"name": "DB_PASSWORD", **entry}
+
+    return patch
+
+
+SECRET_REPLACED_BY = {
+    "a literal": _db_password(value="not-a-secret"),
+    "a ConfigMap key": _db_password(valueFrom={"configMapKeyRef": {"name": "nginx", "key": "default.conf"}}),
+    "the pod IP": _db_password(valueFrom={"fieldRef": {"fieldPath": "status.podIP"}}),
+}
+
+
+@pytest.mark.parametrize("patch", list(SECRET_REPLACED_BY.values()), ids=list(SECRET_REPLACED_BY))
+def test_env_var_switched_from_a_secret_does_not_show_the_secret(
+    patch: Callable[[dict[str, Any]], Any],
+) -> None:
+    """The instance still holds the Secret's value until the change is applied: the plan shows the
+    change without it."""
+    result = plan_for(patch)
+    only(result, "Container", Impact.RESTART)
+    assert DB_PASSWORD not in shown(result)
+    assert (
+        result.changes[0]
+        .changes[0]
+        .startswith("Container[web].EnvironmentVars[DB_PASSWORD].Value: (sensitive value) -> ")
+    )
+
+
+def test_init_container_env_switched_from_a_secret_does_not_show_the_secret() -> None:
+    def secret_env(s: dict[str, Any]) -> None:
+        s["initContainers"][0]["env"] = [
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}
+        ]
+
+    before = make(secret_env)
+    after = make(lambda s: s["initContainers"][0].update(env=[{"name": "TOKEN", "value": "x"}]))
+    result = plan(after, describe(before.request), fingerprints(before))
+    only(result, "InitContainer", Impact.RESTART)
+    assert DB_PASSWORD not in shown(result)
+    assert result.changes[0].changes == (
+        'InitContainer[init].EnvironmentVars[TOKEN].Value: (sensitive value) -> "x"',
+    )
+
+
+def test_secret_env_key_names_are_recorded_and_only_names() -> None:
+    assert APPLIED.secret_env_keys == {"web": ["DB_PASSWORD"]}
+    assert make(_db_password(value="x")).sensitive.env == {}
+    assert fingerprints(make(_db_password(value="x"))).secret_env_keys is None
+
+
+def test_literal_values_show_once_applied_in_clear() -> None:
+    """Once the literal was applied, an out-of-band change of it shows both values again."""
+    literal = make(_db_password(value="not-a-secret"))
+    data = describe_dict(literal.request)
+    for var in data["Containers"][0]["EnvironmentVars"]:
+        if var["Key"] == "DB_PASSWORD":
+            var["Value"] = "changed-by-hand"
+    result = plan(literal, eci.ContainerGroupOut.model_validate(data), fingerprints(literal))
+    assert result.changes[0].changes == (
+        'Container[web].EnvironmentVars[DB_PASSWORD].Value: "changed-by-hand" -> "not-a-secret"',
+    )
+
+
+def test_without_a_record_of_secret_keys_no_observed_value_is_shown() -> None:
+    """A status written before the Secret key names were recorded, or none at all (an adopted
+    instance): which values came from a Secret is unknown, so none is shown."""
+    older = APPLIED.model_copy(update={"secret_env_keys": None})
+    assert plan(BASELINE, observed(), older).empty  # an older record alone is no reason to update
+    patch = _db_password(value="not-a-secret")
+    for applied in (older, None):
+        result = plan_for(patch, applied=applied)
+        assert DB_PASSWORD not in shown(result)
+        assert "EnvironmentVars[DB_PASSWORD].Value: (sensitive value) -> " in shown(result)
+
+
+def test_hidden_values_equal_to_the_spec_are_not_a_change() -> None:
+    """Not showing an observed value never makes an unchanged variable look changed."""
+    literal = make(_db_password(value="not-a-secret"))
+    assert plan(literal, describe(literal.request), fingerprints(literal)).empty
+    unrecorded = plan(literal, describe(literal.request), None)
+    assert "Container" not in unrecorded.groups  # (registry credentials cannot be known equal)
+
+
+def test_config_files_and_registry_credentials_switched_between_sources_show_no_value() -> None:
+    """The sibling cases: a config-file volume moved from a Secret to a ConfigMap (and back), and
+    registry credentials replaced, show that something changed, never a value."""
+    from_secret = make(
+        lambda s: s["volumes"].__setitem__(0, {"name": "conf", "secret": {"secretName": "db"}})
+    )
+    for before, after in ((from_secret, BASELINE), (BASELINE, from_secret)):
+        result = plan(after, describe(before.request), fingerprints(before))
+        assert "Volume" in result.groups
+        assert DB_PASSWORD not in shown(result) and "server {}" not in shown(result)
+    rotated = plan_for(refs=the_refs(password="rotated-pass"))
+    assert rotated.groups == ["ImageRegistryCredential"]
+    assert PASSWORD not in shown(rotated) and "rotated-pass" not in shown(rotated)
+
+
 def test_removed_env_var_we_applied_is_removed() -> None:
     result = plan_for(lambda s: s["containers"][0]["env"].pop(0))
     only(result, "Container", Impact.RESTART)

@@ -101,3 +101,17 @@ def test_secret_values_never_shown(before: dict[str, Any], after: dict[str, Any]
     shown += str(fingerprints(second).to_dict())
     for value in SECRETS:
         assert f'"{value}"' not in shown and f"'{value}'" not in shown
+
+
+def test_secret_values_never_shown_when_a_secret_env_var_becomes_a_literal() -> None:
+    """The example the property above found: an env var set from a Secret, then set to a literal;
+    the instance still holds the Secret's value when the plan is made."""
+    secret_ref = {"secretKeyRef": {"name": "db", "key": "password"}}
+    before = {"regionId": "cn-hangzhou", "containers": [{"name": "a", "image": "redis:7"}]}
+    before["containers"][0]["env"] = [{"name": "X", "valueFrom": secret_ref}]
+    after = {**before, "containers": [{"name": "a", "image": "redis:7", "env": [{"name": "X", "value": ""}]}]}
+    first, second = _desired(before), _desired(after)
+    result = plan(second, describe(first.request), fingerprints(first))
+    assert result.groups == ["Container"]
+    assert result.changes[0].changes == ('Container[a].EnvironmentVars[X].Value: (sensitive value) -> ""',)
+    assert "pw-123" not in result.render() + str(result.status().to_dict())  # type: ignore[union-attr]

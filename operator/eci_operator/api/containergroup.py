@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from eci_operator.api.base import SpecModel, StatusModel
+from eci_operator.api.names import LABEL_RULE, check_object_name, is_namespace_name
 from eci_operator.api.pod import (
     MAX_CONTAINERS,
     MAX_VOLUMES,
@@ -307,6 +308,10 @@ class Fingerprints(StatusModel):
     """Per ConfigFile volume name: hash of the file contents last sent."""
     secret_env: dict[str, str] | None = None
     """Per container name: hash of the Secret-derived environment values last sent."""
+    secret_env_keys: dict[str, list[str]] | None = None
+    """Per container name: environment variable names whose values were last sent from a Secret
+    (names only). Their values as read back from ECI are never shown, even once the spec sets them
+    in clear."""
     env_keys: dict[str, list[str]] | None = None
     """Per container name: environment variable names last sent (others are the image's own)."""
     tag_keys: list[str] | None = None
@@ -356,12 +361,25 @@ class ContainerGroupStatus(StatusModel):
 
 
 class ObjectMeta(StatusModel):
-    """The metadata fields the translation needs (others are kept by Kubernetes)."""
+    """The metadata fields the translation needs (others are kept by Kubernetes). Name and namespace
+    are checked as the apiserver checks them: a manifest read from a file is not trusted more."""
 
     name: str = ""
     namespace: str = "default"
     uid: str | None = None
     generation: int | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_object_name(value) if value else value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not is_namespace_name(value):
+            raise ValueError(LABEL_RULE)
+        return value
 
 
 class ContainerGroup(StatusModel):

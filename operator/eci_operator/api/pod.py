@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator, model_validator
 
 from eci_operator.api.base import SpecModel
+from eci_operator.api.names import DNS_LABEL, ObjectName
 from eci_operator.api.quantity import Quantity
 from eci_operator.api.schema import list_map, list_set, rule, validations
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 PORT_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SUPPORTED_RESOURCES = ("cpu", "memory", "nvidia.com/gpu")
@@ -24,7 +24,6 @@ MAX_VOLUMES = 20
 MAX_LIST = 100  # per-container lists (env, ports, mounts): ECI metadata allows 100
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL)]
-ObjectName = Annotated[str, StringConstraints(min_length=1, max_length=253)]
 Path = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 CommandItem = Annotated[str, StringConstraints(max_length=256)]
 ArgItem = Annotated[str, StringConstraints(max_length=4096)]

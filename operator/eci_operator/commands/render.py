@@ -103,8 +103,11 @@ def load_group(files: Iterable[str]) -> tuple[ContainerGroup, References]:
     if len(groups) != 1:
         raise ManifestError(f"expected exactly one ContainerGroup in the files, found {len(groups)}")
     group = parse_group(groups[0])
+    # A ContainerGroup uses only its own namespace's objects; one that names no namespace is
+    # applied wherever the user's context points, and so are the objects next to it.
+    namespace = (groups[0].get("metadata") or {}).get("namespace")
     try:
-        refs = References.from_objects(docs)
+        refs = References.from_objects(docs, namespace=namespace)
     except ValueError as exc:
         raise ManifestError(str(exc)) from None
     return group, refs

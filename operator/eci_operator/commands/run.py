@@ -63,7 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve Prometheus metrics on this port at /metrics (default: off)",
     )
     parser.add_argument(
-        "--metrics-host", default="0.0.0.0", metavar="ADDR", help="address for the metrics server"
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address for the metrics server (default 127.0.0.1: this host only; 0.0.0.0 to be scraped)",
     )
     parser.add_argument(
         "--liveness",

@@ -5,7 +5,8 @@ Public API (stable for the controller):
 - ``plan(desired, observed, applied) -> Plan`` with ``GroupChange`` items and ``Impact``
 - ``normalise(observed, desired, applied) -> State``, ``desired_state(request) -> State``
 - ``fingerprints(desired) -> Fingerprints`` (what to store in status.appliedFingerprints)
-- ``References``/``Secret``/``ConfigMap`` inputs and ``referenced_names(spec)``
+- ``References``/``Secret``/``ConfigMap`` inputs (``References.requested`` keys them by the name
+  they were read for), ``referenced_names(spec)`` and ``references(spec)`` (each name with its field)
 - ``Owner``, ``ownership_tags(...)``, ``owner_from_tags(tags)``, ``parse_group(manifest)``
 """
 
@@ -16,7 +17,15 @@ from eci_operator.translate.manifest import parse_group
 from eci_operator.translate.normalise import Redacted, State, desired_state, normalise, observed_state
 from eci_operator.translate.ownership import OWNERSHIP_TAG_KEYS, Owner, owner_from_tags, ownership_tags
 from eci_operator.translate.plan import GroupChange, Impact, Plan, plan
-from eci_operator.translate.references import ConfigMap, ReferencedNames, References, Secret, referenced_names
+from eci_operator.translate.references import (
+    ConfigMap,
+    Reference,
+    ReferencedNames,
+    References,
+    Secret,
+    referenced_names,
+    references,
+)
 
 __all__ = [
     "OWNERSHIP_TAG_KEYS",
@@ -28,6 +37,7 @@ __all__ = [
     "Plan",
     "Problem",
     "Redacted",
+    "Reference",
     "ReferencedNames",
     "References",
     "Secret",
@@ -44,5 +54,6 @@ __all__ = [
     "parse_group",
     "plan",
     "referenced_names",
+    "references",
     "translate",
 ]

@@ -32,7 +32,7 @@ from eci_operator.api.pod import (
 )
 from eci_operator.eci import models as eci
 from eci_operator.translate.errors import Problem, TranslationError, from_validation_error
-from eci_operator.translate.references import DOCKER_CFG, DOCKER_CONFIG_JSON, References
+from eci_operator.translate.references import DOCKER_CFG, DOCKER_CONFIG_JSON, References, invalid_names
 
 MAX_CONFIG_FILE_BYTES = 32 * 1024
 MAX_ENV_VALUE = 256
@@ -113,6 +113,7 @@ class _Translator:
                 "(2-128 lowercase letters, digits, '-'); set spec.containerGroupName",
             )
         self.check_unique()
+        self.problems.extend(invalid_names(spec))  # never look a name up that is not one
         names = [v.name for v in spec.volumes or []]
         init = [
             self.container(c, f"spec.initContainers[{i}]", names)

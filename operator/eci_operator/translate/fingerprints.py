@@ -6,7 +6,8 @@ Secret-derived env values may be hidden. The operator records a digest of what i
 values, so a changed password changes the digest, but the status holds no value; they are salted
 with the object's uid, so equal secrets in different objects have different fingerprints.
 The env names and tag keys last sent are kept too: they tell the operator's own entries apart from
-the image's env vars and from tags set by others.
+the image's env vars and from tags set by others. So are the names of the env vars last sent from a
+Secret: what ECI returns for them may be that Secret's value, whatever the spec says now.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def fingerprints(desired: Desired) -> Fingerprints:
         image_registry_credential_count=len(request.image_registry_credentials or []),
         config_files=config_files or None,
         secret_env=secret_env or None,
+        secret_env_keys={c: sorted(keys) for c, keys in desired.sensitive.env.items() if keys} or None,
         env_keys={c.name: sorted(v.key for v in c.environment_vars or []) for c in containers} or None,
         tag_keys=sorted(desired.owned_tag_keys) or None,
     )

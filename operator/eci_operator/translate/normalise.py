@@ -7,9 +7,11 @@ sending the desired group change anything":
 - a probe with no handler is absent; probe timings carry ECI's defaults on both sides;
 - lists whose order ECI does not keep meaningfully are keyed (containers and volumes by name, env by
   key, mounts by path, ports as a set); command/args/init-container order is kept;
-- config-file contents, Secret-derived env values and (on the observed side) every env value the
-  spec does not set in clear are replaced by ``Redacted`` digests, so the state (and any diff of it)
-  never holds a secret.
+- config-file contents, Secret-derived env values and (on the observed side) every env value not
+  known to be clear are replaced by ``Redacted`` digests, so the state (and any diff of it) never
+  holds a secret. Known clear means: the spec sets it in clear now, and the last applied record
+  says it was not sent from a Secret (an env var switched from a Secret to a literal still holds
+  the Secret's value on the instance until the change is applied).
 Filtering what the operator does not own (image env vars, foreign tags) is ``normalise``: the
 observed state reduced to what the desired state owns.
 """
@@ -397,13 +399,45 @@ def _owned_env(state: dict[str, Any], keep: Iterable[str]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k in keep}
 
 
-def visible_env(desired: Desired) -> dict[str, frozenset[str]]:
-    """Per container, the env keys the spec sets in clear (everything else is shown as a digest)."""
+def visible_env(desired: Desired, applied: Fingerprints | None = None) -> dict[str, frozenset[str]]:
+    """Per container, the env keys whose observed values may be shown (the others are digests).
+
+    A key qualifies when the spec sets it in clear (a literal, a ConfigMap key, the pod IP) and
+    ``applied`` shows it was not last sent from a Secret. Without a record of what was last sent to
+    a container (an adopted instance, a lost status, a record older than the Secret key names), no
+    observed value of that container is shown.
+    """
+    applied = applied or Fingerprints()
+    sent = applied.env_keys or {}
+    secret_sent = applied.secret_env_keys or {}
     request = desired.request
     out: dict[str, frozenset[str]] = {}
     for c in [*request.containers, *(request.init_containers or [])]:
         secret = desired.sensitive.env.get(c.name, frozenset())
-        out[c.name] = frozenset(v.key for v in c.environment_vars or [] if v.key not in secret)
+        unknown = c.name not in sent or (c.name in (applied.secret_env or {}) and c.name not in secret_sent)
+        if unknown:
+            out[c.name] = frozenset()
+            continue
+        was_secret = set(secret_sent.get(c.name, []))
+        out[c.name] = frozenset(
+            v.key for v in c.environment_vars or [] if v.key not in secret and v.key not in was_secret
+        )
+    return out
+
+
+def _same_as_wanted(have: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+    """Observed env entries hidden as digests that equal the desired clear value are that value: not
+    showing a value must not make an unchanged variable look changed."""
+    out = dict(have)
+    for key, entry in have.items():
+        wanted = want.get(key)
+        if (
+            isinstance(entry.get("Value"), Redacted)
+            and wanted is not None
+            and isinstance(wanted.get("Value"), str)
+            and entry["Value"].digest == digest(wanted["Value"])
+        ):
+            out[key] = wanted
     return out
 
 
@@ -421,7 +455,7 @@ def normalise(
     applied = applied or Fingerprints()
     want = fingerprints(desired)
     d = desired_state(desired.request, dict(desired.sensitive.env))
-    o = observed_state(observed, visible_env(desired))
+    o = observed_state(observed, visible_env(desired, applied))
     owned_tags = set(d.tags) | set(applied.tag_keys or [])
     env_keys = applied.env_keys or {}
 
@@ -435,6 +469,7 @@ def normalise(
         oc["EnvironmentVars"] = _owned_env(oc["EnvironmentVars"], keep)
         if dc is None:
             return oc
+        oc["EnvironmentVars"] = _same_as_wanted(oc["EnvironmentVars"], dc["EnvironmentVars"])
         if dc["ImagePullPolicy"] is None:
             oc["ImagePullPolicy"] = None
         secret_keys = desired.sensitive.env.get(name, frozenset())
