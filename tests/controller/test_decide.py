@@ -29,7 +29,7 @@ GID = "eci-bp1test000000000001"
 def intent_of(**spec: Any) -> Intent:
     body = container_group(namespace="default", **spec)
     body["metadata"]["uid"] = OWNER.uid
-    return build_intent(parse(body), OWNER, Resolved({}, {}))
+    return build_intent(parse(body), OWNER, Resolved("default", {}, {}))
 
 
 def instance(intent: Intent, *, status: str = "Running", **changes: Any) -> ContainerGroupOut:

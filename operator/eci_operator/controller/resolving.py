@@ -6,22 +6,19 @@ fingerprints kept in status. ConfigMaps are watched (they hold no secrets), so t
 a changed ConfigMap to the ContainerGroups that use it, and those reconcile at once.
 
 Every object is read from the ContainerGroup's own namespace and filed under the name the spec asked
-for, never under the name the answer carries: the names are validated as DNS subdomains and each
-path segment is percent-encoded by the Kubernetes client, and an answer for another namespace or
-name is treated as missing. So no spec can make the operator read, or reuse, another namespace's
-object.
+for, never under the name the answer carries (``translate.References.requested``, which also refuses
+an answer for another namespace or name): the names are validated as DNS subdomains and each path
+segment is percent-encoded by the Kubernetes client. So no spec can make the operator read, or
+reuse, another namespace's object.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eci_operator.translate import ConfigMap, ReferencedNames, References, Secret
-
-logger = logging.getLogger(__name__)
+from eci_operator.translate import ReferencedNames, References
 
 
 class ObjectReader(Protocol):
@@ -33,15 +30,14 @@ class ObjectReader(Protocol):
 class Resolved:
     """The referenced objects as read now; a name maps to None when the object does not exist."""
 
+    namespace: str
     secrets: Mapping[str, dict[str, Any] | None]
     configmaps: Mapping[str, dict[str, Any] | None]
 
     def references(self) -> References:
-        """The objects that exist, keyed by the requested name, in the form the translator takes."""
-        return References(
-            secrets={n: Secret.from_manifest(b) for n, b in self.secrets.items() if b is not None},
-            config_maps={n: ConfigMap.from_manifest(b) for n, b in self.configmaps.items() if b is not None},
-        )
+        """The objects that exist, under the requested names, in the form the translator takes
+        (``ValueError`` when an answer is not the object requested)."""
+        return References.requested(self.namespace, self.secrets, self.configmaps)
 
     def missing(self) -> list[str]:
         return sorted(
@@ -50,33 +46,10 @@ class Resolved:
         )
 
 
-def _checked(kind: str, namespace: str, name: str, body: dict[str, Any] | None) -> dict[str, Any] | None:
-    if body is None:
-        return None
-    meta = body.get("metadata") or {}
-    if meta.get("namespace") != namespace or meta.get("name") != name:
-        logger.warning(
-            "The API server answered the read of %s %s/%s with %s/%s; treating it as missing",
-            kind,
-            namespace,
-            name,
-            meta.get("namespace"),
-            meta.get("name"),
-        )
-        return None
-    return body
-
-
 async def resolve(reader: ObjectReader, namespace: str, names: ReferencedNames) -> Resolved:
-    secrets = {
-        name: _checked("Secret", namespace, name, await reader.get_secret(namespace, name))
-        for name in sorted(names.secrets)
-    }
-    configmaps = {
-        name: _checked("ConfigMap", namespace, name, await reader.get_configmap(namespace, name))
-        for name in sorted(names.config_maps)
-    }
-    return Resolved(secrets, configmaps)
+    secrets = {name: await reader.get_secret(namespace, name) for name in sorted(names.secrets)}
+    configmaps = {name: await reader.get_configmap(namespace, name) for name in sorted(names.config_maps)}
+    return Resolved(namespace, secrets, configmaps)
 
 
 class ConfigMapIndex:
