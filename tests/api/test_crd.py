@@ -63,14 +63,24 @@ def test_names_subresource_and_columns() -> None:
     version = spec["versions"][0]
     assert version["name"] == "v1alpha1" and version["served"] and version["storage"]
     assert version["subresources"] == {"status": {}}
-    columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
+    columns = {c["name"]: (c["jsonPath"], c.get("priority", 0)) for c in version["additionalPrinterColumns"]}
+    ready = '.status.conditions[?(@.type=="Ready")]'
     assert columns == {
-        "ID": ".status.containerGroupId",
-        "Phase": ".status.phase",
-        "Ready": '.status.conditions[?(@.type=="Ready")].status',
-        "IP": ".status.intranetIp",
-        "Age": ".metadata.creationTimestamp",
+        "ID": (".status.containerGroupId", 0),
+        "Phase": (".status.phase", 0),
+        "Ready": (f"{ready}.status", 0),
+        "IP": (".status.intranetIp", 0),
+        "Age": (".metadata.creationTimestamp", 0),
+        # -o wide: what someone needs when a group is not Ready
+        "Reason": (f"{ready}.reason", 1),
+        "Pending": (".status.plan.impact", 1),
+        "Message": (f"{ready}.message", 1),
     }
+
+
+def test_status_defaults_to_not_yet_observed() -> None:
+    """Before the operator writes, status reads as generation not yet observed (kstatus: InProgress)."""
+    assert _schema()["properties"]["status"]["default"] == {"observedGeneration": -1}
 
 
 def test_structural_everywhere() -> None:
