@@ -80,8 +80,10 @@ $(GITOPS_TOOLS) &: $(wildcard tests/gitops-tools/*/*.go tests/gitops-tools/go.mo
 test: $(STAMP) $(KUBE_TESTENV) $(KUSTOMIZE) $(GITOPS_TOOLS) lint
 	KUBE_TESTENV=$(KUBE_TESTENV) KUSTOMIZE=$(KUSTOMIZE) $(BIN)/pytest -q $(PYTEST_ARGS)
 
+# The chart carries the same file in its crds/ (Helm installs it from there).
 crd: $(STAMP)
 	$(BIN)/eci-operator crd > crds/containergroup.yaml
+	cp crds/containergroup.yaml charts/eci-operator/crds/containergroup.yaml
 
 # The operator's life in one go: control plane ($KUBECONFIG's cluster if set, else kube-testenv),
 # the ECI emulator and the operator; apply an example, edit its image, delete it.

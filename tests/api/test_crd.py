@@ -12,7 +12,9 @@ import yaml
 from eci_operator.api.crd import crd, crd_yaml
 from eci_operator.cli import main
 
-CHECKED_IN = Path(__file__).parents[2] / "crds" / "containergroup.yaml"
+REPO = Path(__file__).parents[2]
+CHECKED_IN = REPO / "crds" / "containergroup.yaml"
+IN_CHART = REPO / "charts" / "eci-operator" / "crds" / "containergroup.yaml"
 
 
 def _schema() -> dict[str, Any]:
@@ -40,6 +42,10 @@ def _walk(node: dict[str, Any], path: str = "") -> list[tuple[str, dict[str, Any
 
 def test_checked_in_crd_is_the_generated_one() -> None:
     assert CHECKED_IN.read_text() == crd_yaml(), "crds/containergroup.yaml is stale: run `make crd`"
+
+
+def test_chart_installs_the_same_crd() -> None:
+    assert IN_CHART.read_text() == crd_yaml(), f"{IN_CHART} is stale: run `make crd`"
 
 
 def test_crd_command_prints_it(capsys: Any) -> None:

@@ -52,7 +52,10 @@ PRINTER_COLUMNS: list[JsonDict] = [
         "type": "string",
         "priority": 1,
         "jsonPath": f"{_READY}.reason",
-        "description": "Why the group is (not) Ready, e.g. Creating, UpdateBlockedByPolicy, MissingReference, InvalidSpec",
+        "description": (
+            "Why the group is (not) Ready, e.g. Creating, UpdateBlockedByPolicy, MissingReference, "
+            "InvalidSpec"
+        ),
     },
     {
         "name": "Pending",
