@@ -104,5 +104,10 @@ chaos: $(STAMP) $(KUBE_TESTENV)
 		$(BIN)/pytest -q --timeout=1800 tests/chaos $(PYTEST_ARGS)
 	@cat $(CACHE)/chaos-figures.jsonl
 
+# The container image, built with buildah from the Dockerfile (no Docker engine or registry needed;
+# see hack/image.sh). Not part of `make test`: `make image` then `pytest tests/image`.
+image:
+	hack/image.sh
+
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .mypy_cache .ruff_cache
