@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -46,18 +47,36 @@ class Recorder:
 
     def _watch(self) -> None:
         try:
-            with self._client.stream("GET", self._path, params={"watch": "true"}) as response:
-                response.raise_for_status()
-                self._started.set()
-                for line in response.iter_lines():
-                    event = json.loads(line) if line else {}
-                    if event.get("type") in ("ADDED", "MODIFIED"):
-                        self.versions.append(event["object"])
-                if not self._stopping:
-                    raise RuntimeError("the server ended the watch")
+            deadline = time.monotonic() + 30
+            while True:
+                with self._client.stream("GET", self._path, params={"watch": "true"}) as response:
+                    # 429 while the watch cache of a new resource initialises: retry, as client-go does
+                    if response.status_code == 429 and time.monotonic() < deadline:
+                        time.sleep(_retry_after(response))
+                        continue
+                    self._follow(response)
+                    return
         except (httpx.HTTPError, RuntimeError) as e:
             # Closing the client from __exit__ ends the loop with an error: that one is the stop.
             if not self._stopping:
                 self._error = e
         finally:
             self._started.set()
+
+    def _follow(self, response: httpx.Response) -> None:
+        response.raise_for_status()
+        self._started.set()
+        for line in response.iter_lines():
+            event = json.loads(line) if line else {}
+            if event.get("type") in ("ADDED", "MODIFIED"):
+                self.versions.append(event["object"])
+        if not self._stopping:
+            raise RuntimeError("the server ended the watch")
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds from a Retry-After header (delta-seconds), bounded; 1 when absent or not a number."""
+    try:
+        return min(max(float(response.headers.get("Retry-After", "1")), 0.1), 5.0)
+    except ValueError:
+        return 1.0

@@ -7,11 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.support.manifests import container_group
 from tests.support.operator import REPO
 from tests.support.tools import ARGO_HEALTH_SCRIPT, argo_health, checked, run
+
+pytestmark = pytest.mark.kube  # the Go-built tools
 
 KEY = "resource.customizations.health.eci.operator.dev_ContainerGroup"
 

@@ -14,6 +14,7 @@ checked-in file must equal what this run observed.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -123,7 +124,10 @@ def render(rows: list[Row]) -> str:
         "`--wait` compute it; Flux's fork `fluxcd/cli-utils` agrees on every row) and Argo CD's health\n"
         "check (`deploy/argocd/health.lua` under gopher-lua as Argo CD runs it). Regenerate with\n"
         "`GITOPS_PHASES_WRITE=1 pytest tests/gitops/test_phases.py`.\n\n"
-        "No tool reports healthy before the instance is Running with the current spec.\n\n"
+        "No tool reports healthy before the instance is Running with the current spec. A referenced\n"
+        "Secret still missing after `--reference-grace` (default 300 s) makes the group Stalled\n"
+        "(MissingReference): kubectl wait not met, kstatus Failed, Argo CD Degraded\n"
+        "(`test_missing_secret_stalls_after_the_grace_period`).\n\n"
     )
     lines = [
         "| phase | ECI instance | Ready | reason | kubectl wait | kstatus | Argo CD |",
@@ -143,6 +147,15 @@ def check_table(rows: list[Row]) -> None:
         f"{TABLE.relative_to(REPO)} differs from what this run observed "
         "(regenerate with GITOPS_PHASES_WRITE=1):\n" + text
     )
+
+
+def missing_secret_group() -> dict[str, Any]:
+    """A group whose container reads a Secret that does not exist (yet)."""
+    app = container_group("app")
+    app["spec"]["containers"][0]["env"] = [
+        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "app-token", "key": "token"}}}
+    ]
+    return app
 
 
 def healthy_too_early(versions: list[dict[str, Any]]) -> list[str]:
@@ -168,7 +181,8 @@ def test_every_phase(
     cluster: Cluster, kubectl: Kubectl, kube_env: Any, start_emulator: Any, start_operator: Any
 ) -> None:
     emulator = start_emulator(transition_delay=FOREVER)
-    operator = start_operator(cluster.namespace, emulator, resync=1.0)
+    # --gone-grace 1: the deletion finishes a second after the instance is gone, not a minute
+    operator = start_operator(cluster.namespace, emulator, resync=1.0, extra=("--gone-grace", "1"))
     life = Lifecycle(cluster, kubectl, emulator, operator)
     web = container_group("web")
     with Recorder(kube_env, cluster.namespace) as recorder:
@@ -214,15 +228,11 @@ def test_every_phase(
         life.observe("invalid spec (refused by the operator)", long_name, FAILED)
 
         # a referenced Secret that appears later (as with External Secrets or Sealed Secrets)
-        app = container_group("app")
-        app["spec"]["containers"][0]["env"] = [
-            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "app-token", "key": "token"}}}
-        ]
-        life.apply(app)
-        life.wait("app", lambda b: observed(b) and condition(b, "Ready").get("status") == "False")
-        # Not healthy, whatever else: the intended verdict (Reconciling for a grace period) is
-        # test_missing_secret_is_reconciling_for_a_while's.
-        life.observe("referenced Secret missing", "app", None)
+        life.apply(missing_secret_group())
+        # within --reference-grace (300 s here): in progress, so a Flux or Argo CD sync waits for it
+        body = life.wait("app", ready_is("False", "WaitingForReference"))
+        assert condition(body, "Reconciling").get("status") == "True", body["status"]
+        life.observe("referenced Secret missing (grace period)", "app", IN_PROGRESS)
         cluster.put_core(
             {
                 "apiVersion": "v1",
@@ -256,25 +266,18 @@ def test_every_phase(
     check_table(life.rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="controller: a missing referenced Secret/ConfigMap is Stalled (MissingReference) at once, "
-    "not Reconciling with short re-checks for a grace period",
-)
-def test_missing_secret_is_reconciling_for_a_while(
+def test_missing_secret_stalls_after_the_grace_period(
     cluster: Cluster, kubectl: Kubectl, start_emulator: Any, start_operator: Any
 ) -> None:
-    """A Secret another controller creates a moment later (External Secrets, Sealed Secrets) must not
-    fail a Flux or Argo CD sync: the group reads as in progress, not failed, while it is missing."""
+    """A reference still missing after --reference-grace fails the sync: Stalled, kstatus Failed,
+    Argo CD Degraded, and the Secret's name in the message."""
     emulator = start_emulator(transition_delay=FOREVER)
-    operator = start_operator(cluster.namespace, emulator, resync=1.0)
+    operator = start_operator(cluster.namespace, emulator, resync=1.0, extra=("--reference-grace", "1"))
     life = Lifecycle(cluster, kubectl, emulator, operator)
-    app = container_group("app")
-    app["spec"]["containers"][0]["env"] = [
-        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "app-token", "key": "token"}}}
-    ]
-    life.apply(app)
-    body = life.wait("app", lambda b: observed(b) and condition(b, "Ready").get("status") == "False")
-    assert condition(body, "Reconciling").get("status") == "True", body["status"]
-    life.observe("referenced Secret missing", "app", IN_PROGRESS)
+    life.apply(missing_secret_group())
+    body = life.wait("app", ready_is("False", "MissingReference"))
+    assert condition(body, "Stalled").get("status") == "True"
+    assert re.search(r"\bapp-token\b", condition(body, "Stalled")["message"]), body["status"]
+    row = life.observe("referenced Secret missing after the grace period", "app", FAILED)
     assert not life.mismatches, life.mismatches
+    assert row.instance == "none"  # nothing was created without the Secret

@@ -12,6 +12,8 @@ from tests.support.access import access_table
 from tests.support.operator import REPO, SA_NAME, SA_NAMESPACE
 from tests.support.tools import checked, helm
 
+pytestmark = pytest.mark.kube  # the Go-built tools
+
 CHART = REPO / "charts" / "eci-operator"
 DEPLOY = REPO / "deploy"
 CRD_NAME = "containergroups.eci.operator.dev"
