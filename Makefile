@@ -71,7 +71,7 @@ GITOPS_LDFLAGS = -s -w -X helm.sh/helm/v4/internal/version.version=$(HELM_VERSIO
 	$(foreach kv,gitVersion=$(KUBECTL_VERSION) gitMajor=1 gitMinor=$(word 2,$(subst ., ,$(KUBECTL_VERSION))) \
 	gitTreeState=clean,-X k8s.io/component-base/version.$(kv))
 
-$(GITOPS_TOOLS) &: $(wildcard tests/gitops-tools/*/*.go tests/gitops-tools/go.mod tests/gitops-tools/go.sum)
+$(GITOPS_TOOLS) &: $(wildcard tests/gitops-tools/*/*.go tests/gitops-tools/internal/*/*.go tests/gitops-tools/go.mod tests/gitops-tools/go.sum)
 	@mkdir -p $(CACHE)/bin
 	cd tests/gitops-tools && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
 		go build -trimpath -ldflags='$(GITOPS_LDFLAGS)' -o $(CACHE)/bin/ ./kubectl ./helm ./kstatus ./argo-health

@@ -31,36 +31,27 @@ VERSION = next(
 IMAGE = os.environ.get("IMAGE", f"localhost/eci-operator:{VERSION}")
 
 
-def buildah(*args: str) -> str:
-    command = [
-        "buildah",
-        "--root",
-        str(STORE / "storage"),
-        "--runroot",
-        str(STORE / "run"),
-        "--storage-driver",
-        "vfs",
-    ]
-    result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=600, check=False)
-    assert result.returncode == 0, f"buildah {' '.join(args)}: {result.stderr}"
-    return result.stdout
+BUILDAH = [
+    "buildah",
+    "--root",
+    str(STORE / "storage"),
+    "--runroot",
+    str(STORE / "run"),
+    "--storage-driver",
+    "vfs",
+]
+
+
+def buildah(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*BUILDAH, *args], capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0 or not check, f"buildah {' '.join(args)}: {result.stderr}"
+    return result
 
 
 def image_config() -> dict[str, Any] | None:
     if shutil.which("buildah") is None or not (STORE / "storage").exists():
         return None
-    command = [
-        "buildah",
-        "--root",
-        str(STORE / "storage"),
-        "--runroot",
-        str(STORE / "run"),
-        "--storage-driver",
-        "vfs",
-    ]
-    found = subprocess.run(
-        [*command, "inspect", "--type", "image", IMAGE], capture_output=True, text=True, check=False
-    )
+    found = buildah("inspect", "--type", "image", IMAGE, check=False)
     if found.returncode != 0:
         return None
     config: dict[str, Any] = json.loads(found.stdout)["OCIv1"]["config"]
@@ -73,9 +64,9 @@ pytestmark = pytest.mark.skipif(CONFIG is None, reason=f"no image {IMAGE} in {ST
 
 @pytest.fixture(scope="module")
 def rootfs() -> Iterator[Path]:
-    container = buildah("from", "--pull-never", IMAGE).strip()
+    container = buildah("from", "--pull-never", IMAGE).stdout.strip()
     try:
-        yield Path(buildah("mount", container).strip())
+        yield Path(buildah("mount", container).stdout.strip())
     finally:
         buildah("umount", container)
         buildah("rm", container)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.build import built
+
 REPO = Path(__file__).resolve().parents[2]
-BUILD_TIMEOUT = 3600.0
 CALL_TIMEOUT = 120.0
 TOOLS = ("kubectl", "helm", "kstatus", "argo-health")
 ARGO_HEALTH_SCRIPT = REPO / "deploy" / "argocd" / "health.lua"
@@ -28,24 +29,11 @@ def tool(name: str) -> Path:
     configured = os.environ.get("GITOPS_TOOLS_BIN")
     folder = Path(configured) if configured else REPO / ".cache" / "bin"
     binary = folder / name
-    if binary.exists():
-        return binary
-    if configured:
+    if configured and not binary.exists():
         raise FileNotFoundError(
             f"GITOPS_TOOLS_BIN={configured} has no {name} (build with `make gitops-tools`)"
         )
-    build = subprocess.run(
-        ["make", "-C", str(REPO), "gitops-tools"],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    if build.returncode != 0 or not binary.exists():
-        raise RuntimeError(
-            f"`make gitops-tools` failed ({build.returncode}):\n{build.stdout[-4000:]}{build.stderr[-4000:]}"
-        )
-    return binary
+    return built(binary, "gitops-tools")
 
 
 def run(

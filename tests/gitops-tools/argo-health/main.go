@@ -24,7 +24,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
 	"time"
@@ -32,7 +31,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	luajson "layeh.com/gopher-json"
-	"sigs.k8s.io/yaml"
+
+	"github.com/eci-operator/eci-operator/tests/gitops-tools/internal/object"
 )
 
 // hookFinalizer marks Argo CD hooks, whose deletion Argo still assesses with the script.
@@ -68,7 +68,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	obj, err := readObject(fs.Args())
+	obj, err := object.Read(fs.Args(), os.Stdin)
 	if err != nil {
 		fail(err)
 	}
@@ -225,25 +225,4 @@ func decodeValue(l *lua.LState, value any) lua.LValue {
 		return tbl
 	}
 	return lua.LNil
-}
-
-func readObject(args []string) (*unstructured.Unstructured, error) {
-	var data []byte
-	var err error
-	if len(args) == 0 {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(args[0])
-	}
-	if err != nil {
-		return nil, err
-	}
-	if data, err = yaml.YAMLToJSON(data); err != nil {
-		return nil, err
-	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
-	}
-	return obj, nil
 }

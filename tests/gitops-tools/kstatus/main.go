@@ -16,9 +16,9 @@ import (
 	"os"
 
 	fluxstatus "github.com/fluxcd/cli-utils/pkg/kstatus/status"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
-	"sigs.k8s.io/yaml"
+
+	"github.com/eci-operator/eci-operator/tests/gitops-tools/internal/object"
 )
 
 type verdict struct {
@@ -39,7 +39,7 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
-	obj, err := readObject(args, stdin)
+	obj, err := object.Read(args, stdin)
 	if err != nil {
 		return err
 	}
@@ -56,29 +56,4 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		Flux:    verdict{Status: flux.Status.String(), Message: flux.Message},
 	}
 	return json.NewEncoder(stdout).Encode(out)
-}
-
-// readObject decodes one object the way client-go's unstructured decoder does (integers as int64).
-func readObject(args []string, stdin io.Reader) (*unstructured.Unstructured, error) {
-	var data []byte
-	var err error
-	switch len(args) {
-	case 0:
-		data, err = io.ReadAll(stdin)
-	case 1:
-		data, err = os.ReadFile(args[0])
-	default:
-		return nil, fmt.Errorf("usage: kstatus [FILE]")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if data, err = yaml.YAMLToJSON(data); err != nil {
-		return nil, err
-	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
-	}
-	return obj, nil
 }
