@@ -209,7 +209,8 @@ def test_install_upgrade_uninstall(private_control_plane: Any, tmp_path: Path) -
     for namespace in ("team-a", "team-b"):
         kube_env.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
 
-    run("install", "eci", str(CHART), "--namespace", "eci-system", "--create-namespace")
+    notes = run("install", "eci", str(CHART), "--namespace", "eci-system", "--create-namespace")
+    assert "It manages ContainerGroups in all namespaces." in notes
     uid, version = crd_identity(kube_env)
     kube_env.wait_crd_established(CRD_NAME)
     account = "eci-eci-operator"
@@ -220,9 +221,11 @@ def test_install_upgrade_uninstall(private_control_plane: Any, tmp_path: Path) -
     reference = access_table(kube_env, (SA_NAMESPACE, SA_NAME), "team-a")
     assert any(reference.values()) and not all(reference.values())
     assert access_table(kube_env, chart_sa, "team-a") == reference
+    assert access_table(kube_env, chart_sa, "team-b") == reference  # cluster-wide
 
     # upgrade: only team-a watched; the CRD is the same object, not even rewritten
-    run("upgrade", "eci", str(CHART), "--namespace", "eci-system", "--set", "watchNamespaces={team-a}")
+    notes = run("upgrade", "eci", str(CHART), "-n", "eci-system", "--set", "watchNamespaces={team-a}")
+    assert "It manages ContainerGroups in the namespaces team-a." in notes
     assert crd_identity(kube_env) == (uid, version)
     assert not exists(kube_env, "/apis/rbac.authorization.k8s.io/v1/clusterroles/eci-eci-operator")
     assert access_table(kube_env, chart_sa, "team-a") == reference
