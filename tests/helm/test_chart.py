@@ -92,16 +92,24 @@ def test_default_render_matches_deploy(tmp_path: Path) -> None:
     assert "--resync-interval=60" in args and "--metrics-port=9090" in args
 
 
-def test_watched_namespaces_get_roles_with_the_same_rules(tmp_path: Path) -> None:
-    docs = render(tmp_path, "--set", "watchNamespaces={team-a,team-b}")
-    assert not of_kind(docs, "ClusterRole") and not of_kind(docs, "ClusterRoleBinding")
-    roles = of_kind(docs, "Role")
-    assert sorted(r["metadata"]["namespace"] for r in roles) == ["team-a", "team-b"]
-    assert all(r["rules"] == deploy_rules() for r in roles)
+def test_watched_namespaces_bind_the_same_rules_there_only(tmp_path: Path) -> None:
+    """As deploy/namespaced: the ClusterRole stays the one list of rules, a RoleBinding grants it in
+    each watched namespace, and nothing is bound cluster-wide."""
+    docs = render(tmp_path, "--set", "watchNamespaces={shop,team-b}")
+    (role,) = of_kind(docs, "ClusterRole")
+    assert role["rules"] == deploy_rules()
+    assert not of_kind(docs, "ClusterRoleBinding") and not of_kind(docs, "Role")
     bindings = of_kind(docs, "RoleBinding")
-    assert sorted(b["metadata"]["namespace"] for b in bindings) == ["team-a", "team-b"]
+    assert sorted(b["metadata"]["namespace"] for b in bindings) == ["shop", "team-b"]
+    reference = yaml.safe_load((DEPLOY / "namespaced" / "rolebinding.yaml").read_text())
+    (account,) = of_kind(docs, "ServiceAccount")
+    for binding in bindings:
+        assert binding["roleRef"] == {**reference["roleRef"], "name": role["metadata"]["name"]}
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": "eci-system"}
+        ]
     assert [a for a in container(docs)["args"] if a.startswith("--namespace")] == [
-        "--namespace=team-a",
+        "--namespace=shop",
         "--namespace=team-b",
     ]
 
@@ -195,8 +203,9 @@ def exists(kube_env: Any, path: str) -> bool:
 
 
 def test_install_upgrade_uninstall(private_control_plane: Any, tmp_path: Path) -> None:
-    """Install on a cluster without the CRD, compare the installed ServiceAccount's rights with deploy/'s,
-    upgrade to watched namespaces (the CRD untouched), uninstall (the CRD stays, as Helm leaves crds/)."""
+    """Install on a cluster without the CRD and compare the installed ServiceAccount's rights with
+    deploy/'s; upgrade to one watched namespace and compare with deploy/namespaced's (the CRD
+    untouched); uninstall (the CRD stays, as Helm leaves crds/)."""
     kube_env = private_control_plane.env
     kubeconfig = kube_env.kubeconfig
 
@@ -206,7 +215,7 @@ def test_install_upgrade_uninstall(private_control_plane: Any, tmp_path: Path) -
     # deploy/ as kustomize users install it, as the reference
     for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
         kube_env.apply(DEPLOY / name)
-    for namespace in ("team-a", "team-b"):
+    for namespace in ("shop", "other"):
         kube_env.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
 
     notes = run("install", "eci", str(CHART), "--namespace", "eci-system", "--create-namespace")
@@ -218,23 +227,33 @@ def test_install_upgrade_uninstall(private_control_plane: Any, tmp_path: Path) -
     assert exists(kube_env, f"/api/v1/namespaces/eci-system/serviceaccounts/{account}")
     assert exists(kube_env, "/apis/apps/v1/namespaces/eci-system/deployments/eci-eci-operator")
 
-    reference = access_table(kube_env, (SA_NAMESPACE, SA_NAME), "team-a")
+    deploy_sa = (SA_NAMESPACE, SA_NAME)
+    reference = access_table(kube_env, deploy_sa, "shop")
     assert any(reference.values()) and not all(reference.values())
-    assert access_table(kube_env, chart_sa, "team-a") == reference
-    assert access_table(kube_env, chart_sa, "team-b") == reference  # cluster-wide
+    assert access_table(kube_env, chart_sa, "shop") == reference
+    assert access_table(kube_env, chart_sa, "other") == reference  # cluster-wide
+    assert access_table(kube_env, chart_sa, "") == access_table(kube_env, deploy_sa, "")
 
-    # upgrade: only team-a watched; the CRD is the same object, not even rewritten
-    notes = run("upgrade", "eci", str(CHART), "-n", "eci-system", "--set", "watchNamespaces={team-a}")
-    assert "It manages ContainerGroups in the namespaces team-a." in notes
+    # deploy/'s reference becomes the namespaced install: the component removes the
+    # ClusterRoleBinding, deploy/namespaced/rolebinding.yaml grants the ClusterRole in shop
+    response = kube_env.http().delete("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/eci-operator")
+    assert response.status_code == 200, response.text
+    kube_env.apply(DEPLOY / "namespaced" / "rolebinding.yaml")
+
+    # upgrade: only shop watched; the CRD is the same object, not even rewritten
+    notes = run("upgrade", "eci", str(CHART), "-n", "eci-system", "--set", "watchNamespaces={shop}")
+    assert "It manages ContainerGroups in the namespaces shop." in notes
     assert crd_identity(kube_env) == (uid, version)
-    assert not exists(kube_env, "/apis/rbac.authorization.k8s.io/v1/clusterroles/eci-eci-operator")
-    assert access_table(kube_env, chart_sa, "team-a") == reference
-    nothing = access_table(kube_env, chart_sa, "team-b")
-    assert not any(nothing.values())
+    assert not exists(kube_env, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/eci-eci-operator")
+    for namespace in ("shop", "other", ""):
+        assert access_table(kube_env, chart_sa, namespace) == access_table(kube_env, deploy_sa, namespace)
+    assert not any(access_table(kube_env, chart_sa, "other").values())
     history = run("history", "eci", "--namespace", "eci-system", "-o", "yaml")
     assert [h["revision"] for h in yaml.safe_load(history)] == [1, 2]
 
     run("uninstall", "eci", "--namespace", "eci-system", "--wait")
     assert not exists(kube_env, f"/api/v1/namespaces/eci-system/serviceaccounts/{account}")
-    assert not exists(kube_env, "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles/eci-eci-operator")
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    assert not exists(kube_env, f"{rbac}/namespaces/shop/rolebindings/eci-eci-operator")
+    assert not exists(kube_env, f"{rbac}/clusterroles/eci-eci-operator")
     assert crd_identity(kube_env) == (uid, version)  # Helm leaves crds/ in place
