@@ -45,4 +45,5 @@ if [ -n "${PIP_CERT:-}" ]; then
 	args+=(--build-arg PIP_CERT=/run/pip-ca.crt --volume "$PIP_CERT:/run/pip-ca.crt:ro")
 fi
 bah bud "${args[@]}" --tag "$image" --file "$repo/Dockerfile" "$repo"
+bah rmi --prune >/dev/null  # the image this one replaced under the same tag
 echo "built $image in $store"
