@@ -8,7 +8,7 @@ KUBE_TESTENV := $(CACHE)/bin/kube-testenv
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all venv lint unit test demo kube-testenv kustomize crd bench chaos clean
+.PHONY: all venv lint unit test demo kube-testenv kustomize gitops-tools crd bench chaos image clean
 
 all: test
 
@@ -59,11 +59,31 @@ $(KUSTOMIZE):
 	GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN=$(dir $@) \
 		go install -trimpath -ldflags='-s -w' sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
-test: $(STAMP) $(KUBE_TESTENV) $(KUSTOMIZE) lint
+# The real GitOps clients (kubectl, helm, kstatus, argo-health) built from Go modules into .cache/bin;
+# see tests/gitops-tools. One `go build` links all four; rebuilt only when a file there changes.
+GITOPS_TOOLS := $(addprefix $(CACHE)/bin/,kubectl helm kstatus argo-health)
+gitops-tools: $(GITOPS_TOOLS)
+
+GITOPS_MOD = tests/gitops-tools/go.mod
+KUBECTL_VERSION = $(subst v0.,v1.,$(shell awk '$$1 == "k8s.io/kubectl" { print $$2 }' $(GITOPS_MOD)))
+HELM_VERSION = $(shell awk '$$1 == "helm.sh/helm/v4" { print $$2 }' $(GITOPS_MOD))
+GITOPS_LDFLAGS = -s -w -X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION) \
+	$(foreach kv,gitVersion=$(KUBECTL_VERSION) gitMajor=1 gitMinor=$(word 2,$(subst ., ,$(KUBECTL_VERSION))) \
+	gitTreeState=clean,-X k8s.io/component-base/version.$(kv))
+
+$(GITOPS_TOOLS) &: $(wildcard tests/gitops-tools/*/*.go tests/gitops-tools/internal/*/*.go tests/gitops-tools/go.mod tests/gitops-tools/go.sum)
+	@mkdir -p $(CACHE)/bin
+	cd tests/gitops-tools && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+		go build -trimpath -ldflags='$(GITOPS_LDFLAGS)' -o $(CACHE)/bin/ ./kubectl ./helm ./kstatus ./argo-health
+	@touch $(GITOPS_TOOLS)
+
+test: $(STAMP) $(KUBE_TESTENV) $(KUSTOMIZE) $(GITOPS_TOOLS) lint
 	KUBE_TESTENV=$(KUBE_TESTENV) KUSTOMIZE=$(KUSTOMIZE) $(BIN)/pytest -q $(PYTEST_ARGS)
 
+# The chart carries the same file in its crds/ (Helm installs it from there).
 crd: $(STAMP)
 	$(BIN)/eci-operator crd > crds/containergroup.yaml
+	cp crds/containergroup.yaml charts/eci-operator/crds/containergroup.yaml
 
 # The operator's life in one go: control plane ($KUBECONFIG's cluster if set, else kube-testenv),
 # the ECI emulator and the operator; apply an example, edit its image, delete it.
@@ -83,6 +103,11 @@ chaos: $(STAMP) $(KUBE_TESTENV)
 	CHAOS_FULL=1 CHAOS_FIGURES=$(CACHE)/chaos-figures.jsonl KUBE_TESTENV=$(KUBE_TESTENV) \
 		$(BIN)/pytest -q --timeout=1800 tests/chaos $(PYTEST_ARGS)
 	@cat $(CACHE)/chaos-figures.jsonl
+
+# The container image, built with buildah from the Dockerfile (no Docker engine or registry needed;
+# see hack/image.sh). Not part of `make test`: `make image` then `pytest tests/image`.
+image:
+	hack/image.sh
 
 clean:
 	rm -rf $(VENV) $(CACHE) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,9 @@ import yaml
 from eci_operator.api.crd import crd, crd_yaml
 from eci_operator.cli import main
 
-CHECKED_IN = Path(__file__).parents[2] / "crds" / "containergroup.yaml"
+REPO = Path(__file__).parents[2]
+CHECKED_IN = REPO / "crds" / "containergroup.yaml"
+IN_CHART = REPO / "charts" / "eci-operator" / "crds" / "containergroup.yaml"
 
 
 def _schema() -> dict[str, Any]:
@@ -42,6 +44,10 @@ def test_checked_in_crd_is_the_generated_one() -> None:
     assert CHECKED_IN.read_text() == crd_yaml(), "crds/containergroup.yaml is stale: run `make crd`"
 
 
+def test_chart_installs_the_same_crd() -> None:
+    assert IN_CHART.read_text() == crd_yaml(), f"{IN_CHART} is stale: run `make crd`"
+
+
 def test_crd_command_prints_it(capsys: Any) -> None:
     assert main(["crd"]) == 0
     assert capsys.readouterr().out == CHECKED_IN.read_text()
@@ -63,14 +69,24 @@ def test_names_subresource_and_columns() -> None:
     version = spec["versions"][0]
     assert version["name"] == "v1alpha1" and version["served"] and version["storage"]
     assert version["subresources"] == {"status": {}}
-    columns = {c["name"]: c["jsonPath"] for c in version["additionalPrinterColumns"]}
+    columns = {c["name"]: (c["jsonPath"], c.get("priority", 0)) for c in version["additionalPrinterColumns"]}
+    ready = '.status.conditions[?(@.type=="Ready")]'
     assert columns == {
-        "ID": ".status.containerGroupId",
-        "Phase": ".status.phase",
-        "Ready": '.status.conditions[?(@.type=="Ready")].status',
-        "IP": ".status.intranetIp",
-        "Age": ".metadata.creationTimestamp",
+        "ID": (".status.containerGroupId", 0),
+        "Phase": (".status.phase", 0),
+        "Ready": (f"{ready}.status", 0),
+        "IP": (".status.intranetIp", 0),
+        "Age": (".metadata.creationTimestamp", 0),
+        # -o wide: what someone needs when a group is not Ready
+        "Reason": (f"{ready}.reason", 1),
+        "Pending": (".status.plan.impact", 1),
+        "Message": (f"{ready}.message", 1),
     }
+
+
+def test_status_defaults_to_not_yet_observed() -> None:
+    """Before the operator writes, status reads as generation not yet observed (kstatus: InProgress)."""
+    assert _schema()["properties"]["status"]["default"] == {"observedGeneration": -1}
 
 
 def test_structural_everywhere() -> None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,6 +36,32 @@ CG_PATH = f"/apis/eci.operator.dev/v1alpha1/namespaces/{NAMESPACE}/containergrou
 
 def say(text: str) -> None:
     print(f"\n\033[1m==> {text}\033[0m", flush=True)
+
+
+def kubectl_view(kubeconfig: Path) -> Callable[[], None]:
+    """Print `kubectl get containergroups -o wide` when a kubectl is at hand (make gitops-tools, PATH)."""
+    built = REPO / ".cache" / "bin" / "kubectl"
+    binary = str(built) if built.exists() else shutil.which("kubectl")
+
+    def view() -> None:
+        if binary is None:
+            return
+        command = [
+            binary,
+            "--kubeconfig",
+            str(kubeconfig),
+            "-n",
+            NAMESPACE,
+            "get",
+            "containergroups",
+            "-o",
+            "wide",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        print("   $ kubectl get containergroups -o wide")
+        print(textwrap.indent(result.stdout or result.stderr, "   "), end="")
+
+    return view
 
 
 def show(data: Any) -> None:
@@ -227,7 +255,7 @@ def main() -> int:
                 start_new_session=True,
             )
         try:
-            return demo(kube, emulator, operator, operator_log)
+            return demo(kube, emulator, operator, operator_log, kubectl_view(admin_kubeconfig))
         finally:
             operator.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -238,7 +266,9 @@ def main() -> int:
             print(f"\n(operator log: {operator_log})")
 
 
-def demo(kube: Kube, emulator: Any, operator: subprocess.Popen[bytes], log: Path) -> int:
+def demo(
+    kube: Kube, emulator: Any, operator: subprocess.Popen[bytes], log: Path, view: Callable[[], None]
+) -> int:
     documents = [d for d in yaml.safe_load_all(EXAMPLE.read_text()) if d]
     say(f"kubectl apply -f {EXAMPLE.relative_to(REPO)}")
     for obj in documents:
@@ -250,6 +280,7 @@ def demo(kube: Kube, emulator: Any, operator: subprocess.Popen[bytes], log: Path
     say("Waiting for Ready (kubectl wait --for=condition=Ready)")
     body = kube.wait(name, "Ready", lambda b: ready(b, 1))
     show(summary(body))
+    view()
     group_id = body["status"]["containerGroupId"]
     instance = emulator.instance(group_id)
     print(f"   ECI instance {group_id}: {instance['Status']}, image {instance['Containers'][0]['Image']}")
@@ -267,8 +298,10 @@ def demo(kube: Kube, emulator: Any, operator: subprocess.Popen[bytes], log: Path
         name, "updating", lambda b: b is not None and (b.get("status") or {}).get("observedGeneration") == 2
     )
     show(summary(progressing))
+    view()
     body = kube.wait(name, "Ready again", lambda b: ready(b, 2))
     show(summary(body))
+    view()
     for request in emulator.requests():
         if request["Action"] != "DescribeContainerGroups":
             groups = sorted({k.split(".")[0] for k in request["Params"] if "." in k})

@@ -33,11 +33,12 @@ import kubernetes.config
 import pytest
 import yaml
 
+from tests.support.build import built
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BINARY = REPO / ".cache" / "bin" / "kube-testenv"
 READY_PREFIX = "kube-testenv ready "
 START_TIMEOUT = 180.0  # seconds; a busy 2-core machine has been seen taking >30 s upstream
-BUILD_TIMEOUT = 3600.0
 FIELD_MANAGER = "kube-testenv"
 
 Manifest = dict[str, Any] | list[dict[str, Any]] | str | Path
@@ -252,24 +253,11 @@ def kube_testenv_binary() -> Path:
     """The kube-testenv binary, building the default one with ``make kube-testenv`` when missing."""
     configured = os.environ.get("KUBE_TESTENV")
     binary = Path(configured) if configured else DEFAULT_BINARY
-    if binary.exists():
-        return binary
-    if configured and binary != DEFAULT_BINARY:
+    if configured and binary != DEFAULT_BINARY and not binary.exists():
         raise FileNotFoundError(
             f"KUBE_TESTENV={configured} does not exist (build it with `make kube-testenv`)"
         )
-    build = subprocess.run(
-        ["make", "-C", str(REPO), "kube-testenv"],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    if build.returncode != 0 or not binary.exists():
-        raise RuntimeError(
-            f"`make kube-testenv` failed ({build.returncode}):\n{build.stdout[-4000:]}{build.stderr[-4000:]}"
-        )
-    return binary
+    return built(binary, "kube-testenv")
 
 
 def _log_tail(log: Path, limit: int = 6000) -> str:

@@ -66,6 +66,10 @@ class EmulatorHandle:
         result: dict[str, Any] = self._admin("PATCH", f"instances/{container_group_id}", partial)
         return result
 
+    def remove(self, container_group_id: str) -> None:
+        """The instance disappears at once, as when ECI finishes deleting it."""
+        self._admin("DELETE", f"instances/{container_group_id}")
+
     def seed(self, obj: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._admin("POST", "instances", obj)
         return result

@@ -69,12 +69,22 @@ class Operator:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGCONT)  # a paused process would not act on SIGTERM
         self.process.send_signal(sig)
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait(5)
+
+    def pause(self) -> None:
+        """SIGSTOP: the operator does nothing until :meth:`resume`, as if it had not seen events yet."""
+        assert self.process is not None and self.process.poll() is None, "the operator is not running"
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None, "the operator was never started"
+        self.process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """SIGKILL: no cleanup at all, as when a node dies."""

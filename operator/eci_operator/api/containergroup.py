@@ -337,7 +337,7 @@ class ContainerGroupStatus(StatusModel):
     """Observed state, written by the operator."""
 
     observed_generation: int | None = None
-    """The metadata.generation last reconciled."""
+    """The metadata.generation last reconciled; -1 until the operator first reconciles the object."""
     container_group_id: str | None = None
     """ID of the ECI instance."""
     phase: str | None = None

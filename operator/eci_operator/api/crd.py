@@ -27,6 +27,10 @@ JsonDict = dict[str, Any]
 
 SHORT_NAMES = ["ecicg"]
 CATEGORIES = ["eci"]
+_READY = '.status.conditions[?(@.type=="Ready")]'
+# Columns with priority 1 show with `kubectl get -o wide`: what someone needs when a group is not
+# Ready. The Ready condition always carries the reason and message of the latest reconcile
+# (Stalled and Reconciling repeat them when True), so one condition answers both.
 PRINTER_COLUMNS: list[JsonDict] = [
     {
         "name": "ID",
@@ -38,12 +42,41 @@ PRINTER_COLUMNS: list[JsonDict] = [
     {
         "name": "Ready",
         "type": "string",
-        "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+        "jsonPath": f"{_READY}.status",
         "description": "Ready condition",
     },
     {"name": "IP", "type": "string", "jsonPath": ".status.intranetIp", "description": "Private IP"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {
+        "name": "Reason",
+        "type": "string",
+        "priority": 1,
+        "jsonPath": f"{_READY}.reason",
+        "description": (
+            "Why the group is (not) Ready, e.g. Creating, UpdateBlockedByPolicy, MissingReference, "
+            "InvalidSpec"
+        ),
+    },
+    {
+        "name": "Pending",
+        "type": "string",
+        "priority": 1,
+        "jsonPath": ".status.plan.impact",
+        "description": "Impact of the changes not applied yet: NoRestart, Restart or Replace",
+    },
+    {
+        "name": "Message",
+        "type": "string",
+        "priority": 1,
+        "jsonPath": f"{_READY}.message",
+        "description": "The Ready condition's message",
+    },
 ]
+# A ContainerGroup the operator has not reconciled yet reads as "generation 1, observed -1", which
+# kstatus (Flux, Helm's --wait) and the Argo CD health check treat as in progress, not healthy. The
+# apiserver applies the default whenever status is absent, so the value persists until the operator
+# writes its own observedGeneration.
+STATUS_DEFAULT: JsonDict = {"observedGeneration": -1}
 _DROP = {"title", "$defs"}
 
 
@@ -127,7 +160,7 @@ def _schema_of(model: type[ContainerGroupSpec] | type[ContainerGroupStatus], *, 
 def openapi_schema() -> JsonDict:
     """The openAPIV3Schema of the ContainerGroup v1alpha1 version."""
     spec = _schema_of(ContainerGroupSpec, defaults=True)
-    status = _schema_of(ContainerGroupStatus, defaults=False)
+    status = _ordered({**_schema_of(ContainerGroupStatus, defaults=False), "default": STATUS_DEFAULT})
     schema: JsonDict = {
         "type": "object",
         "description": (
