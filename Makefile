@@ -8,7 +8,7 @@ KUBE_TESTENV := $(CACHE)/bin/kube-testenv
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all venv lint unit test demo kube-testenv kustomize gitops-tools crd bench chaos image clean
+.PHONY: all venv lint unit test demo kube-testenv gitops-tools crd bench chaos image clean
 
 all: test
 
@@ -47,18 +47,6 @@ $(KUBE_TESTENV): $(wildcard tests/kube-testenv/*.go tests/kube-testenv/go.mod te
 unit: $(STAMP) lint
 	$(BIN)/pytest -q -m "not kube" $(PYTEST_ARGS)
 
-# kustomize, pinned, from the Go module proxy: the tests build deploy/ and its namespaced variant
-# exactly as `kubectl apply -k` does. A version bump builds into a new directory.
-KUSTOMIZE_VERSION := v5.8.1
-KUSTOMIZE := $(CACHE)/kustomize/$(KUSTOMIZE_VERSION)/kustomize
-
-kustomize: $(KUSTOMIZE)
-
-$(KUSTOMIZE):
-	@mkdir -p $(dir $@)
-	GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN=$(dir $@) \
-		go install -trimpath -ldflags='-s -w' sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
-
 # The real GitOps clients (kubectl, helm, kstatus, argo-health) built from Go modules into .cache/bin;
 # see tests/gitops-tools. One `go build` links all four; rebuilt only when a file there changes.
 GITOPS_TOOLS := $(addprefix $(CACHE)/bin/,kubectl helm kstatus argo-health)
@@ -77,8 +65,8 @@ $(GITOPS_TOOLS) &: $(wildcard tests/gitops-tools/*/*.go tests/gitops-tools/inter
 		go build -trimpath -ldflags='$(GITOPS_LDFLAGS)' -o $(CACHE)/bin/ ./kubectl ./helm ./kstatus ./argo-health
 	@touch $(GITOPS_TOOLS)
 
-test: $(STAMP) $(KUBE_TESTENV) $(KUSTOMIZE) $(GITOPS_TOOLS) lint
-	KUBE_TESTENV=$(KUBE_TESTENV) KUSTOMIZE=$(KUSTOMIZE) $(BIN)/pytest -q $(PYTEST_ARGS)
+test: $(STAMP) $(KUBE_TESTENV) $(GITOPS_TOOLS) lint
+	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/pytest -q $(PYTEST_ARGS)
 
 # The chart carries the same file in its crds/ (Helm installs it from there).
 crd: $(STAMP)

@@ -1,47 +1,24 @@
 """``kustomize build``, as ``kubectl apply -k`` sees deploy/ and the overlays users write on it.
 
-The binary is ``$KUSTOMIZE``, else the one ``make kustomize`` builds (pinned in the Makefile) into
-``.cache/kustomize/<version>/``, built on first use when missing.
+The kustomize inside the real kubectl (``kubectl kustomize``, built by ``make gitops-tools``): the very
+code that ``kubectl apply -k`` runs.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.support.operator import REPO
-
-BUILD_TIMEOUT = 900.0
-
-
-def binary() -> Path:
-    if os.environ.get("KUSTOMIZE"):
-        return Path(os.environ["KUSTOMIZE"])
-    version = re.search(r"^KUSTOMIZE_VERSION := (\S+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
-    assert version is not None, "the Makefile pins no KUSTOMIZE_VERSION"
-    path = REPO / ".cache" / "kustomize" / version.group(1) / "kustomize"
-    if not path.exists():
-        make = subprocess.run(
-            ["make", "kustomize"], cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT
-        )
-        if make.returncode != 0:
-            raise RuntimeError(f"`make kustomize` failed:\n{make.stdout[-3000:]}{make.stderr[-3000:]}")
-    return path
+from tests.support.tools import checked, run
 
 
 def build(directory: Path) -> list[dict[str, Any]]:
-    """The objects ``kustomize build directory`` prints."""
-    result = subprocess.run(
-        [str(binary()), "build", str(directory)], capture_output=True, text=True, timeout=60
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"kustomize build {directory} failed:\n{result.stderr}")
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    """The objects ``kubectl kustomize directory`` prints."""
+    output = checked(run("kubectl", "kustomize", str(directory), timeout=60))
+    return [doc for doc in yaml.safe_load_all(output) if doc]
 
 
 def overlay(directory: Path, kustomization: dict[str, Any], files: dict[str, Any] | None = None) -> Path:
