@@ -1,4 +1,5 @@
-"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus.
+"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus
+and the tag API (``tags``).
 
 Each action takes the flat business parameters (strings, as on the wire), parses them with its own
 schema, applies the service's rules and answers with the body ECI returns (without RequestId).
@@ -13,7 +14,7 @@ from typing import Any
 
 from eci_operator.eci.models import DESCRIBE_MAX_IDS
 
-from . import render, schema, specs, validation
+from . import render, schema, specs, tags, validation
 from .errors import (
     ApiError,
     cpu_memory,
@@ -31,7 +32,14 @@ Body = dict[str, Any]
 Handler = Callable[[Store, dict[str, Any]], Body]
 
 MUTATING = frozenset(
-    {"CreateContainerGroup", "UpdateContainerGroup", "DeleteContainerGroup", "RestartContainerGroup"}
+    {
+        "CreateContainerGroup",
+        "UpdateContainerGroup",
+        "DeleteContainerGroup",
+        "RestartContainerGroup",
+        "TagResources",
+        "UntagResources",
+    }
 )
 
 
@@ -324,6 +332,9 @@ HANDLERS: dict[str, Handler] = {
     "UpdateContainerGroup": update,
     "DeleteContainerGroup": delete,
     "RestartContainerGroup": restart,
+    "TagResources": tags.tag_resources,
+    "UntagResources": tags.untag_resources,
+    "ListTagResources": tags.list_tag_resources,
 }
 
 

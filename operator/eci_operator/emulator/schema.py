@@ -317,6 +317,19 @@ DESCRIBE_STATUS = Struct(
 DELETE = Struct({**_OWNER, "RegionId": Str(), "ContainerGroupId": Str(), "ClientToken": Str()})
 RESTART = DELETE
 
+# The tag API (TagResources, UntagResources, ListTagResources). A resource carries at most 20 tags;
+# tag keys and values may be 128 characters long here.
+RESOURCE_TYPES = ("ContainerGroup", "ImageCache", "VirtualNode", "DataCache")
+_RESOURCES = {"RegionId": Str(), "ResourceType": Enum(*RESOURCE_TYPES), "ResourceId": List(Str(), 100)}
+_TAG_PAIRS = List(Struct({"Key": Str(128), "Value": Str(128)}), MAX_TAGS)
+TAG_RESOURCES = Struct({**_OWNER, **_RESOURCES, "Tag": _TAG_PAIRS})
+UNTAG_RESOURCES = Struct(
+    {**_OWNER, **_RESOURCES, "TagKey": List(Str(128), MAX_TAGS), "All": Bool(), "ClientToken": Str()}
+)
+LIST_TAG_RESOURCES = Struct(
+    {**_OWNER, **_RESOURCES, "Tag": _TAG_PAIRS, "Limit": Int(1, 100), "NextToken": Str()}
+)
+
 SCHEMAS: dict[str, Struct] = {
     "CreateContainerGroup": CREATE,
     "DescribeContainerGroups": DESCRIBE,
@@ -324,4 +337,7 @@ SCHEMAS: dict[str, Struct] = {
     "UpdateContainerGroup": UPDATE,
     "DeleteContainerGroup": DELETE,
     "RestartContainerGroup": RESTART,
+    "TagResources": TAG_RESOURCES,
+    "UntagResources": UNTAG_RESOURCES,
+    "ListTagResources": LIST_TAG_RESOURCES,
 }

@@ -121,11 +121,11 @@ def _env_in(vars_: list[eci.EnvironmentVar] | None, secret_keys: frozenset[str])
     return out
 
 
-def _mounts(mounts: Sequence[eci.VolumeMount | eci.VolumeMountOut] | None) -> dict[str, Any]:
+def _mounts(mounts: Sequence[eci.VolumeMount | eci.InitVolumeMountOut] | None) -> dict[str, Any]:
     return {
         m.mount_path: {
             "Name": m.name,
-            "SubPath": _none(m.sub_path),
+            "SubPath": _none(getattr(m, "sub_path", None)),
             "ReadOnly": bool(m.read_only),
             "MountPropagation": None if m.mount_propagation in (None, "", "None") else m.mount_propagation,
         }
