@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from eci_operator.eci import models as eci
 from eci_operator.eci.flatten import flatten, flatten_data
 from eci_operator.emulator import schema
-from eci_operator.emulator.params import Bool, Enum, Float, Int, Kind, List, Str, Struct, unflatten
+from eci_operator.emulator.params import Bool, Enum, Float, Int, Kind, List, Octal, Str, Struct, unflatten
 
 Skips = dict[type[BaseModel], tuple[str, ...]]
 
@@ -111,6 +111,8 @@ def _schema_sample(kind: Kind, path: str, out: dict[str, str]) -> None:
         _schema_sample(kind.item, f"{path}.1", out)
     elif isinstance(kind, Enum):
         out[path] = kind.values[0]
+    elif isinstance(kind, Octal):
+        out[path] = "0644"
     else:
         assert isinstance(kind, Str | Int | Float | Bool), kind
         out[path] = "1"

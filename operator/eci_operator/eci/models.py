@@ -464,6 +464,26 @@ class HostAlias(RequestModel):
     hostnames: list[str] = Field(alias="Hostname")
 
 
+# ECI's sysctl lists (the "Configure a security context" guide): the safe ones go in
+# SecurityContext.Sysctl, the others it allows in HostSecurityContext.Sysctl.
+SAFE_SYSCTLS = frozenset({"net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start"})
+_HOST_SYSCTL_PREFIXES = ("kernel.shm", "kernel.msg", "fs.mqueue.", "net.")
+_NOT_HOST_SYSCTLS = frozenset(
+    {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies", *SAFE_SYSCTLS}
+)
+
+
+def sysctl_kind(name: str) -> Literal["safe", "host"] | None:
+    """Where ECI takes the sysctl ``name``: ``safe``, ``host``, or None when it takes it nowhere."""
+    if name in SAFE_SYSCTLS:
+        return "safe"
+    if name in _NOT_HOST_SYSCTLS:
+        return None
+    if name.startswith(_HOST_SYSCTL_PREFIXES) or name in ("kernel.sem", "vm.min_free_kbytes"):
+        return "host"
+    return None
+
+
 class Sysctl(RequestModel):
     """``SecurityContext.Sysctl.N`` / ``HostSecurityContext.Sysctl.N`` at instance level."""
 

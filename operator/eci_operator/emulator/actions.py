@@ -91,6 +91,9 @@ def create(store: Store, params: dict[str, Any]) -> Body:
     validation.dns_config(params.get("DnsConfig", {}))
     validation.credentials(params.get("ImageRegistryCredential", []))
     validation.vswitches(params.get("VSwitchId"))
+    validation.sysctls(params)
+    validation.host_aliases(params.get("HostAliase", []))
+    validation.host_name(params.get("HostName"))
 
     cpu, memory = params.get("Cpu"), params.get("Memory")
     if cpu is not None or memory is not None:
@@ -158,12 +161,8 @@ def create(store: Store, params: dict[str, Any]) -> Body:
         "InitContainer": {c["Name"]: render.invisible(c, init=True) for c in inits},
         "ImageRegistryCredential": params.get("ImageRegistryCredential", []),
         "AcrRegistryInfo": params.get("AcrRegistryInfo", []),
-        "Create": {
-            k: v
-            for k, v in params.items()
-            if k
-            in ("DnsPolicy", "TerminationGracePeriodSeconds", "ActiveDeadlineSeconds", "HostSecurityContext")
-        },
+        "Create": {k: v for k, v in params.items() if k in render.CREATE_ONLY_UNREPORTED},
+        "VolumeModes": render.volume_modes(vols),
     }
     inst = store.add(Instance(view=view, hidden=hidden))
     store.begin(inst, "Scheduling", [("Pending", False), ("Running", False)])

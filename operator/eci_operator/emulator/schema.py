@@ -7,7 +7,7 @@ Limits that the parameter documentation states (20 containers, 20 volumes, 20 ta
 
 from __future__ import annotations
 
-from .params import Bool, Enum, Float, Int, List, Str, Struct
+from .params import Bool, Enum, Float, Int, List, Octal, Str, Struct
 
 MAX_CONTAINERS = 20
 MAX_VOLUMES = 20
@@ -88,7 +88,10 @@ _BASE_CONTAINER = Struct(
 )
 
 _TTY = {"Stdin": Bool(), "StdinOnce": Bool(), "Tty": Bool()}
-_TERMINATION = {"TerminationMessagePath": Str(), "TerminationMessagePolicy": Str()}
+_TERMINATION = {
+    "TerminationMessagePath": Str(),
+    "TerminationMessagePolicy": Enum("File", "FallbackToLogsOnError"),
+}
 
 CREATE_CONTAINER = _BASE_CONTAINER.extend(
     **_TTY,
@@ -98,7 +101,7 @@ CREATE_CONTAINER = _BASE_CONTAINER.extend(
     ReadinessProbe=_PROBE,
     EnvironmentVarHide=Bool(),
     SecurityContextPrivileged=Bool(),
-    SecurityContextRunAsGroup=Int(),
+    SecurityContextRunAsGroup=Int(0, None),
     SecurityContextRunAsNonRoot=Bool(),
     LifecyclePostStartHandlerHttpGetHttpHeader=_HEADERS,
     LifecyclePreStopHandlerHttpGetHttpHeader=_HEADERS,
@@ -144,8 +147,8 @@ _UPDATE_VOLUME = Struct(
 _CREATE_VOLUME = _UPDATE_VOLUME.extend(
     ConfigFileVolume=Struct(
         {
-            "ConfigFileToPath": List(Struct({"Path": Str(), "Content": Str(), "Mode": Int(0, 511)}), 15),
-            "DefaultMode": Int(0, 511),
+            "ConfigFileToPath": List(Struct({"Path": Str(), "Content": Str(), "Mode": Octal()}), 15),
+            "DefaultMode": Octal(),
         }
     ),
     DiskVolume=Struct({"DiskId": Str(), "DiskSize": Int(1, None), "FsType": Str()}),
