@@ -12,8 +12,10 @@ translate → emulator → Describe → normalise without phantom drift.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ from eci_operator.translate.normalise import desired_state, normalise
 from tests.pod_templates.corpus import Template, templates
 from tests.support.emulator import EmulatorHandle
 
+DOC = Path(__file__).parents[2] / "docs" / "pod-compatibility.md"
 TEMPLATES = templates()
 IDS = [t.name for t in TEMPLATES]
 # Templates no option can make ECI run: ECI's hard limits (the CRD refuses them at admission too).
@@ -125,6 +128,44 @@ def test_with_ignore_every_template_runs_unless_eci_cannot_run_it_at_all(t: Temp
     manifest = t.group()
     for problem in result.ignored:
         assert _exists(manifest, problem.field) and problem.message, str(problem)
+
+
+def summary() -> str:
+    """The corpus figures of docs/pod-compatibility.md."""
+    counts = figures()
+    ignored: Counter[str] = Counter()
+    for t in TEMPLATES:
+        result = _outcome(t, unenforceableFields="Ignore")
+        if isinstance(result, Desired):
+            ignored.update(
+                {re.sub(r"\[[^]]*\]", "[]", p.field).removeprefix("spec.") for p in result.ignored}
+            )
+    runs = len(TEMPLATES) - len(BEYOND_ECI_LIMITS) - len(SECRET_IN_COMMAND)
+    rows = [
+        ("accepted as they are", counts["accepted"]),
+        ("refused only for fields ECI cannot enforce", counts["unenforceable"]),
+        (
+            "refused: beyond ECI's hard limits (20 volumes, 10 args, 256-character commands)",
+            len(BEYOND_ECI_LIMITS),
+        ),
+        ("refused: a Secret would land in the command line", len(SECRET_IN_COMMAND)),
+    ]
+    lines = ["| outcome | templates |", "| --- | --- |", *(f"| {what} | {n} |" for what, n in rows)]
+    lines.append(f"| run with `unenforceableFields: Ignore` | {runs} of {len(TEMPLATES)} |")
+    common = ", ".join(f"`{field}` ({n})" for field, n in ignored.most_common(8))
+    return "\n".join([*lines, "", f"The fields most often ignored (templates): {common}.", ""])
+
+
+def test_the_documentation_holds_the_figures() -> None:
+    text = DOC.read_text()
+    start, end = "<!-- corpus: generated from tests/pod_templates -->\n", "<!-- /corpus -->"
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    generated = head + start + summary() + end + tail
+    if os.environ.get("UPDATE_DOCS") == "1":
+        DOC.write_text(generated)
+        return
+    assert text == generated, "docs/pod-compatibility.md is stale: run the tests with UPDATE_DOCS=1"
 
 
 def _key(p: Problem) -> tuple[str, str]:

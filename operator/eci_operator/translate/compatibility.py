@@ -344,3 +344,36 @@ def unmodelled_fields(model: BaseModel, path: str = "spec") -> Iterator[tuple[st
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from unmodelled_fields(item, f"{path}.{key}[{i}]")
+
+
+_SECTIONS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("Pod spec", lambda p: not p.startswith(("containers", "initContainers", "volumes", "securityContext"))),
+    ("Pod securityContext", lambda p: p.startswith("securityContext")),
+    ("Containers (and init containers)", lambda p: p.startswith("containers") and not _probe_or_hook(p)),
+    ("Probes", lambda p: ".livenessProbe" in p or ".readinessProbe" in p),
+    ("Lifecycle hooks", lambda p: ".lifecycle" in p),
+    ("Init containers (where they differ)", lambda p: p.startswith("initContainers")),
+    ("Volumes", lambda p: p.startswith("volumes")),
+)
+
+
+def _probe_or_hook(path: str) -> bool:
+    return any(part in path for part in (".livenessProbe", ".readinessProbe", ".lifecycle"))
+
+
+def markdown() -> str:
+    """The compatibility table of ``docs/pod-compatibility.md``: every field, section by section."""
+    out: list[str] = []
+    done: set[str] = set()
+    for title, belongs in _SECTIONS:
+        rows = [f for f in FIELDS if f.path not in done and belongs(f.path)]
+        done.update(f.path for f in rows)
+        out += [f"### {title}", "", "| field | support | on ECI |", "| --- | --- | --- |"]
+        for f in rows:
+            support = f.support.value + (f" (accepted: {f.accepted_when})" if f.accepted_when else "")
+            out.append(f"| `{f.path}` | {support} | {f.how.replace('|', '/')} |")
+        out.append("")
+    missing = [f.path for f in FIELDS if f.path not in done]
+    if missing:  # pragma: no cover - a new field needs a section
+        raise AssertionError(f"fields without a section: {missing}")
+    return "\n".join(out)
