@@ -159,16 +159,48 @@ def test_region_and_adopted_id_are_immutable(crd_installed: Any, kube_namespace:
     )
 
 
+def _published_schemas(kube_env: Any) -> dict[str, Any]:
+    """The OpenAPI v3 schemas of the group version, as kubectl explain reads them (the apiserver
+    publishes them a moment after the CRD is established)."""
+    deadline = time.monotonic() + 60
+    while True:
+        response = kube_env.http().get(f"/openapi/v3/apis/{GROUP}/{VERSION}")
+        if response.status_code == 200:
+            schemas: dict[str, Any] = response.json()["components"]["schemas"]
+            return schemas
+        assert time.monotonic() < deadline, f"OpenAPI v3 of {GROUP}/{VERSION}: {response.status_code}"
+        time.sleep(0.2)
+
+
 def test_explain_has_the_model_descriptions(crd_installed: Any) -> None:
-    # kubectl explain reads the published OpenAPI v3 document of the group version.
-    response = crd_installed.http().get(f"/openapi/v3/apis/{GROUP}/{VERSION}")
-    assert response.status_code == 200
-    schemas = response.json()["components"]["schemas"]
+    schemas = _published_schemas(crd_installed)
     (name,) = [k for k in schemas if k.endswith(".ContainerGroup")]
     spec = schemas[name]["properties"]["spec"]
     probe = spec["properties"]["containers"]["items"]["properties"]["readinessProbe"]
     assert "ready" in probe["description"]
     assert "first check" in probe["properties"]["initialDelaySeconds"]["description"]
+
+
+def test_explain_documents_the_new_fields_and_what_eci_does(crd_installed: Any) -> None:
+    schemas = _published_schemas(crd_installed)
+    (name,) = [k for k in schemas if k.endswith(".ContainerGroup")]
+    spec = schemas[name]["properties"]["spec"]["properties"]
+    container = spec["containers"]["items"]["properties"]
+    expected = {
+        "unenforceableFields": "Ignore",
+        "terminationGracePeriodSeconds": "replaces",
+        "hostAliases": "HostAliase",
+        "dnsPolicy": "cluster DNS",
+        "nodeSelector": "CpuArchitecture",
+        "securityContext": "sysctls",
+    }
+    for field, words in expected.items():
+        assert words in spec[field]["description"], (field, spec[field]["description"])
+    assert "postStart" in container["lifecycle"]["description"]
+    assert "resolved by the operator" in container["envFrom"]["description"]
+    assert "limit" in container["resources"]["description"]
+    run_as_group = container["securityContext"]["properties"]["runAsGroup"]["description"]
+    assert "only when the instance is created" in run_as_group
 
 
 def _valid(**spec: Any) -> dict[str, Any]:
