@@ -400,7 +400,10 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         changes[g] for g in [*GROUP_ORDER, *sorted(set(changes) - set(GROUP_ORDER))] if g in changes
     )
     update = _update_request(desired, observed, ordered, foreign_tags)
-    return Plan(changes=ordered, update=update, fingerprints=want, notes=desired.notes)
+    ignored = tuple(
+        f"{p.field} is ignored (unenforceableFields: Ignore): {p.message}" for p in desired.ignored
+    )
+    return Plan(changes=ordered, update=update, fingerprints=want, notes=desired.notes + ignored)
 
 
 CREATE_ONLY_REASON = "only CreateContainerGroup sets it: a change needs a new instance"
