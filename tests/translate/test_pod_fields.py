@@ -249,3 +249,23 @@ def test_hooks_the_operator_never_sent_are_planned_as_a_restart() -> None:
     desired = build(c0(lifecycle=hook(exec={"command": ["stop"]})))
     result = plan(desired, describe(desired.request), None)
     assert result.get("Container") is not None and result.get("Container").impact is Impact.RESTART  # type: ignore[union-attr]
+
+
+def test_the_update_rendering_leaves_out_what_only_create_takes() -> None:
+    """``eci-operator render --action UpdateContainerGroup``: an update cannot carry them."""
+    from eci_operator.translate.parameters import parameters
+
+    desired = build(
+        lambda s: (
+            c0(securityContext={"runAsGroup": 3}, terminationMessagePolicy="FallbackToLogsOnError")(s),
+            s.update(volumes=[{"name": "c", "configMap": {"name": "app", "defaultMode": 0o600}}]),
+        )
+    )
+    create = parameters(desired, "CreateContainerGroup")
+    update = parameters(desired, "UpdateContainerGroup")
+    assert (
+        create[C + "SecurityContextRunAsGroup"] == "3"
+        and create["Volume.1.ConfigFileVolume.DefaultMode"] == "0600"
+    )
+    assert not [k for k in update if "RunAsGroup" in k or "TerminationMessage" in k or "Mode" in k]
+    assert update[C + "Image"] == "nginx:1.27"
