@@ -152,7 +152,8 @@ def summary() -> str:
     ]
     lines = ["| outcome | templates |", "| --- | --- |", *(f"| {what} | {n} |" for what, n in rows)]
     lines.append(f"| run with `unenforceableFields: Ignore` | {runs} of {len(TEMPLATES)} |")
-    common = ", ".join(f"`{field}` ({n})" for field, n in ignored.most_common(8))
+    ranked = sorted(ignored.items(), key=lambda item: (-item[1], item[0]))[:8]  # ties by name: stable
+    common = ", ".join(f"`{field}` ({n})" for field, n in ranked)
     return "\n".join([*lines, "", f"The fields most often ignored (templates): {common}.", ""])
 
 
