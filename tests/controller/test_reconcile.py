@@ -560,3 +560,26 @@ async def test_ignored_fields_are_listed_evented_once_and_named_by_ready(h: Harn
     await h.settle("default", "web")
     assert "ignoredFields" not in h.status("default", "web")
     assert "cannot enforce" not in h.condition("default", "web", "Ready")["message"]
+
+
+async def test_env_from_a_configmap_is_read_and_sent(h: Harness, emulator: Any) -> None:
+    h.kube.put(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "env", "namespace": "default"},
+            "data": {"MODE": "prod"},
+        }
+    )
+    containers = [
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "envFrom": [{"configMapRef": {"name": "env"}, "prefix": "APP_"}],
+        }
+    ]
+    h.kube.put(container_group(containers=containers))
+    await h.settle("default", "web")
+    assert h.condition("default", "web", "Ready")["status"] == "True"
+    env = {e["Key"]: e.get("Value") for e in emulator.instances()[0]["Containers"][0]["EnvironmentVars"]}
+    assert env["APP_MODE"] == "prod"

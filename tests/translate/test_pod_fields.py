@@ -269,3 +269,11 @@ def test_the_update_rendering_leaves_out_what_only_create_takes() -> None:
     )
     assert not [k for k in update if "RunAsGroup" in k or "TerminationMessage" in k or "Mode" in k]
     assert update[C + "Image"] == "nginx:1.27"
+
+
+def test_envfrom_objects_are_among_the_names_the_controller_reads() -> None:
+    from eci_operator.translate import parse_group, referenced_names
+
+    spec = manifest(c0(envFrom=[{"configMapRef": {"name": "env"}}, {"secretRef": {"name": "db"}}]))
+    names = referenced_names(parse_group(spec).spec)
+    assert "env" in names.config_maps and "db" in names.secrets

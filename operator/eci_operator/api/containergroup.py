@@ -9,9 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from eci_operator.api.base import PodModel, StatusModel
-from eci_operator.api.names import LABEL_RULE, check_object_name, is_namespace_name
+from eci_operator.api.names import DNS_LABEL, LABEL_RULE, check_object_name, is_namespace_name
 from eci_operator.api.pod import (
-    DNS_LABEL,
     MAX_CONTAINERS,
     MAX_VOLUMES,
     Container,

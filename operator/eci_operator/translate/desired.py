@@ -118,7 +118,7 @@ class _Translator:
                 "(2-128 lowercase letters, digits, '-'); set spec.containerGroupName",
             )
         self.check_unique()
-        self.problems.extend(invalid_names(spec))  # never look a name up that is not one
+        self.ctx.problems.items.extend(invalid_names(spec))  # never look a name up that is not one
         names = [v.name for v in spec.volumes or []]
         init = [
             containers.container(ctx, c, f"spec.initContainers[{i}]", names)
