@@ -1,6 +1,7 @@
 """Against a real kube-apiserver: the CRD installs, every example is accepted, every manifest of the
-invalid corpus is refused at admission with a message naming the field, and ``kubectl explain``
-has the models' descriptions."""
+invalid corpus is refused at admission with a message naming the field, nothing of the refused
+corpus is pruned on any path (strict, warn and ignore field validation, server-side apply), and
+``kubectl explain`` has the models' descriptions."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from eci_operator.api.containergroup import GROUP, PLURAL, VERSION
-from tests.api.corpus import Case, example_documents, invalid_cases
+from tests.api.corpus import Case, example_documents, invalid_cases, refused_cases
 
 pytestmark = pytest.mark.kube
 
 CRD_FILE = Path(__file__).parents[2] / "crds" / "containergroup.yaml"
 CASES = invalid_cases()
+REFUSED = refused_cases()
 EXAMPLES = example_documents()
 
 
@@ -112,13 +114,11 @@ def test_invalid_manifest_refused_naming_the_field(
     assert case.field in message, f"{case.field!r} not named in: {message}"
 
 
-# Field validation only decides what happens to unknown and duplicate fields: every other refusal
-# holds whatever the client asks for (kubectl apply without --validate=strict sends Warn).
-LENIENT = [c for c in CASES if not c.strict]
-
-
+# Field validation only decides what happens to unknown and duplicate fields, and the Pod-spec parts
+# keep unknown fields for the operator to refuse by name (the refused corpus): every refusal at
+# admission holds whatever the client asks for (kubectl apply without --validate=strict sends Warn).
 @pytest.mark.parametrize("mode", ["Warn", "Ignore"])
-@pytest.mark.parametrize("case", LENIENT, ids=[c.name for c in LENIENT])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_invalid_manifest_refused_without_strict_validation(
     crd_installed: Any, kube_namespace: str, case: Case, mode: str
 ) -> None:
@@ -157,16 +157,48 @@ def test_region_and_adopted_id_are_immutable(crd_installed: Any, kube_namespace:
     )
 
 
+def _published_schemas(kube_env: Any) -> dict[str, Any]:
+    """The OpenAPI v3 schemas of the group version, as kubectl explain reads them (the apiserver
+    publishes them a moment after the CRD is established)."""
+    deadline = time.monotonic() + 60
+    while True:
+        response = kube_env.http().get(f"/openapi/v3/apis/{GROUP}/{VERSION}")
+        if response.status_code == 200:
+            schemas: dict[str, Any] = response.json()["components"]["schemas"]
+            return schemas
+        assert time.monotonic() < deadline, f"OpenAPI v3 of {GROUP}/{VERSION}: {response.status_code}"
+        time.sleep(0.2)
+
+
 def test_explain_has_the_model_descriptions(crd_installed: Any) -> None:
-    # kubectl explain reads the published OpenAPI v3 document of the group version.
-    response = crd_installed.http().get(f"/openapi/v3/apis/{GROUP}/{VERSION}")
-    assert response.status_code == 200
-    schemas = response.json()["components"]["schemas"]
+    schemas = _published_schemas(crd_installed)
     (name,) = [k for k in schemas if k.endswith(".ContainerGroup")]
     spec = schemas[name]["properties"]["spec"]
     probe = spec["properties"]["containers"]["items"]["properties"]["readinessProbe"]
     assert "ready" in probe["description"]
     assert "first check" in probe["properties"]["initialDelaySeconds"]["description"]
+
+
+def test_explain_documents_the_new_fields_and_what_eci_does(crd_installed: Any) -> None:
+    schemas = _published_schemas(crd_installed)
+    (name,) = [k for k in schemas if k.endswith(".ContainerGroup")]
+    spec = schemas[name]["properties"]["spec"]["properties"]
+    container = spec["containers"]["items"]["properties"]
+    expected = {
+        "unenforceableFields": "Ignore",
+        "terminationGracePeriodSeconds": "replaces",
+        "hostAliases": "HostAliase",
+        "dnsPolicy": "cluster DNS",
+        "nodeSelector": "CpuArchitecture",
+        "securityContext": "sysctls",
+    }
+    for field, words in expected.items():
+        assert words in spec[field]["description"], (field, spec[field]["description"])
+    assert "postStart" in container["lifecycle"]["description"]
+    assert "resolved by the operator" in container["envFrom"]["description"]
+    assert "limit" in container["resources"]["description"]
+    run_as_group = container["securityContext"]["properties"]["runAsGroup"]["description"]
+    assert "only when the instance is created" in run_as_group
 
 
 def _valid(**spec: Any) -> dict[str, Any]:
@@ -221,3 +253,49 @@ EDGE_CASES = {
 @pytest.mark.parametrize("body", list(EDGE_CASES.values()), ids=list(EDGE_CASES))
 def test_valid_edge_cases_accepted(crd_installed: Any, kube_namespace: str, body: dict[str, Any]) -> None:
     _create(crd_installed.admin_api(), kube_namespace, copy.deepcopy(body))
+
+
+def _lost(sent: Any, stored: Any, path: str = "spec") -> list[str]:
+    """The paths of ``sent`` that ``stored`` does not hold as sent (defaults may add, never drop)."""
+    if isinstance(sent, dict):
+        if not isinstance(stored, dict):
+            return [path]
+        return [p for k, v in sent.items() for p in _lost(v, stored.get(k), f"{path}.{k}")]
+    if isinstance(sent, list):
+        if not isinstance(stored, list) or len(stored) != len(sent):
+            return [path]
+        return [
+            p for i, (a, b) in enumerate(zip(sent, stored, strict=True)) for p in _lost(a, b, f"{path}[{i}]")
+        ]
+    return [] if sent == stored else [path]
+
+
+@pytest.mark.parametrize("validation", ["Strict", "Warn", "Ignore"])
+@pytest.mark.parametrize("case", REFUSED, ids=[c.name for c in REFUSED])
+def test_nothing_is_pruned_whatever_the_field_validation(
+    crd_installed: Any, kube_namespace: str, case: Case, validation: str
+) -> None:
+    """kubectl apply without --validate=strict is Warn; Helm, Argo CD and client libraries send
+    Ignore or nothing. Every field reaches the operator, which then refuses it by name."""
+    body = copy.deepcopy(case.manifest)
+    stored = _create(crd_installed.admin_api(), kube_namespace, body, field_validation=validation)
+    assert _lost(case.manifest["spec"], stored["spec"]) == []
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c.name for c in REFUSED])
+def test_nothing_is_pruned_by_server_side_apply(crd_installed: Any, kube_namespace: str, case: Case) -> None:
+    body = {**copy.deepcopy(case.manifest), "metadata": {"name": f"ssa-{case.name}"[:63]}}
+    response = crd_installed.http().patch(
+        f"/apis/{GROUP}/{VERSION}/namespaces/{kube_namespace}/{PLURAL}/{body['metadata']['name']}",
+        params={"fieldManager": "pod-templates-test", "dryRun": "All"},
+        content=json.dumps(body),
+        headers={"Content-Type": "application/apply-patch+yaml"},
+    )
+    assert response.status_code in (200, 201), response.text
+    assert _lost(case.manifest["spec"], response.json()["spec"]) == []
+
+
+def test_a_resource_quantity_may_be_a_yaml_number(crd_installed: Any, kube_namespace: str) -> None:
+    body = _valid(containers=[{"name": "web", "image": "nginx", "resources": {"limits": {"cpu": 0.5}}}])
+    stored = _create(crd_installed.admin_api(), kube_namespace, body)
+    assert stored["spec"]["containers"][0]["resources"]["limits"]["cpu"] == 0.5

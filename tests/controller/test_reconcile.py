@@ -511,3 +511,75 @@ async def test_events_refused_by_a_terminating_namespace_are_not_warnings(
     refused = [r for r in caplog.records if r.getMessage().startswith("Could not post event")]
     assert refused and all(r.levelname == "DEBUG" for r in refused)
     assert h.condition("default", "web", "Ready")["status"] == "True"  # the reconcile went on
+
+
+async def test_fields_eci_cannot_enforce_stall_naming_them(h: Harness, emulator: Any) -> None:
+    spec = {
+        "serviceAccountName": "web",
+        "containers": [
+            {"name": "web", "image": "nginx:1.27", "securityContext": {"capabilities": {"drop": ["ALL"]}}}
+        ],
+    }
+    h.kube.put(container_group(**spec))
+    await h.settle("default", "web")
+    stalled = h.condition("default", "web", "Stalled")
+    assert stalled["status"] == "True" and stalled["reason"] == "InvalidSpec"
+    for field in ("spec.serviceAccountName", "spec.containers[0].securityContext.capabilities.drop"):
+        assert field in stalled["message"]
+    assert "spec.unenforceableFields: Ignore" in stalled["message"]
+    assert emulator.instances() == []
+
+
+async def test_ignored_fields_are_listed_evented_once_and_named_by_ready(h: Harness, emulator: Any) -> None:
+    spec = {
+        "unenforceableFields": "Ignore",
+        "serviceAccountName": "web",
+        "containers": [
+            {"name": "web", "image": "nginx:1.27", "securityContext": {"capabilities": {"drop": ["ALL"]}}}
+        ],
+    }
+    h.kube.put(container_group(**spec))
+    await h.settle("default", "web")
+    status = h.status("default", "web")
+    fields = [i["field"] for i in status["ignoredFields"]]
+    assert fields == ["spec.serviceAccountName", "spec.containers[0].securityContext.capabilities.drop"]
+    assert all(i["reason"] for i in status["ignoredFields"])
+    ready = h.condition("default", "web", "Ready")
+    assert ready["status"] == "True"
+    assert "without 2 field(s) ECI cannot enforce" in ready["message"] and fields[1] in ready["message"]
+    ignored_events = [e for e in h.kube.events if e["reason"] == "UnenforceableFieldsIgnored"]
+    assert len(ignored_events) == 1 and ignored_events[0]["type"] == "Warning"
+    # steady: no second Event, no write
+    writes_before = len(h.kube.writes)
+    assert await h.step("default", "web") == DONE
+    assert len(h.kube.writes) == writes_before
+    # the field removed: the list goes, Ready says nothing about it
+    h.kube.edit_spec(
+        "default", "web", serviceAccountName=None, containers=[{"name": "web", "image": "nginx:1.27"}]
+    )
+    await h.settle("default", "web")
+    assert "ignoredFields" not in h.status("default", "web")
+    assert "cannot enforce" not in h.condition("default", "web", "Ready")["message"]
+
+
+async def test_env_from_a_configmap_is_read_and_sent(h: Harness, emulator: Any) -> None:
+    h.kube.put(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "env", "namespace": "default"},
+            "data": {"MODE": "prod"},
+        }
+    )
+    containers = [
+        {
+            "name": "web",
+            "image": "nginx:1.27",
+            "envFrom": [{"configMapRef": {"name": "env"}, "prefix": "APP_"}],
+        }
+    ]
+    h.kube.put(container_group(containers=containers))
+    await h.settle("default", "web")
+    assert h.condition("default", "web", "Ready")["status"] == "True"
+    env = {e["Key"]: e.get("Value") for e in emulator.instances()[0]["Containers"][0]["EnvironmentVars"]}
+    assert env["APP_MODE"] == "prod"

@@ -50,7 +50,7 @@ def restarts(view: dict[str, Any]) -> dict[str, int]:
 # (rule, groups sent, whether the instance restarts)
 RESTART_RULES: list[tuple[str, dict[str, Any], bool]] = [
     ("Tag only: no restart", {"Tag": [{"Key": "team", "Value": "b"}]}, False),
-    ("ResourceGroupId only: no restart", {"ResourceGroupId": "rg-other"}, False),
+    ("ResourceGroupId: restart (undocumented; the planner assumes the same)", {"ResourceGroupId": "rg-other"}, True),
     ("ImageRegistryCredential only, same count: no restart", {"ImageRegistryCredential": [{**CRED, "Password": "p2"}]}, False),
     ("ImageRegistryCredential only, another registry: no restart", {"ImageRegistryCredential": [{**CRED, "Server": "r9.example"}]}, False),
     ("ImageRegistryCredential only, growing: restart", {"ImageRegistryCredential": [CRED, {**CRED, "Server": "r2.example"}]}, True),

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from eci_operator.api.containergroup import ContainerGroupSpec, ContainerGroupStatus, UpdatePolicy
-from tests.support.cluster import Cluster, condition, is_ready
+from tests.support.cluster import Cluster, condition, is_ready, is_stalled
 from tests.support.manifests import container_group
 from tests.support.operator import REPO
 from tests.support.tools import Kubectl
@@ -17,6 +17,7 @@ from tests.support.tools import Kubectl
 pytestmark = pytest.mark.kube
 
 INVALID = REPO / "tests" / "api" / "invalid"
+REFUSED = REPO / "tests" / "api" / "refused"
 
 
 def manifest(**spec: Any) -> str:
@@ -118,7 +119,9 @@ def test_explain_documents_the_fields(kube_env: Any, kube_namespace: str, operat
     assert re.search(r"ENUM:\s+InPlaceOnly\s+AllowRestart\s+AllowReplace", policy), policy
 
 
-@pytest.mark.parametrize("case", ["port-zero.yaml", "bad-update-policy.yaml", "capability-sys-admin.yaml"])
+@pytest.mark.parametrize(
+    "case", ["port-zero.yaml", "bad-update-policy.yaml", "name-secret-env-traversal.yaml"]
+)
 def test_invalid_manifest_is_refused_naming_the_field(
     kubectl: Kubectl, operator_kubeconfig: Any, case: str
 ) -> None:
@@ -129,3 +132,28 @@ def test_invalid_manifest_is_refused_naming_the_field(
     assert "is invalid" in result.stderr
     # the apiserver names the field as spec.containers[0].ports[1].containerPort
     assert field in result.stderr, result.stderr
+
+
+def test_a_field_eci_cannot_enforce_stalls_by_name_until_ignored(
+    cluster: Cluster, kubectl: Kubectl, emulator: Any, start_operator: Any
+) -> None:
+    """Plain ``kubectl apply`` (Warn field validation) keeps a Pod-spec field ECI cannot enforce: the
+    operator stalls naming it, creates nothing, and runs the group once the user opts in."""
+    start_operator(cluster.namespace, emulator, resync=2.0)
+    path = REFUSED / "capability-sys-admin.yaml"
+    field = path.read_text().splitlines()[0].removeprefix("# field: ").strip()
+    created = len(emulator.requests("CreateContainerGroup"))
+    kubectl.ok("apply", "-f", str(path))
+    body = cluster.wait("refused", is_stalled, timeout=60)
+    stalled = condition(body, "Stalled")
+    assert stalled["reason"] == "InvalidSpec" and field in stalled["message"], stalled
+    assert "containerGroupId" not in body["status"]
+    assert len(emulator.requests("CreateContainerGroup")) == created
+
+    kubectl.ok(
+        "patch", "containergroup/refused", "--type=merge", "-p", '{"spec":{"unenforceableFields":"Ignore"}}'
+    )
+    kubectl.ok("wait", "--for=condition=Ready", "--timeout=120s", "containergroup/refused", timeout=150)
+    status = kubectl.get_json("containergroup/refused")["status"]
+    assert [i["field"] for i in status["ignoredFields"]] == [field]
+    assert field in condition({"status": status}, "Ready")["message"]

@@ -3,7 +3,9 @@
 Independent of the translator's normaliser: it follows the reference's request -> Describe table
 (plural names, flattened volume keys, ``InitContainers[].Command`` singular, no SubPath on init
 mounts, unset probes as empty objects, ``Cpu: 0`` for unsized containers, one vSwitch and one
-instance type out of the lists, registry credentials not returned).
+instance type out of the lists; registry credentials, lifecycle hooks, create-only container
+settings, file modes and the unreported instance settings not returned; host aliases, safe sysctls
+and extra ephemeral storage returned).
 """
 
 from __future__ import annotations
@@ -174,7 +176,14 @@ def describe_dict(
             "Searches": list(dns.searches or []) if dns else [],
             "Options": [{"Name": o.name, "Value": o.value or ""} for o in dns.options or []] if dns else [],
         },
-        "EciSecurityContext": {},
+        "EciSecurityContext": {
+            "Sysctls": [
+                {"Name": x.name, "Value": x.value}
+                for x in (request.security_context.sysctls if request.security_context else [])
+            ]
+        },
+        "HostAliases": [{"Ip": a.ip, "Hostnames": list(a.hostnames)} for a in request.host_aliases or []],
+        "EphemeralStorage": request.ephemeral_storage or 0,
         "Events": [],
     }
 

@@ -17,6 +17,7 @@ REFS = References.from_objects(
     [
         secret("db", {"password": "pw-123", "user": "app"}),
         config_map("conf", {"app.conf": "a=1\n", "extra.conf": "b=2\n"}),
+        config_map("envs", {"LEVEL": "debug", "MODE": "prod"}),
         dockerconfigjson("reg", {"https://reg.example.com": {"username": "u", "password": "reg-pass-789"}}),
     ]
 )
@@ -73,8 +74,22 @@ def containers(draw: st.DrawFn, name: str, volumes: list[str], init: bool) -> di
             env.append({"name": key, "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}})
         else:
             env.append({"name": key, "valueFrom": {"configMapKeyRef": {"name": "conf", "key": "app.conf"}}})
+    if draw(st.booleans()):  # the ContainerGroup's metadata, resolved by the operator
+        path = draw(
+            st.sampled_from(["metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels['app']"])
+        )
+        env.append({"name": "META_" + str(len(env)), "valueFrom": {"fieldRef": {"fieldPath": path}}})
+    if env and draw(st.booleans()):  # a reference to a variable defined before it
+        env.append({"name": "REF_" + str(len(env)), "value": f"x-$({env[0]['name']})-$$(NO)"})
     if env:
         c["env"] = env
+    if draw(st.booleans()):
+        c["envFrom"] = [
+            {
+                "configMapRef": {"name": "envs"},
+                **draw(st.fixed_dictionaries({}, optional={"prefix": st.just("CM_")})),
+            }
+        ]
     ports = draw(st.lists(st.integers(1, 65535), max_size=2, unique=True))
     if ports:
         c["ports"] = [{"containerPort": p, "protocol": draw(st.sampled_from(["TCP", "UDP"]))} for p in ports]
@@ -109,16 +124,18 @@ def containers(draw: st.DrawFn, name: str, volumes: list[str], init: bool) -> di
             for v in mounts
         ]
     if draw(st.booleans()):
-        c["securityContext"] = draw(
-            st.fixed_dictionaries(
-                {},
-                optional={
-                    "readOnlyRootFilesystem": st.just(True),
-                    "runAsUser": st.integers(0, 65535),
-                    "capabilities": st.just({"add": ["NET_ADMIN"]}),
-                },
+        optional: dict[str, Any] = {
+            "readOnlyRootFilesystem": st.booleans(),
+            "runAsUser": st.integers(1, 65535),
+            "capabilities": st.just({"add": ["NET_ADMIN"]}),
+        }
+        if not init:  # ECI's init containers take none of these
+            optional.update(
+                runAsGroup=st.integers(0, 65535), runAsNonRoot=st.booleans(), privileged=st.booleans()
             )
-        )
+        c["securityContext"] = draw(st.fixed_dictionaries({}, optional=optional))
+    if draw(st.booleans()):
+        c["terminationMessagePolicy"] = draw(st.sampled_from(["File", "FallbackToLogsOnError"]))
     c.update(
         draw(
             st.fixed_dictionaries(
@@ -143,7 +160,35 @@ def containers(draw: st.DrawFn, name: str, volumes: list[str], init: bool) -> di
             c["readinessProbe"] = draw(probes(port))
         if draw(st.booleans()):
             c["livenessProbe"] = draw(probes(port))
+        if draw(st.booleans()):
+            c["lifecycle"] = draw(
+                st.fixed_dictionaries({}, optional={"postStart": hooks(port), "preStop": hooks(port)})
+            )
     return c
+
+
+@st.composite
+def hooks(draw: st.DrawFn, port: int) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["exec", "httpGet", "tcpSocket"]))
+    if kind == "exec":
+        return {"exec": {"command": draw(st.lists(WORDS, min_size=1, max_size=3))}}
+    if kind == "tcpSocket":
+        return {
+            "tcpSocket": {
+                "port": port,
+                **draw(st.fixed_dictionaries({}, optional={"host": st.just("127.0.0.1")})),
+            }
+        }
+    extra = st.fixed_dictionaries(
+        {},
+        optional={
+            "path": st.just("/hook"),
+            "host": st.just("localhost"),
+            "scheme": st.sampled_from(["HTTP", "HTTPS"]),
+            "httpHeaders": st.just([{"name": "X-Hook", "value": "1"}]),
+        },
+    )
+    return {"httpGet": {"port": port, **draw(extra)}}
 
 
 @st.composite
@@ -176,9 +221,25 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
                 }
             )
         elif kind == "configMap":
-            items = draw(st.sampled_from([None, [{"key": "extra.conf", "path": "conf/extra.conf"}]]))
+            items = draw(
+                st.sampled_from(
+                    [
+                        None,
+                        [{"key": "extra.conf", "path": "conf/extra.conf"}],
+                        [{"key": "app.conf", "path": "a", "mode": 0o600}],
+                    ]
+                )
+            )
+            mode = draw(st.sampled_from([None, 0o644, 0o400]))
             volumes.append(
-                {"name": name, "configMap": {"name": "conf", **({"items": items} if items else {})}}
+                {
+                    "name": name,
+                    "configMap": {
+                        "name": "conf",
+                        **({"items": items} if items else {}),
+                        **({"defaultMode": mode} if mode else {}),
+                    },
+                }
             )
         else:
             volumes.append({"name": name, "secret": {"secretName": "db"}})
@@ -223,6 +284,38 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
     )
     if draw(st.booleans()):
         spec.update(cpu=8, memory=16)
+    spec.update(
+        draw(
+            st.fixed_dictionaries(
+                {},
+                optional={  # instance settings only CreateContainerGroup takes
+                    "terminationGracePeriodSeconds": st.integers(0, 120),
+                    "activeDeadlineSeconds": st.integers(1, 86400),
+                    "hostAliases": st.just([{"ip": "10.0.0.9", "hostnames": ["db", "db.local"]}]),
+                    "dnsPolicy": st.just("Default"),
+                    "hostname": st.just("prop-0"),
+                    "shareProcessNamespace": st.booleans(),
+                    "nodeSelector": st.sampled_from(
+                        [{"kubernetes.io/os": "linux"}, {"kubernetes.io/arch": "arm64"}]
+                    ),
+                    "securityContext": st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "runAsUser": st.integers(1, 65535),
+                            "sysctls": st.sampled_from(
+                                [
+                                    [{"name": "net.ipv4.ping_group_range", "value": "0 2147483647"}],
+                                    [{"name": "net.core.somaxconn", "value": "1024"}],
+                                ]
+                            ),
+                        },
+                    ),
+                },
+            )
+        )
+    )
+    if draw(st.booleans()):  # extra ephemeral storage beyond the included 30 GiB
+        spec["containers"][0].setdefault("resources", {})["requests"] = {"ephemeral-storage": "40Gi"}
     return spec
 
 
@@ -230,6 +323,6 @@ def manifest_of(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": "eci.operator.dev/v1alpha1",
         "kind": "ContainerGroup",
-        "metadata": {"name": "prop", "namespace": "test", "uid": "u-1"},
+        "metadata": {"name": "prop", "namespace": "test", "uid": "u-1", "labels": {"app": "prop"}},
         "spec": spec,
     }

@@ -176,7 +176,8 @@ def test_init_container_singular_command() -> None:
 def test_volumes_flattened_names() -> None:
     v = state().volumes
     assert v["data"] == {"Type": "NFSVolume", "Server": "nas", "Path": "/", "ReadOnly": True}
-    assert v["conf"] == {"Type": "ConfigFileVolume", "Files": {"a.conf": Redacted(digest(b"x=1"))}}
+    files = {"a.conf": Redacted(digest(b"x=1"))}
+    assert v["conf"] == {"Type": "ConfigFileVolume", "Files": files, "Modes": None}
     assert v["tmp"] == {"Type": "EmptyDirVolume", "Medium": None, "SizeLimit": format(1024 * 2**20, "d")}
 
 

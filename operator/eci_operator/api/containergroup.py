@@ -8,15 +8,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
-from eci_operator.api.base import SpecModel, StatusModel
-from eci_operator.api.names import LABEL_RULE, check_object_name, is_namespace_name
+from eci_operator.api.base import PodModel, StatusModel
+from eci_operator.api.names import DNS_LABEL, LABEL_RULE, check_object_name, is_namespace_name
 from eci_operator.api.pod import (
     MAX_CONTAINERS,
     MAX_VOLUMES,
     Container,
+    HostAlias,
     InitContainer,
     LocalObjectReference,
     PodDNSConfig,
+    PodSecurityContext,
     Volume,
 )
 from eci_operator.api.schema import list_map, rule, validations
@@ -71,6 +73,13 @@ class DriftPolicy(StrEnum):
     REPORT = "Report"
 
 
+class UnenforceableFields(StrEnum):
+    """What the operator does with Pod-spec fields ECI cannot enforce."""
+
+    REFUSE = "Refuse"
+    IGNORE = "Ignore"
+
+
 def _spec_pairs_cel() -> str:
     pairs = ", ".join(f"[{float(c)!r}, {float(m)!r}]" for c, ms in INSTANCE_SPECS.items() for m in ms)
     return f"!has(self.cpu) || [{pairs}].exists(p, p[0] == self.cpu && p[1] == self.memory)"
@@ -109,8 +118,9 @@ def _has_url(text: str) -> bool:
     return "http://" in text or "https://" in text
 
 
-class ContainerGroupSpec(SpecModel):
-    """The desired ECI container group: ECI instance fields plus a Pod-spec subset."""
+class ContainerGroupSpec(PodModel):
+    """The desired ECI container group: ECI instance fields plus a Pod spec. Pod-spec fields ECI
+    cannot enforce are refused by name unless unenforceableFields is Ignore."""
 
     model_config = ConfigDict(
         json_schema_extra=validations(
@@ -208,12 +218,43 @@ class ContainerGroupSpec(SpecModel):
     reported in status.plan."""
     drift_policy: DriftPolicy = DriftPolicy.ENFORCE
     """Enforce: undo changes made outside Kubernetes. Report: only report them in status.drift."""
+    unenforceable_fields: UnenforceableFields = UnenforceableFields.REFUSE
+    """Pod-spec fields ECI cannot enforce (capabilities.drop, fsGroup, affinity, serviceAccountName,
+    persistent volume claims, gRPC probes, ...; docs/pod-compatibility.md has the table). Refuse:
+    stop with a Stalled condition naming each field and why. Ignore: run without them, list them in
+    status.ignoredFields and a Warning Event (a volume ECI cannot mount becomes an empty directory)."""
 
     # ---- Pod spec
     restart_policy: Literal["Always", "OnFailure", "Never"] = "Always"
     """Restart policy of the containers."""
+    termination_grace_period_seconds: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    """Seconds between the stop signal and the kill (ECI TerminationGracePeriodSeconds; set only when
+    the instance is created, a change replaces it)."""
+    active_deadline_seconds: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    """Seconds the instance may run before ECI stops it (ECI ActiveDeadlineSeconds; set only when the
+    instance is created, a change replaces it)."""
+    dns_policy: Literal["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"] | None = None
+    """Default (the VPC's resolver, also ECI's default) or None (only dnsConfig); sent as ECI
+    DnsPolicy, set only when the instance is created. ECI has no cluster DNS: ClusterFirst and
+    ClusterFirstWithHostNet cannot be enforced."""
     dns_config: PodDNSConfig | None = None
     """Resolver configuration (nameservers, searches, options)."""
+    host_aliases: Annotated[list[HostAlias], Field(max_length=20)] | None = None
+    """Extra /etc/hosts entries (ECI HostAliase; set only when the instance is created)."""
+    hostname: Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=DNS_LABEL)] | None = None
+    """Host name of the instance (ECI HostName; set only when the instance is created)."""
+    share_process_namespace: bool | None = None
+    """One process namespace for all containers (ECI ShareProcessNamespace; set only when the instance
+    is created)."""
+    node_selector: (
+        Annotated[dict[str, Annotated[str, StringConstraints(max_length=63)]], Field(max_length=16)] | None
+    ) = None
+    """Only kubernetes.io/os: linux (ECI runs Linux) and kubernetes.io/arch: amd64 or arm64 (ECI
+    CpuArchitecture, set only when the instance is created) can be honoured; ECI has no nodes to
+    select by other labels."""
+    security_context: PodSecurityContext | None = None
+    """runAsUser, runAsGroup and runAsNonRoot for every container (a container's own setting wins);
+    sysctls of the instance."""
     image_pull_secrets: (
         Annotated[list[LocalObjectReference], Field(max_length=20, json_schema_extra=list_map("name"))] | None
     ) = None
@@ -316,6 +357,9 @@ class Fingerprints(StatusModel):
     """Per container name: environment variable names last sent (others are the image's own)."""
     tag_keys: list[str] | None = None
     """Tag keys last sent (other tags on the instance belong to someone else)."""
+    unreported: dict[str, str] | None = None
+    """Hashes of what ECI does not report back, per part (Container/<name>/Lifecycle,
+    Container/<name>/CreateOnly, Volume/<name>/Modes, Instance/<parameter>...)."""
 
 
 class ContainerState(StatusModel):
@@ -331,6 +375,15 @@ class ContainerState(StatusModel):
     """Waiting, Running or Terminated."""
     reason: str | None = None
     """Reason of the current state."""
+
+
+class IgnoredField(StatusModel):
+    """A Pod-spec field ECI cannot enforce, run without it (spec.unenforceableFields: Ignore)."""
+
+    field: str
+    """The field, e.g. spec.containers[0].securityContext.capabilities.drop."""
+    reason: str
+    """Why ECI cannot enforce it, and what the instance runs with instead."""
 
 
 class ContainerGroupStatus(StatusModel):
@@ -352,6 +405,9 @@ class ContainerGroupStatus(StatusModel):
     """Pending changes with their impact, when not applied."""
     drift: list[ChangeSummary] | None = None
     """Last differences detected between the spec and the instance (secrets redacted)."""
+    ignored_fields: list[IgnoredField] | None = None
+    """Pod-spec fields ECI cannot enforce that the instance runs without (spec.unenforceableFields:
+    Ignore)."""
     applied_fingerprints: Fingerprints | None = None
     """What was last applied of the groups ECI does not return (hashes, never values)."""
     containers: list[ContainerState] | None = None
@@ -362,12 +418,15 @@ class ContainerGroupStatus(StatusModel):
 
 class ObjectMeta(StatusModel):
     """The metadata fields the translation needs (others are kept by Kubernetes). Name and namespace
-    are checked as the apiserver checks them: a manifest read from a file is not trusted more."""
+    are checked as the apiserver checks them: a manifest read from a file is not trusted more.
+    Labels and annotations feed env fieldRefs."""
 
     name: str = ""
     namespace: str = "default"
     uid: str | None = None
     generation: int | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod

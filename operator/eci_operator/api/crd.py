@@ -108,6 +108,9 @@ def _structural(node: JsonDict, defs: JsonDict, *, defaults: bool) -> JsonDict:
             continue
         if key == "additionalProperties" and value is False:
             continue
+        if key == "additionalProperties" and value is True:  # a PodModel: unknown fields are kept
+            out["x-kubernetes-preserve-unknown-fields"] = True
+            continue
         if key == "default":
             if defaults and value is not None and isinstance(value, str | int | float | bool):
                 out[key] = value
@@ -141,7 +144,10 @@ def _ordered(node: JsonDict) -> JsonDict:
 
 def _check_structural(node: JsonDict, path: str) -> None:
     """Every node needs a type (the apiserver rejects the CRD otherwise); fail early and say where."""
-    if "type" not in node and not node.get("x-kubernetes-int-or-string"):
+    untyped_ok = node.get("x-kubernetes-int-or-string") or (
+        node.get("x-kubernetes-preserve-unknown-fields") and "properties" not in node
+    )
+    if "type" not in node and not untyped_ok:
         raise AssertionError(f"schema node {path} has no type")
     for name, sub in node.get("properties", {}).items():
         _check_structural(sub, f"{path}.{name}")

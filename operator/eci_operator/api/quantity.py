@@ -56,6 +56,25 @@ Quantity = Annotated[
 """A quantity as written in the manifest (a number or a string); validated on input."""
 
 
+def _canonical_number(value: object) -> str:
+    # Resource lists are typed like core/v1's (a quantity; YAML writes `cpu: 0.5` as a number), so
+    # a float is taken at its decimal text.
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value!r} is not a Kubernetes quantity")
+        value = str(value)
+    return _canonical(value)
+
+
+ResourceQuantity = Annotated[
+    str,
+    BeforeValidator(_canonical_number),
+    WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True}),
+]
+"""A quantity of a resource list: a string or any JSON number (``0.5``, ``500m``, ``1Gi``). The CRD
+cannot type "number or string", so the value is left untyped there and checked here."""
+
+
 def cores(value: object) -> float:
     """A CPU quantity in vCPU cores (``500m`` -> 0.5)."""
     return float(parse(value))

@@ -67,6 +67,8 @@ class Reason(StrEnum):
     FAILED = "Failed"
     DELETED = "Deleted"
     ORPHANED = "Orphaned"
+    FIELDS_IGNORED = "UnenforceableFieldsIgnored"
+    """The instance runs without Pod-spec fields ECI cannot enforce (``unenforceableFields: Ignore``)."""
 
     # -- the other conditions' reason while they are False
     NOT_RECONCILING = "NotReconciling"

@@ -11,7 +11,9 @@ retry, a crash and restart, or a duplicate trigger is always safe. It answers th
    a missing reference → Reconciling for a grace period (it may be created a moment later).
 4. Observe (``observation``): the instance and whether this object may touch it.
 5. Decide (``decide``, pure), then act: each decision is executed by one method below, which makes
-   the ECI call, posts the Event and returns what status should say.
+   the ECI call, posts the Event and returns what status should say. Pod-spec fields the spec lets
+   the instance run without (``unenforceableFields: Ignore``) are listed in ``status.ignoredFields``,
+   in a Warning Event when the list changes, and in the Ready message.
 
 Terminal ECI errors (the list in ``eci.errors``) stall the object, and the same inputs are not sent
 again until the spec, a referenced object or the credentials change; every other error is retried.
@@ -181,9 +183,35 @@ class Reconciler:
                     await self._record_found(memory, observation.group)
             decision = decide(intent, observation, self._facts(memory))
             group = observation.group if isinstance(observation, Present) else None
-            return await self._act(memory, intent, group, decision)
+            outcome = await self._act(memory, intent, group, decision)
         except EciError as exc:
             return await self._eci_failure(memory, exc, inputs, failures)
+        await self._ignored(memory, intent, outcome)
+        return outcome
+
+    async def _ignored(self, memory: ObjectMemory, intent: Intent, outcome: Outcome) -> None:
+        """Say which fields the instance runs without: in status, in an Event when the list changes,
+        and in a Ready message (Ready is true of the spec minus those fields, and says so)."""
+        ignored = [{"field": p.field, "reason": p.message} for p in intent.desired.ignored]
+        outcome.fields["ignoredFields"] = ignored or None
+        if not ignored:
+            return
+        names = ", ".join(i["field"] for i in ignored)
+        if outcome.summary.health is Health.READY:
+            summary = outcome.summary
+            outcome.summary = Summary(
+                summary.health,
+                summary.reason,
+                f"{summary.message}, without {len(ignored)} field(s) ECI cannot enforce "
+                f"(unenforceableFields: Ignore): {names}",
+            )
+        if memory.status.get("ignoredFields") != ignored:
+            await self.recorder.event(
+                memory,
+                Reason.FIELDS_IGNORED,
+                f"the instance runs without {len(ignored)} field(s) ECI cannot enforce: {names}",
+                warning=True,
+            )
 
     async def _intent(self, memory: ObjectMemory, owner: Owner) -> Intent:
         group = parse(memory.body)

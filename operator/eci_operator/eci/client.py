@@ -4,9 +4,10 @@
         page = await eci.describe_container_groups(
             DescribeContainerGroupsRequest(region_id="cn-hangzhou", container_group_ids=["eci-1"]))
 
-Writes (Create, Update, Delete, Restart) always carry a ClientToken: the request's own, or one
-generated once per call, so every retry of that call is the same write. Writes default to
-``Priority.USER`` and reads to ``Priority.BACKGROUND`` for the client-side quotas.
+Writes (Create, Update, Delete, Restart, UntagResources) always carry a ClientToken: the request's
+own, or one generated once per call, so every retry of that call is the same write (TagResources
+takes none; repeating it changes nothing). Writes default to ``Priority.USER`` and reads to
+``Priority.BACKGROUND`` for the client-side quotas.
 ``update_container_group`` raises ``NoNeedUpdateError`` when the service has nothing to change;
 callers treat that as success.
 """
@@ -31,7 +32,11 @@ from eci_operator.eci.models import (
     DeleteContainerGroupRequest,
     DescribeContainerGroupsRequest,
     DescribeContainerGroupsResponse,
+    ListTagResourcesRequest,
+    ListTagResourcesResponse,
     RestartContainerGroupRequest,
+    TagResourcesRequest,
+    UntagResourcesRequest,
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import Priority, QuotaLimiter
@@ -39,7 +44,13 @@ from eci_operator.eci.transport import RetryPolicy, SignatureScheme, Transport
 
 # Actions that take a ClientToken and change state.
 WRITE_ACTIONS = frozenset(
-    {"CreateContainerGroup", "UpdateContainerGroup", "DeleteContainerGroup", "RestartContainerGroup"}
+    {
+        "CreateContainerGroup",
+        "UpdateContainerGroup",
+        "DeleteContainerGroup",
+        "RestartContainerGroup",
+        "UntagResources",
+    }
 )
 
 
@@ -123,6 +134,27 @@ class EciClient:
     ) -> ActionResponse:
         body = await self.call("RestartContainerGroup", flatten(request), priority=priority)
         return ActionResponse.model_validate(body)
+
+    async def tag_resources(
+        self, request: TagResourcesRequest, *, priority: Priority = Priority.USER
+    ) -> ActionResponse:
+        """Add or overwrite tags (TagResources takes no ClientToken; a repeat changes nothing)."""
+        body = await self.call("TagResources", flatten(request), priority=priority)
+        return ActionResponse.model_validate(body)
+
+    async def untag_resources(
+        self, request: UntagResourcesRequest, *, priority: Priority | None = None
+    ) -> ActionResponse:
+        """Remove tags, the last ones included (which UpdateContainerGroup cannot do)."""
+        body = await self.call("UntagResources", flatten(request), priority=priority)
+        return ActionResponse.model_validate(body)
+
+    async def list_tag_resources(
+        self, request: ListTagResourcesRequest, *, priority: Priority | None = None
+    ) -> ListTagResourcesResponse:
+        """One page of (resource, tag) pairs."""
+        body = await self.call("ListTagResources", flatten(request), priority=priority)
+        return ListTagResourcesResponse.model_validate(body)
 
     async def describe_container_groups(
         self, request: DescribeContainerGroupsRequest, *, priority: Priority | None = None

@@ -203,6 +203,13 @@ class SecurityContext(RequestModel):
     run_as_user: int | None = None
 
 
+class HttpHeader(RequestModel):
+    """``Lifecycle...HttpGetHttpHeader.N.{Name,Value}``."""
+
+    name: str = Field(min_length=1)
+    value: str = ""
+
+
 class _ContainerBase(RequestModel):
     name: str = Field(min_length=1, max_length=128)
     image: str = Field(min_length=1)
@@ -231,25 +238,61 @@ CREATE_ONLY_CONTAINER_FIELDS = (
     "security_context_run_as_group",
     "security_context_run_as_non_root",
 )
+# Init-container fields that UpdateContainerGroup accepts but CreateContainerGroup does not.
+UPDATE_ONLY_INIT_CONTAINER_FIELDS = ("stdin", "stdin_once", "tty")
+TerminationMessagePolicy = Literal["File", "FallbackToLogsOnError"]
+# Create spells the post-start header list ``...HttpHeader``, Update ``...HttpHeaders``.
+POST_START_HEADERS = "LifecyclePostStartHandlerHttpGetHttpHeader"
+POST_START_HEADERS_UPDATE = "LifecyclePostStartHandlerHttpGetHttpHeaders"
 
 
 class Container(_ContainerBase):
-    """``Container.N``; the fields in ``CREATE_ONLY_CONTAINER_FIELDS`` are for Create only."""
+    """``Container.N``; the fields in ``CREATE_ONLY_CONTAINER_FIELDS`` are for Create only.
+
+    Each lifecycle hook (``PostStart``, ``PreStop``) takes one handler: ``...HandlerExec``, the
+    ``...HandlerHttpGet*`` members, or the ``...HandlerTcpSocket*`` members.
+    """
 
     liveness_probe: Probe | None = None
     readiness_probe: Probe | None = None
-    lifecycle_pre_stop_handler_execs: list[str] | None = Field(None, alias="LifecyclePreStopHandlerExec")
-    lifecycle_post_start_handler_execs: list[str] | None = Field(None, alias="LifecyclePostStartHandlerExec")
+    lifecycle_post_start_handler_execs: list[CommandItem] | None = Field(
+        None, alias="LifecyclePostStartHandlerExec", max_length=20
+    )
+    lifecycle_post_start_handler_http_get_host: str | None = None
+    lifecycle_post_start_handler_http_get_path: str | None = None
+    lifecycle_post_start_handler_http_get_port: PortNumber | None = None
+    lifecycle_post_start_handler_http_get_scheme: Scheme | None = None
+    lifecycle_post_start_handler_http_get_http_headers: list[HttpHeader] | None = Field(
+        None, alias=POST_START_HEADERS
+    )
+    lifecycle_post_start_handler_tcp_socket_host: str | None = None
+    lifecycle_post_start_handler_tcp_socket_port: PortNumber | None = None
+    lifecycle_pre_stop_handler_execs: list[CommandItem] | None = Field(
+        None, alias="LifecyclePreStopHandlerExec", max_length=20
+    )
+    lifecycle_pre_stop_handler_http_get_host: str | None = None
+    lifecycle_pre_stop_handler_http_get_path: str | None = None
+    lifecycle_pre_stop_handler_http_get_port: PortNumber | None = None
+    lifecycle_pre_stop_handler_http_get_scheme: Scheme | None = None
+    lifecycle_pre_stop_handler_http_get_http_headers: list[HttpHeader] | None = Field(
+        None, alias="LifecyclePreStopHandlerHttpGetHttpHeader"
+    )
+    lifecycle_pre_stop_handler_tcp_socket_host: str | None = None
+    lifecycle_pre_stop_handler_tcp_socket_port: PortNumber | None = None
     environment_var_hide: bool | None = None
     termination_message_path: str | None = None
-    termination_message_policy: str | None = None
+    termination_message_policy: TerminationMessagePolicy | None = None
     security_context_privileged: bool | None = None
-    security_context_run_as_group: int | None = None
+    security_context_run_as_group: int | None = Field(None, ge=0)
     security_context_run_as_non_root: bool | None = None
 
 
 class InitContainer(_ContainerBase):
-    """``InitContainer.N``: like a container, without probes or lifecycle hooks."""
+    """``InitContainer.N``: like a container, without probes or lifecycle hooks. Stdin/StdinOnce/Tty
+    are for Update only, TerminationMessagePath/Policy for Create only."""
+
+    termination_message_path: str | None = None
+    termination_message_policy: TerminationMessagePolicy | None = None
 
 
 class NFSVolume(RequestModel):
@@ -260,19 +303,54 @@ class NFSVolume(RequestModel):
     read_only: bool | None = None
 
 
+# ECI's limits for config files, on the Content parameter as sent (base64): 32 KB per file (the
+# UpdateContainerGroup document), 60 KB per volume (the ConfigFile volume guide), 15 files per volume.
+CONFIG_FILE_MAX_CONTENT = 32 * 1024
+CONFIG_VOLUME_MAX_CONTENT = 60 * 1024
+CONFIG_VOLUME_MAX_FILES = 15
+FileMode = Annotated[int, Field(ge=0, le=0o777)]
+
+
+def octal_mode(mode: int | None) -> str | None:
+    """ECI takes file modes as four octal digits (``0644``), not as the decimal Kubernetes uses."""
+    return None if mode is None else f"{mode:04o}"
+
+
 class ConfigFileToPath(RequestModel):
     """``ConfigFileToPath.N``: ``content`` is base64, at most 32 KB; ``mode`` is Create-only."""
 
     path: str = Field(min_length=1)
-    content: str = Field(max_length=32 * 1024 * 4 // 3 + 4, repr=False)
-    mode: int | None = None
+    content: str = Field(max_length=CONFIG_FILE_MAX_CONTENT, repr=False)
+    mode: FileMode | None = None
+
+    @field_serializer("mode")
+    def _octal(self, mode: int | None) -> str | None:
+        return octal_mode(mode)
 
 
 class ConfigFileVolume(RequestModel):
-    """``Volume.N.ConfigFileVolume``."""
+    """``Volume.N.ConfigFileVolume``: at most 15 files and 60 KB of contents; ``default_mode`` is
+    Create-only."""
 
-    config_file_to_paths: list[ConfigFileToPath] = Field(alias="ConfigFileToPath")
-    default_mode: int | None = None
+    config_file_to_paths: list[ConfigFileToPath] = Field(
+        alias="ConfigFileToPath", min_length=1, max_length=CONFIG_VOLUME_MAX_FILES
+    )
+    default_mode: FileMode | None = None
+
+    @field_serializer("default_mode")
+    def _octal(self, mode: int | None) -> str | None:
+        return octal_mode(mode)
+
+    @model_validator(mode="after")
+    def _total(self) -> ConfigFileVolume:
+        total = sum(len(f.content) for f in self.config_file_to_paths)
+        if total > CONFIG_VOLUME_MAX_CONTENT:
+            raise ValueError(f"the files hold {total} characters of base64, at most 61440 (60 KB) allowed")
+        return self
+
+    @property
+    def has_modes(self) -> bool:
+        return self.default_mode is not None or any(f.mode is not None for f in self.config_file_to_paths)
 
 
 class EmptyDirVolume(RequestModel):
@@ -386,17 +464,37 @@ class HostAlias(RequestModel):
     hostnames: list[str] = Field(alias="Hostname")
 
 
-class Sysctl(RequestModel):
-    """``SecurityContext.Sysctl.N`` at instance level."""
+# ECI's sysctl lists (the "Configure a security context" guide): the safe ones go in
+# SecurityContext.Sysctl, the others it allows in HostSecurityContext.Sysctl.
+SAFE_SYSCTLS = frozenset({"net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start"})
+_HOST_SYSCTL_PREFIXES = ("kernel.shm", "kernel.msg", "fs.mqueue.", "net.")
+_NOT_HOST_SYSCTLS = frozenset(
+    {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies", *SAFE_SYSCTLS}
+)
 
-    name: str
+
+def sysctl_kind(name: str) -> Literal["safe", "host"] | None:
+    """Where ECI takes the sysctl ``name``: ``safe``, ``host``, or None when it takes it nowhere."""
+    if name in SAFE_SYSCTLS:
+        return "safe"
+    if name in _NOT_HOST_SYSCTLS:
+        return None
+    if name.startswith(_HOST_SYSCTL_PREFIXES) or name in ("kernel.sem", "vm.min_free_kbytes"):
+        return "host"
+    return None
+
+
+class Sysctl(RequestModel):
+    """``SecurityContext.Sysctl.N`` / ``HostSecurityContext.Sysctl.N`` at instance level."""
+
+    name: str = Field(min_length=1)
     value: str
 
 
 class GroupSecurityContext(RequestModel):
-    """Instance-level ``SecurityContext`` (safe sysctls)."""
+    """Instance-level ``SecurityContext`` (safe sysctls) or ``HostSecurityContext`` (unsafe ones)."""
 
-    sysctls: list[Sysctl] = Field(alias="Sysctl")
+    sysctls: list[Sysctl] = Field(alias="Sysctl", min_length=1, max_length=20)
 
 
 def _unique(names: list[str], what: str) -> None:
@@ -443,11 +541,16 @@ class CreateContainerGroupRequest(_GroupParts):
     v_switch_id: str | None = None
     instance_type: str | None = None
     dns_policy: Literal["None", "Default"] | None = None
-    host_aliases: list[HostAlias] | None = Field(None, alias="HostAliase")
+    host_aliases: list[HostAlias] | None = Field(None, alias="HostAliase", max_length=20)
     security_context: GroupSecurityContext | None = None
+    host_security_context: GroupSecurityContext | None = None
     termination_grace_period_seconds: int | None = Field(None, ge=0)
-    active_deadline_seconds: int | None = Field(None, ge=0)
-    ephemeral_storage: int | None = Field(None, ge=0)
+    active_deadline_seconds: int | None = Field(None, ge=1)
+    ephemeral_storage: int | None = Field(None, ge=1)
+    host_name: str | None = Field(None, min_length=1, max_length=63)
+    share_process_namespace: bool | None = None
+    cpu_architecture: Literal["AMD64", "ARM64"] | None = None
+    os_type: Literal["Linux", "Windows"] | None = None
     ram_role_name: str | None = None
     spot_strategy: Literal["NoSpot", "SpotWithPriceLimit", "SpotAsPriceGo"] | None = None
     spot_price_limit: float | None = None
@@ -461,6 +564,13 @@ class CreateContainerGroupRequest(_GroupParts):
     @model_validator(mode="after")
     def _names(self) -> CreateContainerGroupRequest:
         self._check_names(self.containers)
+        for i, c in enumerate(self.init_containers or []):
+            for f in UPDATE_ONLY_INIT_CONTAINER_FIELDS:
+                if getattr(c, f) is not None:
+                    raise ValueError(
+                        f"InitContainer.{i + 1}.{InitContainer.model_fields[f].alias}: "
+                        "UpdateContainerGroup only; CreateContainerGroup does not accept it"
+                    )
         return self
 
 
@@ -487,14 +597,31 @@ class UpdateContainerGroupRequest(_GroupParts):
                 cfg.default_mode is not None or any(p.mode is not None for p in cfg.config_file_to_paths)
             ):
                 raise ValueError(f"{where}.ConfigFileVolume: Mode/DefaultMode are CreateContainerGroup only")
-        for i, c in enumerate(self.containers or []):
-            for f in CREATE_ONLY_CONTAINER_FIELDS:
-                if getattr(c, f) is not None:
-                    raise ValueError(
-                        f"Container.{i + 1}.{Container.model_fields[f].alias}: "
-                        "CreateContainerGroup only; UpdateContainerGroup does not accept it"
-                    )
+        for prefix, items in (
+            ("Container", self.containers or []),
+            ("InitContainer", self.init_containers or []),
+        ):
+            for i, c in enumerate(items):
+                for f in CREATE_ONLY_CONTAINER_FIELDS:
+                    if getattr(c, f, None) is not None:
+                        raise ValueError(
+                            f"{prefix}.{i + 1}.{type(c).model_fields[f].alias}: "
+                            "CreateContainerGroup only; UpdateContainerGroup does not accept it"
+                        )
         return self
+
+    @field_serializer("containers")
+    def _update_names(self, containers: list[Container] | None) -> list[dict[str, Any]] | None:
+        # One model serves both actions; Update spells the post-start header list in the plural.
+        if containers is None:
+            return None
+        out = []
+        for c in containers:
+            data = c.model_dump(mode="python", by_alias=True, exclude_none=True)
+            if POST_START_HEADERS in data:
+                data[POST_START_HEADERS_UPDATE] = data.pop(POST_START_HEADERS)
+            out.append(data)
+        return out
 
 
 class TagFilter(RequestModel):
@@ -541,12 +668,69 @@ class RestartContainerGroupRequest(RequestModel):
     client_token: ClientToken | None = None
 
 
+# ECI's tag API (TagResources, UntagResources, ListTagResources) works on any ECI resource type;
+# the operator uses it for container groups. It can remove tags, which UpdateContainerGroup cannot
+# do for the last ones (an empty Tag list cannot be sent).
+TagResourceType = Literal["ContainerGroup", "ImageCache", "VirtualNode", "DataCache"]
+MAX_TAGS_PER_RESOURCE = 20
+ResourceIds = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1, max_length=100)
+]
+
+
+class TagResourcesRequest(RequestModel):
+    """TagResources: add (or overwrite) tags; a resource holds at most 20."""
+
+    region_id: str = Field(min_length=1)
+    resource_type: TagResourceType = "ContainerGroup"
+    resource_ids: ResourceIds = Field(alias="ResourceId")
+    tags: list[Tag] = Field(alias="Tag", min_length=1, max_length=MAX_TAGS_PER_RESOURCE)
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> TagResourcesRequest:
+        _unique([t.key for t in self.tags], "tag")
+        return self
+
+
+class UntagResourcesRequest(RequestModel):
+    """UntagResources: remove the tags named by ``tag_keys`` (at most 20), or every tag with ``all``."""
+
+    region_id: str = Field(min_length=1)
+    resource_type: TagResourceType = "ContainerGroup"
+    resource_ids: ResourceIds = Field(alias="ResourceId")
+    tag_keys: list[TagKey] | None = Field(None, alias="TagKey", min_length=1, max_length=20)
+    all: bool | None = None
+    client_token: ClientToken | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> UntagResourcesRequest:
+        if self.tag_keys is None and not self.all:
+            raise ValueError("name the tags to remove (TagKey) or set All")
+        if self.tag_keys is not None and self.all:
+            raise ValueError("All applies only when no TagKey is given")
+        return self
+
+
+class ListTagResourcesRequest(RequestModel):
+    """ListTagResources: the tags of the given resources (or of every resource carrying ``tags``)."""
+
+    region_id: str = Field(min_length=1)
+    resource_type: TagResourceType = "ContainerGroup"
+    resource_ids: list[str] | None = Field(None, alias="ResourceId", max_length=100)
+    tags: list[TagFilter] | None = Field(None, alias="Tag", max_length=20)
+    limit: int | None = Field(None, ge=1, le=100)
+    next_token: str | None = None
+
+
 REQUEST_ACTIONS: dict[type[RequestModel], str] = {
     CreateContainerGroupRequest: "CreateContainerGroup",
     UpdateContainerGroupRequest: "UpdateContainerGroup",
     DescribeContainerGroupsRequest: "DescribeContainerGroups",
     DeleteContainerGroupRequest: "DeleteContainerGroup",
     RestartContainerGroupRequest: "RestartContainerGroup",
+    TagResourcesRequest: "TagResources",
+    UntagResourcesRequest: "UntagResources",
+    ListTagResourcesRequest: "ListTagResources",
 }
 
 # --- responses ----------------------------------------------------------------------------------
@@ -586,12 +770,17 @@ class PortOut(ResponseModel):
     protocol: str = ""
 
 
-class VolumeMountOut(ResponseModel):
+class InitVolumeMountOut(ResponseModel):
+    """An init container's mount as Describe shows it: no ``SubPath`` (ECI does not report it)."""
+
     name: str = ""
     mount_path: str = ""
-    sub_path: str = ""
     read_only: bool = False
     mount_propagation: str = ""
+
+
+class VolumeMountOut(InitVolumeMountOut):
+    sub_path: str = ""
 
 
 class HttpGetOut(ResponseModel):
@@ -657,7 +846,6 @@ class _ContainerOutBase(ResponseModel):
     args: list[str] = Field(default_factory=list)
     environment_vars: list[EnvironmentVarOut] = Field(default_factory=list)
     ports: list[PortOut] = Field(default_factory=list)
-    volume_mounts: list[VolumeMountOut] = Field(default_factory=list)
     security_context: SecurityContextOut | None = None
     ready: bool = False
     restart_count: int = 0
@@ -669,6 +857,7 @@ class ContainerOut(_ContainerOutBase):
     """``Containers[]``: note ``Commands`` (plural)."""
 
     commands: list[str] = Field(default_factory=list)
+    volume_mounts: list[VolumeMountOut] = Field(default_factory=list)
     stdin: bool = False
     stdin_once: bool = False
     tty: bool = False
@@ -680,6 +869,7 @@ class InitContainerOut(_ContainerOutBase):
     """``InitContainers[]``: note ``Command`` (singular, unlike containers)."""
 
     command: list[str] = Field(default_factory=list)
+    volume_mounts: list[InitVolumeMountOut] = Field(default_factory=list)
 
 
 class ConfigFileToPathOut(ResponseModel):
@@ -796,6 +986,28 @@ class DescribeContainerGroupsResponse(ResponseModel):
     container_groups: list[ContainerGroupOut] = Field(default_factory=list)
 
     @field_validator("container_groups", mode="before")
+    @classmethod
+    def _null_is_empty(cls, v: Any) -> Any:
+        return [] if v is None else v
+
+
+class TagResourceOut(ResponseModel):
+    """One (resource, tag) pair of ListTagResources."""
+
+    resource_id: str = ""
+    resource_type: str = ""
+    tag_key: str = ""
+    tag_value: str = ""
+
+
+class ListTagResourcesResponse(ResponseModel):
+    """ListTagResources; an empty ``next_token`` means the last page."""
+
+    request_id: str = ""
+    next_token: str = ""
+    tag_resources: list[TagResourceOut] = Field(default_factory=list)
+
+    @field_validator("tag_resources", mode="before")
     @classmethod
     def _null_is_empty(cls, v: Any) -> Any:
         return [] if v is None else v

@@ -10,6 +10,7 @@ injected faults. Modules:
 - ``params`` / ``schema``: the emulator's own unflattening of wire parameters, per action
 - ``validation`` / ``specs``: cross-field rules and the vCPU/memory table
 - ``actions`` / ``updates``: the actions, and UpdateContainerGroup's rules as a plan
+- ``tags``: the tag API (TagResources, UntagResources, ListTagResources)
 - ``render``: request shapes → the names and shapes DescribeContainerGroups returns
 - ``state``: instances, lazily applied lifecycle steps, ClientToken answers
 - ``admin``: seeding and out-of-band patches; ``quotas``, ``faults``, ``persistence``

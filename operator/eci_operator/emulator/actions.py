@@ -1,4 +1,5 @@
-"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus.
+"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus
+and the tag API (``tags``).
 
 Each action takes the flat business parameters (strings, as on the wire), parses them with its own
 schema, applies the service's rules and answers with the body ECI returns (without RequestId).
@@ -13,7 +14,7 @@ from typing import Any
 
 from eci_operator.eci.models import DESCRIBE_MAX_IDS
 
-from . import render, schema, specs, validation
+from . import render, schema, specs, tags, validation
 from .errors import (
     ApiError,
     cpu_memory,
@@ -31,7 +32,14 @@ Body = dict[str, Any]
 Handler = Callable[[Store, dict[str, Any]], Body]
 
 MUTATING = frozenset(
-    {"CreateContainerGroup", "UpdateContainerGroup", "DeleteContainerGroup", "RestartContainerGroup"}
+    {
+        "CreateContainerGroup",
+        "UpdateContainerGroup",
+        "DeleteContainerGroup",
+        "RestartContainerGroup",
+        "TagResources",
+        "UntagResources",
+    }
 )
 
 
@@ -83,6 +91,9 @@ def create(store: Store, params: dict[str, Any]) -> Body:
     validation.dns_config(params.get("DnsConfig", {}))
     validation.credentials(params.get("ImageRegistryCredential", []))
     validation.vswitches(params.get("VSwitchId"))
+    validation.sysctls(params)
+    validation.host_aliases(params.get("HostAliase", []))
+    validation.host_name(params.get("HostName"))
 
     cpu, memory = params.get("Cpu"), params.get("Memory")
     if cpu is not None or memory is not None:
@@ -150,12 +161,8 @@ def create(store: Store, params: dict[str, Any]) -> Body:
         "InitContainer": {c["Name"]: render.invisible(c, init=True) for c in inits},
         "ImageRegistryCredential": params.get("ImageRegistryCredential", []),
         "AcrRegistryInfo": params.get("AcrRegistryInfo", []),
-        "Create": {
-            k: v
-            for k, v in params.items()
-            if k
-            in ("DnsPolicy", "TerminationGracePeriodSeconds", "ActiveDeadlineSeconds", "HostSecurityContext")
-        },
+        "Create": {k: v for k, v in params.items() if k in render.CREATE_ONLY_UNREPORTED},
+        "VolumeModes": render.volume_modes(vols),
     }
     inst = store.add(Instance(view=view, hidden=hidden))
     store.begin(inst, "Scheduling", [("Pending", False), ("Running", False)])
@@ -324,6 +331,9 @@ HANDLERS: dict[str, Handler] = {
     "UpdateContainerGroup": update,
     "DeleteContainerGroup": delete,
     "RestartContainerGroup": restart,
+    "TagResources": tags.tag_resources,
+    "UntagResources": tags.untag_resources,
+    "ListTagResources": tags.list_tag_resources,
 }
 
 

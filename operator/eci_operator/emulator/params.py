@@ -98,6 +98,19 @@ class Bool(Kind):
         return text == "true"
 
 
+class Octal(Kind):
+    """File mode bits written as ECI documents them: octal digits, e.g. ``0644`` (at most 0777)."""
+
+    def convert(self, raw: Any, path: str) -> int:
+        text = Str().convert(raw, path).strip()
+        if not text or len(text) > 4 or any(ch not in "01234567" for ch in text):
+            raise invalid(path, f"{text!r} is not an octal file mode such as 0644")
+        value = int(text, 8)
+        if value > 0o777:
+            raise value_exceeded(path, f"{text} is more than 0777")
+        return value
+
+
 class Enum(Kind):
     def __init__(self, *values: str) -> None:
         self.values = values

@@ -28,6 +28,32 @@ INVISIBLE_CONTAINER_KEYS = (
 )
 
 
+# Instance parameters only Create takes that Describe does not show.
+CREATE_ONLY_UNREPORTED = (
+    "DnsPolicy",
+    "TerminationGracePeriodSeconds",
+    "ActiveDeadlineSeconds",
+    "HostSecurityContext",
+    "HostName",
+    "ShareProcessNamespace",
+    "CpuArchitecture",
+    "OsType",
+)
+
+
+def volume_modes(volumes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per volume, the file modes (Create only, not shown): Update, which cannot carry them, drops them."""
+    out: dict[str, Any] = {}
+    for v in volumes:
+        config = v.get("ConfigFileVolume", {})
+        modes = {f["Path"]: f["Mode"] for f in config.get("ConfigFileToPath", []) if "Mode" in f}
+        if "DefaultMode" in config:
+            modes["DefaultMode"] = config["DefaultMode"]
+        if modes:
+            out[v["Name"]] = modes
+    return out
+
+
 def invisible(container: dict[str, Any], init: bool) -> dict[str, Any]:
     unseen = INVISIBLE_CONTAINER_KEYS + (("Stdin", "StdinOnce", "Tty") if init else ())
     return {k: container[k] for k in sorted(container) if k.startswith("Lifecycle") or k in unseen}

@@ -7,7 +7,7 @@ Limits that the parameter documentation states (20 containers, 20 volumes, 20 ta
 
 from __future__ import annotations
 
-from .params import Bool, Enum, Float, Int, List, Str, Struct
+from .params import Bool, Enum, Float, Int, List, Octal, Str, Struct
 
 MAX_CONTAINERS = 20
 MAX_VOLUMES = 20
@@ -88,7 +88,10 @@ _BASE_CONTAINER = Struct(
 )
 
 _TTY = {"Stdin": Bool(), "StdinOnce": Bool(), "Tty": Bool()}
-_TERMINATION = {"TerminationMessagePath": Str(), "TerminationMessagePolicy": Str()}
+_TERMINATION = {
+    "TerminationMessagePath": Str(),
+    "TerminationMessagePolicy": Enum("File", "FallbackToLogsOnError"),
+}
 
 CREATE_CONTAINER = _BASE_CONTAINER.extend(
     **_TTY,
@@ -98,7 +101,7 @@ CREATE_CONTAINER = _BASE_CONTAINER.extend(
     ReadinessProbe=_PROBE,
     EnvironmentVarHide=Bool(),
     SecurityContextPrivileged=Bool(),
-    SecurityContextRunAsGroup=Int(),
+    SecurityContextRunAsGroup=Int(0, None),
     SecurityContextRunAsNonRoot=Bool(),
     LifecyclePostStartHandlerHttpGetHttpHeader=_HEADERS,
     LifecyclePreStopHandlerHttpGetHttpHeader=_HEADERS,
@@ -144,8 +147,8 @@ _UPDATE_VOLUME = Struct(
 _CREATE_VOLUME = _UPDATE_VOLUME.extend(
     ConfigFileVolume=Struct(
         {
-            "ConfigFileToPath": List(Struct({"Path": Str(), "Content": Str(), "Mode": Int(0, 511)}), 15),
-            "DefaultMode": Int(0, 511),
+            "ConfigFileToPath": List(Struct({"Path": Str(), "Content": Str(), "Mode": Octal()}), 15),
+            "DefaultMode": Octal(),
         }
     ),
     DiskVolume=Struct({"DiskId": Str(), "DiskSize": Int(1, None), "FsType": Str()}),
@@ -317,6 +320,19 @@ DESCRIBE_STATUS = Struct(
 DELETE = Struct({**_OWNER, "RegionId": Str(), "ContainerGroupId": Str(), "ClientToken": Str()})
 RESTART = DELETE
 
+# The tag API (TagResources, UntagResources, ListTagResources). A resource carries at most 20 tags;
+# tag keys and values may be 128 characters long here.
+RESOURCE_TYPES = ("ContainerGroup", "ImageCache", "VirtualNode", "DataCache")
+_RESOURCES = {"RegionId": Str(), "ResourceType": Enum(*RESOURCE_TYPES), "ResourceId": List(Str(), 100)}
+_TAG_PAIRS = List(Struct({"Key": Str(128), "Value": Str(128)}), MAX_TAGS)
+TAG_RESOURCES = Struct({**_OWNER, **_RESOURCES, "Tag": _TAG_PAIRS})
+UNTAG_RESOURCES = Struct(
+    {**_OWNER, **_RESOURCES, "TagKey": List(Str(128), MAX_TAGS), "All": Bool(), "ClientToken": Str()}
+)
+LIST_TAG_RESOURCES = Struct(
+    {**_OWNER, **_RESOURCES, "Tag": _TAG_PAIRS, "Limit": Int(1, 100), "NextToken": Str()}
+)
+
 SCHEMAS: dict[str, Struct] = {
     "CreateContainerGroup": CREATE,
     "DescribeContainerGroups": DESCRIBE,
@@ -324,4 +340,7 @@ SCHEMAS: dict[str, Struct] = {
     "UpdateContainerGroup": UPDATE,
     "DeleteContainerGroup": DELETE,
     "RestartContainerGroup": RESTART,
+    "TagResources": TAG_RESOURCES,
+    "UntagResources": UNTAG_RESOURCES,
+    "ListTagResources": LIST_TAG_RESOURCES,
 }

@@ -1,8 +1,11 @@
 """UpdateContainerGroup's rules (the seed document), as a plan computed before anything changes.
 
-- Groups not sent keep their values; a group that is sent replaces the old one whole.
-- Tag (and ResourceGroupId) changes do not restart the instance; an ImageRegistryCredential-only
-  change restarts only when it grows the number of credentials; every other change restarts it.
+- Groups not sent keep their values; a group that is sent replaces the old one whole, so what only
+  Create can set (a container's runAsGroup or termination message, a config file's mode) is gone
+  after the containers or volumes are updated.
+- Tag changes do not restart the instance; an ImageRegistryCredential-only change restarts only
+  when it grows the number of credentials; every other change restarts it. The document says
+  nothing about ResourceGroupId: it restarts here, the assumption the operator's planner makes.
 - Nothing would change → NoNeedUpdate. Instance-level Cpu/Memory cannot be changed; containers must
   fit the instance spec (InvalidParameter.CPU.Memory) and mount volumes that exist.
 """
@@ -16,7 +19,7 @@ from . import render, specs, validation
 from .errors import NO_NEED_UPDATE, ApiError, cpu_memory
 from .state import Instance
 
-NO_RESTART = frozenset({"Tag", "ResourceGroupId"})
+NO_RESTART = frozenset({"Tag"})
 
 
 def _runtime_by_name(containers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -85,8 +88,9 @@ def plan_update(inst: Instance, params: dict[str, Any]) -> UpdatePlan:
             plan.changed.add("DnsConfig")
     if "Volume" in params:
         volumes = [render.volume(v) for v in params["Volume"]]
-        if volumes != view.get("Volumes", []):
+        if volumes != view.get("Volumes", []) or hidden.get("VolumeModes"):
             plan.view["Volumes"] = volumes
+            plan.hidden["VolumeModes"] = {}
             plan.changed.add("Volume")
     for group, key, init in (("Container", "Containers", False), ("InitContainer", "InitContainers", True)):
         if group not in params:

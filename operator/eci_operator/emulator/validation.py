@@ -1,20 +1,28 @@
 """Cross-field rules of CreateContainerGroup and UpdateContainerGroup, with the documented codes.
 
 Type, enum and length checks happen while parsing (``schema``); here are the rules that look at
-more than one parameter: required members, unique names, probes, env vars, capabilities, volume
-references, tags, credentials and the instance spec.
+more than one parameter: required members, unique names, probes, lifecycle hooks, env vars,
+capabilities, volume references, config-file sizes, tags, credentials, sysctls, host aliases and
+the instance spec.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from typing import Any
 
+from eci_operator.eci.models import sysctl_kind
+
 from .errors import ApiError, invalid, missing, value_exceeded
 
-CONFIG_FILE_MAX_BYTES = 32 * 1024
+# The Content parameter (base64) of one config file: 32 KB (the UpdateContainerGroup document);
+# all files of a volume: 60 KB (the ConfigFile volume guide).
+CONFIG_FILE_MAX_CONTENT = 32 * 1024
+CONFIG_VOLUME_MAX_CONTENT = 60 * 1024
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _GROUP_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,126}[a-z0-9])?$")
 _CONTAINER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -98,6 +106,24 @@ def _container(c: dict[str, Any], path: str) -> None:
     for name in ("LivenessProbe", "ReadinessProbe"):
         if name in c:
             _probe(c[name], f"{path}.{name}", liveness=name == "LivenessProbe")
+    for hook in ("PostStart", "PreStop"):
+        _hook(c, f"{path}.Lifecycle{hook}Handler")
+
+
+def _hook(c: dict[str, Any], prefix: str) -> None:
+    """One lifecycle hook: Exec, the HttpGet members or the TcpSocket members, not two of them."""
+    start = prefix.rsplit(".", 1)[-1]
+    members = {k.removeprefix(start) for k in c if k.startswith(start)}
+    kinds = {m for m in ("Exec", "HttpGet", "TcpSocket") if any(x.startswith(m) for x in members)}
+    if len(kinds) > 1:
+        raise invalid(prefix, f"a hook takes one of Exec, HttpGet, TcpSocket, got {', '.join(sorted(kinds))}")
+    if "HttpGet" in kinds and "HttpGetPort" not in members:
+        raise missing(f"{prefix}HttpGetPort")
+    if "TcpSocket" in kinds and "TcpSocketPort" not in members:
+        raise missing(f"{prefix}TcpSocketPort")
+    for key in ("HttpGetHttpHeader", "HttpGetHttpHeaders"):
+        for i, header in enumerate(c.get(start + key, []), 1):
+            require(header.get("Name"), f"{prefix}{key}.{i}.Name")
 
 
 def containers(items: list[dict[str, Any]], init_items: list[dict[str, Any]]) -> None:
@@ -150,18 +176,28 @@ def volumes(items: list[dict[str, Any]]) -> None:
         if kind == "DiskVolume":
             require(v.get("DiskVolume", {}).get("DiskId"), f"{path}.DiskVolume.DiskId")
         if kind == "ConfigFileVolume":
-            files = v.get("ConfigFileVolume", {}).get("ConfigFileToPath", [])
-            if not files:
-                raise missing(f"{path}.ConfigFileVolume.ConfigFileToPath")
-            for j, item in enumerate(files, 1):
-                fpath = f"{path}.ConfigFileVolume.ConfigFileToPath.{j}"
-                require(item.get("Path"), f"{fpath}.Path")
-                try:
-                    content = base64.b64decode(item.get("Content", ""), validate=True)
-                except (binascii.Error, ValueError):
-                    raise invalid(f"{fpath}.Content", "not valid base64") from None
-                if len(content) > CONFIG_FILE_MAX_BYTES:
-                    raise value_exceeded(f"{fpath}.Content", f"{len(content)} bytes, at most 32 KB allowed")
+            _config_files(v.get("ConfigFileVolume", {}).get("ConfigFileToPath", []), path)
+
+
+def _config_files(files: list[dict[str, Any]], path: str) -> None:
+    if not files:
+        raise missing(f"{path}.ConfigFileVolume.ConfigFileToPath")
+    total = 0
+    for j, item in enumerate(files, 1):
+        fpath = f"{path}.ConfigFileVolume.ConfigFileToPath.{j}"
+        require(item.get("Path"), f"{fpath}.Path")
+        content = item.get("Content", "")
+        try:
+            base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid(f"{fpath}.Content", "not valid base64") from None
+        if len(content) > CONFIG_FILE_MAX_CONTENT:
+            raise value_exceeded(f"{fpath}.Content", f"{len(content)} characters, at most 32 KB allowed")
+        total += len(content)
+    if total > CONFIG_VOLUME_MAX_CONTENT:
+        raise value_exceeded(
+            f"{path}.ConfigFileVolume.ConfigFileToPath", f"{total} characters in all, at most 60 KB allowed"
+        )
 
 
 def mounts(items: list[dict[str, Any]], init_items: list[dict[str, Any]], volume_names: set[str]) -> None:
@@ -210,3 +246,30 @@ def vswitches(value: str | None) -> None:
         raise ApiError(
             "InvalidParameter.LengthExceeded", "The parameter VSwitchId lists more than 10 vSwitches."
         )
+
+
+def sysctls(params: dict[str, Any]) -> None:
+    """Safe sysctls in SecurityContext, the others ECI lists in HostSecurityContext."""
+    for group, wanted in (("SecurityContext", "safe"), ("HostSecurityContext", "host")):
+        for i, sysctl in enumerate(params.get(group, {}).get("Sysctl", []), 1):
+            name = sysctl.get("Name")
+            require(name, f"{group}.Sysctl.{i}.Name")
+            require(sysctl.get("Value"), f"{group}.Sysctl.{i}.Value")
+            if sysctl_kind(name) != wanted:
+                raise invalid(f"{group}.Sysctl.{i}.Name", f"{name!r} cannot be set through {group}")
+
+
+def host_aliases(items: list[dict[str, Any]]) -> None:
+    for i, alias in enumerate(items, 1):
+        require(alias.get("Ip"), f"HostAliase.{i}.Ip")
+        try:
+            ipaddress.ip_address(alias["Ip"])
+        except ValueError:
+            raise invalid(f"HostAliase.{i}.Ip", f"{alias['Ip']!r} is not an IP address") from None
+        if not alias.get("Hostname"):
+            raise missing(f"HostAliase.{i}.Hostname.N")
+
+
+def host_name(value: str | None) -> None:
+    if value is not None and not _HOST_NAME.match(value):
+        raise invalid("HostName", f"{value!r}: lowercase letters, digits and '-', at most 63")

@@ -1,41 +1,43 @@
 """ContainerGroup spec + referenced Secrets/ConfigMaps -> the ECI parameters (CreateContainerGroup).
 
-Every rule that maps a Pod-spec field onto ECI lives here; whatever ECI cannot honour is refused
-with a ``TranslationError`` naming the field. All problems are collected, not just the first.
+The pod-level rules live here; containers and volumes have their own modules. Whatever ECI cannot
+honour is refused with a ``TranslationError`` naming the field; all problems are collected, not
+just the first. A field ECI cannot *enforce* (see ``compatibility``) is refused the same way unless
+the spec says ``unenforceableFields: Ignore``: then the request is built without it and the field
+is listed in ``Desired.ignored``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from pydantic import ValidationError
 
-from eci_operator.api import quantity
-from eci_operator.api.containergroup import INSTANCE_SPECS, ContainerGroup, ContainerGroupSpec
-from eci_operator.api.pod import (
-    ConfigMapVolumeSource,
-    Container,
-    EnvVar,
-    InitContainer,
-    KeyToPath,
-    Probe,
-    ResourceRequirements,
-    SecretVolumeSource,
-    SecurityContext,
-    Volume,
+from eci_operator.api.containergroup import (
+    INSTANCE_SPECS,
+    ContainerGroup,
+    ContainerGroupSpec,
+    UnenforceableFields,
 )
+from eci_operator.api.pod import Container, InitContainer
 from eci_operator.eci import models as eci
+from eci_operator.translate import compatibility, containers, volumes
+from eci_operator.translate.compatibility import Support
+from eci_operator.translate.context import Context
 from eci_operator.translate.errors import Problem, TranslationError, from_validation_error
 from eci_operator.translate.references import DOCKER_CFG, DOCKER_CONFIG_JSON, References, invalid_names
 
-MAX_CONFIG_FILE_BYTES = 32 * 1024
-MAX_ENV_VALUE = 256
+INCLUDED_EPHEMERAL_GIB = 30  # the temporary storage every ECI instance has without paying for more
+_OS_KEYS = ("kubernetes.io/os", "beta.kubernetes.io/os")
+_ARCH_KEYS = ("kubernetes.io/arch", "beta.kubernetes.io/arch")
+_ARCHITECTURES = {"amd64": "AMD64", "arm64": "ARM64"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class Desired:
     salt: str = ""
     """Per-object salt of the write-only fingerprints (the object's uid), so equal secrets in
     different objects do not have equal fingerprints in status."""
+    ignored: tuple[Problem, ...] = ()
+    """Fields ECI cannot enforce that the request leaves out (``unenforceableFields: Ignore``)."""
+    notes: tuple[str, ...] = ()
+    """How parts of the spec were mapped that the user may not expect (e.g. limits over requests)."""
 
     def __repr__(self) -> str:  # the request holds secret values; keep them out of reprs and logs
         return f"Desired(name={self.request.container_group_name!r}, region={self.request.region_id!r})"
@@ -88,21 +94,20 @@ def translate(
 
 class _Translator:
     def __init__(self, group: ContainerGroup, refs: References, owner_tags: dict[str, str]) -> None:
+        self.ctx = Context(group=group, refs=refs)
         self.group = group
         self.spec: ContainerGroupSpec = group.spec
-        self.refs = refs
         self.owner_tags = owner_tags
-        self.problems: list[Problem] = []
-        self.secret_env: dict[str, set[str]] = {}
-        self.secret_volumes: set[str] = set()
 
     def refuse(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
+        self.ctx.problems.refuse(path, message)
 
     # ------------------------------------------------------------------ top level
 
     def run(self) -> Desired:
         spec = self.spec
+        ctx = self.ctx
+        self.check_unmodelled()
         name = spec.container_group_name or default_group_name(
             self.group.metadata.namespace, self.group.metadata.name
         )
@@ -113,21 +118,26 @@ class _Translator:
                 "(2-128 lowercase letters, digits, '-'); set spec.containerGroupName",
             )
         self.check_unique()
-        self.problems.extend(invalid_names(spec))  # never look a name up that is not one
+        self.ctx.problems.items.extend(invalid_names(spec))  # never look a name up that is not one
         names = [v.name for v in spec.volumes or []]
         init = [
-            self.container(c, f"spec.initContainers[{i}]", names)
+            containers.container(ctx, c, f"spec.initContainers[{i}]", names)
             for i, c in enumerate(spec.init_containers or [])
         ]
-        containers = [
-            self.container(c, f"spec.containers[{i}]", names) for i, c in enumerate(spec.containers)
+        mains = [
+            containers.container(ctx, c, f"spec.containers[{i}]", names)
+            for i, c in enumerate(spec.containers)
         ]
-        volumes = [self.volume(v, f"spec.volumes[{i}]") for i, v in enumerate(spec.volumes or [])]
+        vols = [volumes.volume(ctx, v, f"spec.volumes[{i}]") for i, v in enumerate(spec.volumes or [])]
         credentials = self.credentials()
-        self.check_instance(containers, init)
+        self.check_instance(mains, init)
+        pod = self.pod_parameters()
         tags = self.tags()
-        if self.problems:
-            raise TranslationError(self.problems)
+        problems = ctx.problems.items
+        ignoring = spec.unenforceable_fields is UnenforceableFields.IGNORE
+        refused = [p for p in problems if not (ignoring and p.unenforceable)]
+        if refused:
+            raise TranslationError(refused)
         try:
             request = eci.CreateContainerGroupRequest(
                 region_id=spec.region_id,
@@ -144,14 +154,15 @@ class _Translator:
                 dns_config=self.dns_config(),
                 image_registry_credentials=credentials or None,
                 init_containers=[c for c in init if isinstance(c, eci.InitContainer)] or None,
-                containers=[c for c in containers if isinstance(c, eci.Container)],
-                volumes=[v for v in volumes if v is not None] or None,
+                containers=[c for c in mains if isinstance(c, eci.Container)],
+                volumes=[v for v in vols if v is not None] or None,
+                **pod,
             )
         except ValidationError as exc:  # a limit only the request model knows; no values echoed
             raise from_validation_error(exc, root="CreateContainerGroup") from None
         sensitive = Sensitive(
-            env={k: frozenset(v) for k, v in self.secret_env.items() if v},
-            volumes=frozenset(self.secret_volumes),
+            env={k: frozenset(v) for k, v in ctx.secret_env.items() if v},
+            volumes=frozenset(ctx.secret_volumes),
         )
         meta = self.group.metadata
         return Desired(
@@ -159,13 +170,118 @@ class _Translator:
             sensitive=sensitive,
             owned_tag_keys=frozenset(t.key for t in tags),
             salt=meta.uid or f"{meta.namespace}/{meta.name}",
+            ignored=tuple(p for p in problems if p.unenforceable),
+            notes=tuple(ctx.notes),
         )
+
+    def check_unmodelled(self) -> None:
+        """Every field the models kept without mapping: ECI cannot enforce it, or it is unknown."""
+        for path, value in compatibility.unmodelled_fields(self.spec):
+            entry = compatibility.lookup(path)
+            leaf = path.rsplit(".", 1)[-1]
+            if entry is None:
+                self.refuse(
+                    path, f"unknown field: the Pod spec and the ContainerGroup spec have no {leaf!r} here"
+                )
+            elif entry.support is Support.SATISFIED or (entry.accepted is not None and entry.accepted(value)):
+                continue
+            elif entry.support is Support.UNENFORCEABLE:
+                self.ctx.problems.unenforceable(path, entry.how)
+            else:
+                self.refuse(path, entry.how)
+
+    def pod_parameters(self) -> dict[str, object]:
+        """The instance-level parameters of the Pod spec (all CreateContainerGroup-only)."""
+        spec = self.spec
+        problems = self.ctx.problems
+        out: dict[str, object] = {
+            "termination_grace_period_seconds": spec.termination_grace_period_seconds,
+            "active_deadline_seconds": spec.active_deadline_seconds,
+            "host_name": spec.hostname,
+            "share_process_namespace": True if spec.share_process_namespace else None,
+        }
+        if spec.dns_policy in ("Default", "None"):
+            out["dns_policy"] = spec.dns_policy
+            if spec.dns_policy == "None" and not (spec.dns_config and spec.dns_config.nameservers):
+                self.refuse("spec.dnsConfig.nameservers", "dnsPolicy None needs at least one nameserver")
+        elif spec.dns_policy is not None:
+            problems.unenforceable(
+                "spec.dnsPolicy",
+                f"ECI has no cluster DNS for {spec.dns_policy}: the instance uses the VPC's resolver "
+                "(as with Default)",
+            )
+        aliases = []
+        for i, alias in enumerate(spec.host_aliases or []):
+            try:
+                ipaddress.ip_address(alias.ip)
+            except ValueError:
+                self.refuse(f"spec.hostAliases[{i}].ip", f"{alias.ip!r} is not an IP address")
+            aliases.append(eci.HostAlias(ip=alias.ip, hostnames=list(alias.hostnames)))
+        out["host_aliases"] = aliases or None
+        out.update(self.node_selector())
+        out.update(self.sysctls())
+        out["ephemeral_storage"] = self.ephemeral_storage()
+        return out
+
+    def node_selector(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        selector = self.spec.node_selector or {}
+        for key, value in selector.items():
+            where = f"spec.nodeSelector[{key!r}]"
+            if key in _OS_KEYS:
+                if value != "linux":
+                    self.ctx.problems.unenforceable(
+                        where, f"the operator creates Linux instances, not {value}"
+                    )
+            elif key in _ARCH_KEYS:
+                arch = _ARCHITECTURES.get(value)
+                if arch is None:
+                    self.ctx.problems.unenforceable(where, f"ECI runs amd64 and arm64 instances, not {value}")
+                elif out.get("cpu_architecture", arch) != arch:
+                    self.refuse(where, "contradicts the other architecture label")
+                else:
+                    out["cpu_architecture"] = arch
+            else:
+                self.ctx.problems.unenforceable(where, "ECI has no nodes to select by label")
+        return out
+
+    def sysctls(self) -> dict[str, object]:
+        context = self.spec.security_context
+        safe: list[eci.Sysctl] = []
+        host: list[eci.Sysctl] = []
+        for i, sysctl in enumerate(context.sysctls or [] if context is not None else []):
+            kind = eci.sysctl_kind(sysctl.name)
+            if kind is None:
+                self.ctx.problems.unenforceable(
+                    f"spec.securityContext.sysctls[{i}].name",
+                    f"ECI does not let instances set {sysctl.name}",
+                )
+                continue
+            (safe if kind == "safe" else host).append(eci.Sysctl(name=sysctl.name, value=sysctl.value))
+        return {
+            "security_context": eci.GroupSecurityContext(sysctls=safe) if safe else None,
+            "host_security_context": eci.GroupSecurityContext(sysctls=host) if host else None,
+        }
+
+    def ephemeral_storage(self) -> int | None:
+        """GiB beyond the included 30, from the containers' ephemeral-storage (ECI's own rule)."""
+        asked = self.ctx.ephemeral_storage
+        if not asked:
+            return None
+        mains = sum(asked.get(c.name, 0.0) for c in self.spec.containers)
+        total = max([mains, *(asked.get(c.name, 0.0) for c in self.spec.init_containers or [])])
+        extra = math.ceil(total - INCLUDED_EPHEMERAL_GIB - 1e-9)
+        return extra if extra > 0 else None
 
     def check_unique(self) -> None:
         """Names ECI (or Kubernetes list-map keys) require to be unique, refused at the duplicate."""
         spec = self.spec
         seen: set[str] = set()
-        for kind, items in (("containers", spec.containers), ("initContainers", spec.init_containers or [])):
+        kinds: tuple[tuple[str, list[Container] | list[InitContainer]], ...] = (
+            ("containers", spec.containers),
+            ("initContainers", spec.init_containers or []),
+        )
+        for kind, items in kinds:
             for i, c in enumerate(items):
                 if c.name in seen:
                     self.refuse(f"spec.{kind}[{i}].name", f"duplicate container name {c.name!r}")
@@ -265,279 +381,13 @@ class _Translator:
             options=[eci.DnsOption(name=o.name, value=o.value) for o in dns.options] if dns.options else None,
         )
 
-    # ------------------------------------------------------------------ containers
-
-    def container(
-        self, c: InitContainer, path: str, volume_names: list[str]
-    ) -> eci.Container | eci.InitContainer | None:
-        before = len(self.problems)
-        cpu, memory, gpu = self.resources(c.resources, f"{path}.resources")
-        env = self.env(c.name, c.env or [], f"{path}.env")
-        mounts = []
-        for j, m in enumerate(c.volume_mounts or []):
-            if m.name not in volume_names:
-                self.refuse(f"{path}.volumeMounts[{j}].name", f"no volume named {m.name!r} in spec.volumes")
-            mounts.append(
-                eci.VolumeMount(
-                    name=m.name,
-                    mount_path=m.mount_path,
-                    sub_path=m.sub_path,
-                    read_only=m.read_only,
-                    mount_propagation=m.mount_propagation,
-                )
-            )
-        fields: dict[str, Any] = {
-            "name": c.name,
-            "image": c.image,
-            "cpu": cpu,
-            "memory": memory,
-            "gpu": gpu,
-            "working_dir": c.working_dir,
-            "image_pull_policy": c.image_pull_policy,
-            "commands": list(c.command) if c.command else None,
-            "args": list(c.args) if c.args else None,
-            "environment_vars": env or None,
-            "ports": [eci.Port(port=p.container_port, protocol=p.protocol) for p in c.ports or []] or None,
-            "volume_mounts": mounts or None,
-            "security_context": _security_context(c.security_context),
-        }
-        if isinstance(c, Container):
-            fields.update(
-                stdin=c.stdin,
-                stdin_once=c.stdin_once,
-                tty=c.tty,
-                readiness_probe=self.probe(c, c.readiness_probe, f"{path}.readinessProbe"),
-                liveness_probe=self.probe(c, c.liveness_probe, f"{path}.livenessProbe"),
-            )
-        if len(self.problems) != before:
-            return None
-        return eci.Container(**fields) if isinstance(c, Container) else eci.InitContainer(**fields)
-
-    def resources(
-        self, resources: ResourceRequirements | None, path: str
-    ) -> tuple[float | None, float | None, int | None]:
-        if resources is None:
-            return None, None, None
-        requests = resources.requests or {}
-        limits = resources.limits or {}
-        values: dict[str, object] = {}
-        for key in ("cpu", "memory", "nvidia.com/gpu"):
-            req, lim = requests.get(key), limits.get(key)
-            if req is not None and lim is not None and quantity.parse(req) != quantity.parse(lim):
-                self.refuse(
-                    f"{path}.limits.{key}",
-                    "ECI gives a container one size: requests and limits must be equal when both are set",
-                )
-            values[key] = req if req is not None else lim
-        cpu = memory = None
-        gpu = None
-        if values["cpu"] is not None:
-            cpu = round(quantity.cores(values["cpu"]), 3)
-            if cpu <= 0:
-                self.refuse(f"{path}.requests.cpu", "must be greater than 0")
-        if values["memory"] is not None:
-            memory = quantity.gibibytes(values["memory"])
-            if memory <= 0:
-                self.refuse(f"{path}.requests.memory", "must be at least 0.001 GiB (1Mi)")
-        if values["nvidia.com/gpu"] is not None:
-            exact = quantity.parse(values["nvidia.com/gpu"])
-            if exact != exact.to_integral_value() or exact < 1:
-                self.refuse(f"{path}.limits.nvidia.com/gpu", "must be a whole number of GPUs (1 or more)")
-            else:
-                gpu = int(exact)
-        return cpu, memory, gpu
-
-    def env(self, container: str, env: list[EnvVar], path: str) -> list[eci.EnvironmentVar]:
-        out: list[eci.EnvironmentVar] = []
-        for j, var in enumerate(env):
-            where = f"{path}[{j}]"
-            source = var.value_from
-            if source is None:
-                out.append(eci.EnvironmentVar(key=var.name, value=var.value or ""))
-            elif source.field_ref is not None:
-                out.append(
-                    eci.EnvironmentVar(key=var.name, field_ref=eci.FieldRef(field_path="status.podIP"))
-                )
-            elif source.secret_key_ref is not None:
-                ref = source.secret_key_ref
-                secret = self.refs.secrets.get(ref.name)
-                raw = secret.data.get(ref.key) if secret is not None else None
-                if raw is None:
-                    if not ref.optional:
-                        what = (
-                            f"Secret {ref.name!r}"
-                            if secret is None
-                            else f"key {ref.key!r} of Secret {ref.name!r}"
-                        )
-                        self.refuse(f"{where}.valueFrom.secretKeyRef", f"{what} not found")
-                    continue
-                value = self.env_value(
-                    raw, f"{where}.valueFrom.secretKeyRef", f"Secret {ref.name!r} key {ref.key!r}"
-                )
-                if value is not None:
-                    out.append(eci.EnvironmentVar(key=var.name, value=value))
-                    self.secret_env.setdefault(container, set()).add(var.name)
-            elif source.config_map_key_ref is not None:
-                cref = source.config_map_key_ref
-                cm = self.refs.config_maps.get(cref.name)
-                raw = cm.get(cref.key) if cm is not None else None
-                if raw is None:
-                    if not cref.optional:
-                        what = (
-                            f"ConfigMap {cref.name!r}"
-                            if cm is None
-                            else f"key {cref.key!r} of ConfigMap {cref.name!r}"
-                        )
-                        self.refuse(f"{where}.valueFrom.configMapKeyRef", f"{what} not found")
-                    continue
-                value = self.env_value(
-                    raw, f"{where}.valueFrom.configMapKeyRef", f"ConfigMap {cref.name!r} key {cref.key!r}"
-                )
-                if value is not None:
-                    out.append(eci.EnvironmentVar(key=var.name, value=value))
-        return out
-
-    def env_value(self, raw: bytes, path: str, what: str) -> str | None:
-        try:
-            value = raw.decode()
-        except UnicodeDecodeError:
-            self.refuse(path, f"{what} is not UTF-8 text")
-            return None
-        if len(value) > MAX_ENV_VALUE:
-            self.refuse(
-                path, f"{what} is {len(value)} characters; ECI allows at most {MAX_ENV_VALUE} in an env value"
-            )
-            return None
-        return value
-
-    def probe(self, c: Container, probe: Probe | None, path: str) -> eci.Probe | None:
-        if probe is None:
-            return None
-        handler: dict[str, Any] = {}
-        if probe.http_get is not None:
-            port = self.port(c, probe.http_get.port, f"{path}.httpGet.port")
-            if port is None:
-                return None
-            handler["http_get"] = eci.HttpGetAction(
-                path=probe.http_get.path, port=port, scheme=probe.http_get.scheme
-            )
-        elif probe.tcp_socket is not None:
-            port = self.port(c, probe.tcp_socket.port, f"{path}.tcpSocket.port")
-            if port is None:
-                return None
-            handler["tcp_socket"] = eci.TcpSocketAction(port=port)
-        elif probe.exec_ is not None:
-            handler["exec"] = eci.ExecAction(commands=list(probe.exec_.command))
-        return eci.Probe(
-            **handler,
-            initial_delay_seconds=probe.initial_delay_seconds,
-            period_seconds=probe.period_seconds,
-            timeout_seconds=probe.timeout_seconds,
-            success_threshold=probe.success_threshold,
-            failure_threshold=probe.failure_threshold,
-        )
-
-    def port(self, c: Container, port: int | str, path: str) -> int | None:
-        if isinstance(port, int):
-            return port
-        for p in c.ports or []:
-            if p.name == port:
-                return p.container_port
-        self.refuse(path, f"no port named {port!r} in this container's ports")
-        return None
-
-    # ------------------------------------------------------------------ volumes
-
-    def volume(self, v: Volume, path: str) -> eci.Volume | None:
-        if v.empty_dir is not None:
-            size = v.empty_dir.size_limit
-            return eci.Volume(
-                name=v.name,
-                type="EmptyDirVolume",
-                empty_dir_volume=eci.EmptyDirVolume(medium=v.empty_dir.medium, size_limit=size)
-                if (v.empty_dir.medium is not None or size is not None)
-                else None,
-            )
-        if v.nfs is not None:
-            return eci.Volume(
-                name=v.name,
-                type="NFSVolume",
-                nfs_volume=eci.NFSVolume(server=v.nfs.server, path=v.nfs.path, read_only=v.nfs.read_only),
-            )
-        if v.config_map is not None:
-            files = self.config_files(v.config_map, f"{path}.configMap")
-        else:
-            assert v.secret is not None
-            files = self.config_files(v.secret, f"{path}.secret")
-            self.secret_volumes.add(v.name)
-        if files is None:
-            return None
-        return eci.Volume(
-            name=v.name,
-            type="ConfigFileVolume",
-            config_file_volume=eci.ConfigFileVolume(config_file_to_paths=files),
-        )
-
-    def config_files(
-        self, source: ConfigMapVolumeSource | SecretVolumeSource, path: str
-    ) -> list[eci.ConfigFileToPath] | None:
-        lookup: Callable[[str], bytes | None] | None
-        if isinstance(source, ConfigMapVolumeSource):
-            kind, name = "ConfigMap", source.name
-            cm = self.refs.config_maps.get(name)
-            lookup = cm.get if cm is not None else None
-            keys = cm.keys() if cm is not None else []
-        else:
-            kind, name = "Secret", source.secret_name
-            secret = self.refs.secrets.get(name)
-            lookup = (lambda key: secret.data.get(key)) if secret is not None else None
-            keys = sorted(secret.data) if secret is not None else []
-        if lookup is None:
-            self.refuse(
-                path,
-                f"{kind} {name!r} not found"
-                + (
-                    " (ECI cannot create an empty config-file volume, even when optional)"
-                    if source.optional
-                    else ""
-                ),
-            )
-            return None
-        items: list[KeyToPath] = (
-            list(source.items) if source.items else [KeyToPath(key=k, path=k) for k in keys]
-        )
-        files: list[eci.ConfigFileToPath] = []
-        for j, item in enumerate(items):
-            where = f"{path}.items[{j}]" if source.items else path
-            raw = lookup(item.key)
-            if raw is None:
-                if not source.optional:
-                    self.refuse(
-                        f"{where}.key" if source.items else where, f"key {item.key!r} not in {kind} {name!r}"
-                    )
-                continue
-            if len(raw) > MAX_CONFIG_FILE_BYTES:
-                self.refuse(
-                    where,
-                    f"key {item.key!r} of {kind} {name!r} is {len(raw)} bytes; "
-                    f"ECI allows at most {MAX_CONFIG_FILE_BYTES} per file",
-                )
-                continue
-            files.append(eci.ConfigFileToPath(path=item.path, content=base64.b64encode(raw).decode()))
-        if not files and not any(p.field.startswith(path) for p in self.problems):
-            self.refuse(
-                path, f"{kind} {name!r} has no keys to write (ECI cannot create an empty config-file volume)"
-            )
-            return None
-        return files
-
     # ------------------------------------------------------------------ registry credentials
 
     def credentials(self) -> list[eci.ImageRegistryCredential]:
         out: dict[str, eci.ImageRegistryCredential] = {}
         for i, ref in enumerate(self.spec.image_pull_secrets or []):
             path = f"spec.imagePullSecrets[{i}]"
-            secret = self.refs.secrets.get(ref.name)
+            secret = self.ctx.refs.secrets.get(ref.name)
             if secret is None:
                 self.refuse(path, f"Secret {ref.name!r} not found")
                 continue
@@ -588,19 +438,6 @@ def _docker_auths(raw: bytes | None, nested: bool) -> list[tuple[str, str, str]]
         host = str(server).split("://", 1)[-1].rstrip("/")
         out.append((host, str(user or ""), str(password or "")))
     return out
-
-
-def _security_context(sc: SecurityContext | None) -> eci.SecurityContext | None:
-    if sc is None:
-        return None
-    adds = sc.capabilities.add if sc.capabilities is not None and sc.capabilities.add else None
-    if adds is None and sc.read_only_root_filesystem is None and sc.run_as_user is None:
-        return None
-    return eci.SecurityContext(
-        capability=eci.CapabilitySet(adds=list(adds)) if adds else None,
-        read_only_root_filesystem=True if sc.read_only_root_filesystem else None,
-        run_as_user=sc.run_as_user,
-    )
 
 
 def _is_group_name(name: str) -> bool:

@@ -11,16 +11,49 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+IGNORE_HINT = "spec.unenforceableFields: Ignore runs without it"
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One refused field; ``field`` is a manifest path (``spec.containers[0].ports[1].containerPort``)."""
+    """One refused field; ``field`` is a manifest path (``spec.containers[0].ports[1].containerPort``).
+
+    ``unenforceable`` marks a field ECI cannot enforce (rather than one that is wrong): the
+    ContainerGroup may opt in to running without it.
+    """
 
     field: str
     message: str
+    unenforceable: bool = False
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+        hint = f" ({IGNORE_HINT})" if self.unenforceable else ""
+        return f"{self.field}: {self.message}{hint}"
+
+
+class Problems:
+    """The problems found so far while translating one spec (all are reported, not just the first)."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def refuse(self, field: str, message: str) -> None:
+        """``field`` is wrong, or asks for something ECI will never do."""
+        self.items.append(Problem(field, message))
+
+    def unenforceable(self, field: str, message: str) -> None:
+        """ECI cannot enforce ``field``; refused unless the ContainerGroup opts in to ignoring it."""
+        self.items.append(Problem(field, message, unenforceable=True))
+
+    def mark(self) -> int:
+        return len(self.items)
+
+    def since(self, mark: int) -> list[Problem]:
+        return self.items[mark:]
+
+    def under(self, path: str) -> bool:
+        """Whether a problem was already reported at ``path`` or below it."""
+        return any(p.field == path or p.field.startswith((path + ".", path + "[")) for p in self.items)
 
 
 class TranslationError(ValueError):

@@ -8,15 +8,19 @@ with the object's uid, so equal secrets in different objects have different fing
 The env names and tag keys last sent are kept too: they tell the operator's own entries apart from
 the image's env vars and from tags set by others. So are the names of the env vars last sent from a
 Secret: what ECI returns for them may be that Secret's value, whatever the spec says now.
+Parameters Describe does not report at all (lifecycle hooks, create-only settings, file modes: see
+``unreported``) are fingerprinted part by part.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from eci_operator.api.containergroup import Fingerprints
 from eci_operator.eci import models as eci
+from eci_operator.translate import unreported
 from eci_operator.translate.desired import Desired
 
 
@@ -57,6 +61,21 @@ def secret_env_digest(
     return _salted(salt, values) if values else None
 
 
+def unreported_parts(request: eci.CreateContainerGroupRequest) -> dict[str, Any]:
+    """What ``request`` sends that Describe does not report, keyed by part."""
+    parts: dict[str, Any] = {}
+    for c in request.containers:
+        parts[f"Container/{c.name}/Lifecycle"] = unreported.hooks(c)
+        parts[f"Container/{c.name}/CreateOnly"] = unreported.container_create_only(c)
+    for i in request.init_containers or []:
+        parts[f"InitContainer/{i.name}/CreateOnly"] = unreported.container_create_only(i)
+    for v in request.volumes or []:
+        parts[f"Volume/{v.name}/Modes"] = unreported.volume_modes(v)
+    for name, value in unreported.instance_create_only(request).items():
+        parts[f"Instance/{name}"] = value
+    return {k: v for k, v in parts.items() if v is not None}
+
+
 def fingerprints(desired: Desired) -> Fingerprints:
     """What to record in ``status.appliedFingerprints`` once ``desired`` has been applied."""
     request = desired.request
@@ -81,4 +100,5 @@ def fingerprints(desired: Desired) -> Fingerprints:
         secret_env_keys={c: sorted(keys) for c, keys in desired.sensitive.env.items() if keys} or None,
         env_keys={c.name: sorted(v.key for v in c.environment_vars or []) for c in containers} or None,
         tag_keys=sorted(desired.owned_tag_keys) or None,
+        unreported={k: _salted(desired.salt, v) for k, v in unreported_parts(request).items()} or None,
     )

@@ -11,7 +11,10 @@ sending the desired group change anything":
   known to be clear are replaced by ``Redacted`` digests, so the state (and any diff of it) never
   holds a secret. Known clear means: the spec sets it in clear now, and the last applied record
   says it was not sent from a Secret (an env var switched from a Secret to a literal still holds
-  the Secret's value on the instance until the change is applied).
+  the Secret's value on the instance until the change is applied);
+- what Describe does not report (``unreported``: lifecycle hooks, create-only settings, file modes)
+  is taken as the desired value when its fingerprint matches what was last applied, and shown as
+  ``NOT_REPORTED`` otherwise.
 Filtering what the operator does not own (image env vars, foreign tags) is ``normalise``: the
 observed state reduced to what the desired state owns.
 """
@@ -28,6 +31,7 @@ from typing import Any
 from eci_operator.api import quantity
 from eci_operator.api.containergroup import Fingerprints
 from eci_operator.eci import models as eci
+from eci_operator.translate import unreported
 from eci_operator.translate.desired import Desired
 from eci_operator.translate.fingerprints import digest, fingerprints
 
@@ -52,6 +56,18 @@ class Redacted:
 
 
 @dataclass(frozen=True)
+class NotReported:
+    """A value ECI does not report back, which differs from what the operator last applied (or was
+    never applied by it)."""
+
+    def __repr__(self) -> str:
+        return "(not reported by ECI; differs from what was last applied)"
+
+
+NOT_REPORTED = NotReported()
+
+
+@dataclass(frozen=True)
 class State:
     """Normalised ECI state. ``None`` for an instance field means "not specified" (desired) or
     "not reported" (observed)."""
@@ -72,6 +88,8 @@ class State:
     init_containers: list[dict[str, Any]] = field(default_factory=list)
     volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
     dns_config: dict[str, Any] | None = None
+    create_only: dict[str, Any] = field(default_factory=dict)
+    """Instance parameters only CreateContainerGroup sets, by ECI name (None values left out)."""
 
 
 def _none(value: Any) -> Any:
@@ -121,11 +139,11 @@ def _env_in(vars_: list[eci.EnvironmentVar] | None, secret_keys: frozenset[str])
     return out
 
 
-def _mounts(mounts: Sequence[eci.VolumeMount | eci.VolumeMountOut] | None) -> dict[str, Any]:
+def _mounts(mounts: Sequence[eci.VolumeMount | eci.InitVolumeMountOut] | None) -> dict[str, Any]:
     return {
         m.mount_path: {
             "Name": m.name,
-            "SubPath": _none(m.sub_path),
+            "SubPath": _none(getattr(m, "sub_path", None)),
             "ReadOnly": bool(m.read_only),
             "MountPropagation": None if m.mount_propagation in (None, "", "None") else m.mount_propagation,
         }
@@ -181,6 +199,7 @@ def _container_in(c: eci.Container | eci.InitContainer, secret_keys: frozenset[s
         "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports or []),
         "VolumeMounts": _mounts(c.volume_mounts),
         "SecurityContext": _security(c.security_context),
+        "CreateOnly": unreported.container_create_only(c),
     }
     if isinstance(c, eci.Container):
         out.update(
@@ -189,6 +208,7 @@ def _container_in(c: eci.Container | eci.InitContainer, secret_keys: frozenset[s
             Tty=bool(c.tty),
             ReadinessProbe=_probe_in(c.readiness_probe),
             LivenessProbe=_probe_in(c.liveness_probe),
+            Lifecycle=unreported.hooks(c),
         )
     return out
 
@@ -211,7 +231,7 @@ def _volume_in(v: eci.Volume) -> dict[str, Any]:
         return {"Type": v.type, "Server": nfs.server, "Path": nfs.path, "ReadOnly": bool(nfs.read_only)}
     if v.type == "ConfigFileVolume" and v.config_file_volume is not None:
         paths = [(f.path, f.content) for f in v.config_file_volume.config_file_to_paths]
-        return {"Type": v.type, "Files": _files(paths)}
+        return {"Type": v.type, "Files": _files(paths), "Modes": unreported.volume_modes(v)}
     if v.type == "EmptyDirVolume":
         ed = v.empty_dir_volume
         return {
@@ -231,6 +251,25 @@ def _dns_in(dns: eci.DnsConfig | None) -> dict[str, Any] | None:
         "Options": [[o.name, o.value or ""] for o in dns.options or []],
     }
     return out if any(out.values()) else None
+
+
+def _aliases(aliases: list[tuple[str, list[str]]]) -> list[list[Any]] | None:
+    return [[ip, list(names)] for ip, names in aliases] or None
+
+
+def _sysctls(pairs: list[tuple[str, str]]) -> list[list[str]] | None:
+    return sorted([name, value] for name, value in pairs) or None
+
+
+def _create_only_in(request: eci.CreateContainerGroupRequest) -> dict[str, Any]:
+    safe = request.security_context.sysctls if request.security_context else []
+    out = {
+        "HostAliase": _aliases([(a.ip, a.hostnames) for a in request.host_aliases or []]),
+        "SecurityContext": _sysctls([(x.name, x.value) for x in safe]),
+        "EphemeralStorage": request.ephemeral_storage or None,
+        **unreported.instance_create_only(request),
+    }
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def desired_state(
@@ -259,6 +298,7 @@ def desired_state(
         ],
         volumes={v.name: _volume_in(v) for v in request.volumes or []},
         dns_config=_dns_in(request.dns_config),
+        create_only=_create_only_in(request),
     )
 
 
@@ -315,6 +355,7 @@ def _container_out(c: eci.ContainerOut | eci.InitContainerOut, visible: frozense
         "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports),
         "VolumeMounts": _mounts(c.volume_mounts),
         "SecurityContext": _security(c.security_context),
+        "CreateOnly": None,  # not reported: see normalise
     }
     if not is_init:
         assert isinstance(c, eci.ContainerOut)
@@ -324,6 +365,7 @@ def _container_out(c: eci.ContainerOut | eci.InitContainerOut, visible: frozense
             Tty=c.tty,
             ReadinessProbe=_probe_out(c.readiness_probe),
             LivenessProbe=_probe_out(c.liveness_probe),
+            Lifecycle=None,  # not reported: see normalise
         )
     return out
 
@@ -338,7 +380,7 @@ def _volume_out(v: eci.VolumeOut) -> dict[str, Any]:
         }
     if v.type == "ConfigFileVolume":
         paths = [(f.path, f.content) for f in v.config_file_volume_config_file_to_paths]
-        return {"Type": v.type, "Files": _files(paths)}
+        return {"Type": v.type, "Files": _files(paths), "Modes": None}  # modes are not reported
     if v.type == "EmptyDirVolume":
         return {
             "Type": v.type,
@@ -388,7 +430,18 @@ def observed_state(
         )
         if dns is not None
         else None,
+        create_only=_create_only_out(group),
     )
+
+
+def _create_only_out(group: eci.ContainerGroupOut) -> dict[str, Any]:
+    safe = group.eci_security_context.sysctls if group.eci_security_context else []
+    out = {
+        "HostAliase": _aliases([(a.ip, a.hostnames) for a in group.host_aliases]),
+        "SecurityContext": _sysctls([(x.name, x.value) for x in safe]),
+        "EphemeralStorage": group.ephemeral_storage or None,
+    }
+    return {k: v for k, v in out.items() if v is not None}
 
 
 # ---------------------------------------------------------------------- normalisation against desired
@@ -458,6 +511,14 @@ def normalise(
     o = observed_state(observed, visible_env(desired, applied))
     owned_tags = set(d.tags) | set(applied.tag_keys or [])
     env_keys = applied.env_keys or {}
+    applied_unreported = applied.unreported or {}
+    wanted_unreported = want.unreported or {}
+
+    def unreported_as(key: str, wanted: Any) -> Any:
+        """The desired value when it is what was last applied; otherwise NOT_REPORTED."""
+        if applied_unreported.get(key) == wanted_unreported.get(key):
+            return wanted
+        return NOT_REPORTED
 
     def reconcile_container(
         name: str, dc: dict[str, Any] | None, oc: dict[str, Any], init: bool
@@ -467,6 +528,10 @@ def normalise(
         if dc is not None:
             keep |= set(dc["EnvironmentVars"])
         oc["EnvironmentVars"] = _owned_env(oc["EnvironmentVars"], keep)
+        kind = "InitContainer" if init else "Container"
+        oc["CreateOnly"] = unreported_as(f"{kind}/{name}/CreateOnly", dc["CreateOnly"] if dc else None)
+        if not init:
+            oc["Lifecycle"] = unreported_as(f"Container/{name}/Lifecycle", dc["Lifecycle"] if dc else None)
         if dc is None:
             return oc
         oc["EnvironmentVars"] = _same_as_wanted(oc["EnvironmentVars"], dc["EnvironmentVars"])
@@ -500,6 +565,9 @@ def normalise(
             and applied_files == (want.config_files or {}).get(name)
         ):
             vol["Files"] = {p: wanted["Files"].get(p, c) for p, c in vol["Files"].items()}
+        if vol["Type"] == "ConfigFileVolume":
+            modes = wanted.get("Modes") if wanted is not None and wanted["Type"] == vol["Type"] else None
+            vol["Modes"] = unreported_as(f"Volume/{name}/Modes", modes)
 
     def owned(wanted: Any, have: Any) -> Any:
         """Instance fields the spec leaves to ECI are not compared."""
@@ -510,6 +578,12 @@ def normalise(
         if wanted is None:
             return None
         return wanted if _in_list(have, wanted) else have
+
+    create_only = dict(o.create_only)
+    for key in [*applied_unreported, *wanted_unreported]:
+        if key.startswith("Instance/"):
+            name = key.removeprefix("Instance/")
+            create_only[name] = unreported_as(key, d.create_only.get(name))
 
     return State(
         region_id=o.region_id,
@@ -528,6 +602,7 @@ def normalise(
         init_containers=init,
         volumes=volumes,
         dns_config=o.dns_config,
+        create_only={k: v for k, v in create_only.items() if v is not None},
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from eci_operator.eci import models as eci
 from eci_operator.eci.flatten import flatten
@@ -13,8 +13,30 @@ PLACEHOLDER_ID = "eci-00000000000000000000"
 Action = Literal["CreateContainerGroup", "UpdateContainerGroup"]
 
 
+def _updatable(items: list[Any] | None) -> list[Any] | None:
+    """The items without what only CreateContainerGroup takes (UpdateContainerGroup refuses it)."""
+    if items is None:
+        return None
+    out = []
+    for item in items:
+        if isinstance(item, eci.Volume) and item.config_file_volume is not None:
+            files = [
+                f.model_copy(update={"mode": None}) for f in item.config_file_volume.config_file_to_paths
+            ]
+            cfg = item.config_file_volume.model_copy(
+                update={"default_mode": None, "config_file_to_paths": files}
+            )
+            item = item.model_copy(update={"config_file_volume": cfg})
+        elif isinstance(item, eci.Container | eci.InitContainer):
+            fields = type(item).model_fields
+            item = item.model_copy(update={f: None for f in eci.CREATE_ONLY_CONTAINER_FIELDS if f in fields})
+        out.append(item)
+    return out
+
+
 def full_update(desired: Desired, container_group_id: str | None = None) -> eci.UpdateContainerGroupRequest:
-    """An UpdateContainerGroup request carrying every updatable group of ``desired``, each whole."""
+    """An UpdateContainerGroup request carrying every updatable group of ``desired``, each whole
+    (without the parameters only CreateContainerGroup takes, which an update cannot carry)."""
     r = desired.request
     return eci.UpdateContainerGroupRequest(
         region_id=r.region_id,
@@ -25,9 +47,9 @@ def full_update(desired: Desired, container_group_id: str | None = None) -> eci.
         tags=r.tags,
         image_registry_credentials=r.image_registry_credentials,
         dns_config=r.dns_config,
-        volumes=r.volumes,
-        init_containers=r.init_containers,
-        containers=r.containers,
+        volumes=_updatable(r.volumes),
+        init_containers=_updatable(r.init_containers),
+        containers=_updatable(r.containers),
     )
 
 

@@ -10,7 +10,14 @@ Impact rules (UpdateContainerGroup documentation):
 - A group that would have to become empty (all volumes, init containers, the DNS config or the
   registry credentials removed) cannot be sent: the RPC form cannot express an empty list, and an
   omitted group is kept. That too needs a new instance.
-- ResourceGroupId: the documentation does not say; assumed to restart (the safe assumption).
+- Parameters only CreateContainerGroup sets (grace period, deadline, DNS policy, host name, host
+  aliases, sysctls, extra ephemeral storage, CPU architecture, shared process namespace): a change
+  needs a new instance. So does any change of containers (or volumes) that carry create-only
+  settings (termination message, runAsGroup, runAsNonRoot, privileged; file modes):
+  UpdateContainerGroup replaces the list whole and has no parameter for them, so an in-place
+  update would drop them.
+- ResourceGroupId: the documentation does not say; assumed to restart (the safe assumption; the
+  emulator does the same).
 - Volume: a change of the volume names (added, removed, renamed) is sent together with the
   containers, which refer to volumes by name.
 
@@ -30,7 +37,7 @@ from eci_operator.eci import models as eci
 from eci_operator.eci.flatten import flatten
 from eci_operator.translate.desired import Desired
 from eci_operator.translate.fingerprints import digest, fingerprints
-from eci_operator.translate.normalise import Redacted, desired_state, normalise
+from eci_operator.translate.normalise import NotReported, Redacted, desired_state, normalise
 
 
 class Impact(StrEnum):
@@ -60,6 +67,16 @@ GROUP_ORDER = (
     "InstanceType",
     "Cpu",
     "Memory",
+    "CpuArchitecture",
+    "EphemeralStorage",
+    "HostName",
+    "HostAliase",
+    "DnsPolicy",
+    "ShareProcessNamespace",
+    "SecurityContext",
+    "HostSecurityContext",
+    "TerminationGracePeriodSeconds",
+    "ActiveDeadlineSeconds",
     "RestartPolicy",
     "ResourceGroupId",
     "Tag",
@@ -99,6 +116,8 @@ class Plan:
     changes: tuple[GroupChange, ...]
     update: eci.UpdateContainerGroupRequest | None = field(default=None, repr=False)
     fingerprints: Fingerprints = field(default_factory=Fingerprints, repr=False)
+    notes: tuple[str, ...] = ()
+    """How the spec maps onto ECI where users may not expect it (from ``Desired.notes``)."""
 
     @property
     def empty(self) -> bool:
@@ -137,9 +156,10 @@ class Plan:
         return PlanStatus(impact=impact.value, groups=[c.summary() for c in self.changes], reason=reason)
 
     def render(self) -> str:
-        """Human-readable plan, group by group with its impact (like ``terraform plan``)."""
+        """Human-readable plan, group by group with its impact (like ``terraform plan``), then notes."""
+        notes = [f"note: {n}" for n in self.notes]
         if self.empty:
-            return "No changes. The ECI instance matches the spec."
+            return "\n".join(["No changes. The ECI instance matches the spec.", *notes])
         out = []
         for change in self.changes:
             out.append(f"~ {change.group}  ({change.impact.value})")
@@ -151,7 +171,7 @@ class Plan:
             counts[change.impact.value] = counts.get(change.impact.value, 0) + 1
         tally = ", ".join(f"{n} {impact}" for impact, n in counts.items())
         out.append(f"Plan: {len(self.changes)} group(s) to change ({tally}); overall impact: {self.impact}.")
-        return "\n".join(out)
+        return "\n".join([*out, *notes])
 
     def __repr__(self) -> str:
         return f"Plan(groups={self.groups!r}, impact={self.impact!r})"
@@ -165,6 +185,8 @@ def _fmt(value: Any) -> str:
         return "(unset)"
     if isinstance(value, Redacted):
         return "(sensitive value)"
+    if isinstance(value, NotReported):
+        return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict | list):
@@ -173,8 +195,8 @@ def _fmt(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Redacted):
-        return "(sensitive value)"
+    if isinstance(value, Redacted | NotReported):
+        return repr(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -263,6 +285,12 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
                 "ECI cannot resize an instance",
             )
 
+    # -- set only by CreateContainerGroup
+    for group in sorted({*d.create_only, *o.create_only}):
+        want_v, have = d.create_only.get(group), o.create_only.get(group)
+        if want_v != have:
+            add(group, Impact.REPLACE, diff_lines(group, have, want_v), CREATE_ONLY_REASON)
+
     # -- in-place groups
     if o.restart_policy is not None and d.restart_policy != o.restart_policy:
         add("RestartPolicy", Impact.RESTART, diff_lines("RestartPolicy", o.restart_policy, d.restart_policy))
@@ -316,8 +344,11 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
             add("DnsConfig", Impact.RESTART, lines)
     if d.volumes != o.volumes:
         lines = diff_lines("Volume", o.volumes, d.volumes, keyed=True)
+        modes = _carried(d.volumes, o.volumes, "Modes")
         if not d.volumes:
             add("Volume", Impact.REPLACE, lines, "ECI cannot remove every volume in place")
+        elif modes:
+            add("Volume", Impact.REPLACE, lines, modes)
         else:
             add("Volume", Impact.RESTART, lines)
     if d.init_containers != o.init_containers:
@@ -326,12 +357,17 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         lines = diff_lines("InitContainer", old_i, new_i, keyed=True)
         if list(old_i) != list(new_i) and old_i.keys() == new_i.keys():
             lines.append(f"InitContainer order: {list(old_i)} -> {list(new_i)}")
+        carried = _carried(new_i, old_i, "CreateOnly")
         if not d.init_containers:
             add("InitContainer", Impact.REPLACE, lines, "ECI cannot remove every init container in place")
+        elif carried:
+            add("InitContainer", Impact.REPLACE, lines, carried)
         else:
             add("InitContainer", Impact.RESTART, lines)
+    carried = _carried(d.containers, o.containers, "CreateOnly")
     if d.containers != o.containers:
-        add("Container", Impact.RESTART, diff_lines("Container", o.containers, d.containers, keyed=True))
+        lines = diff_lines("Container", o.containers, d.containers, keyed=True)
+        add("Container", Impact.REPLACE if carried else Impact.RESTART, lines, carried)
     elif (
         "Volume" in changes
         and changes["Volume"].impact is Impact.RESTART
@@ -339,7 +375,11 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     ):
         # Containers find their volumes by name: when volumes come or go, ECI wants the containers
         # updated in the same request.
-        add("Container", Impact.RESTART, [], "sent with the volumes, whose names changed")
+        if carried:
+            add("Container", Impact.REPLACE, [], carried)
+            changes["Volume"] = GroupChange("Volume", Impact.REPLACE, changes["Volume"].changes, carried)
+        else:
+            add("Container", Impact.RESTART, [], "sent with the volumes, whose names changed")
 
     # -- registry credentials restart unless they are the only update and do not grow
     creds = changes.get("ImageRegistryCredential")
@@ -356,9 +396,31 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
                 creds.group, Impact.RESTART, creds.changes, "more credentials than before: ECI restarts"
             )
 
-    ordered = tuple(changes[g] for g in GROUP_ORDER if g in changes)
+    ordered = tuple(
+        changes[g] for g in [*GROUP_ORDER, *sorted(set(changes) - set(GROUP_ORDER))] if g in changes
+    )
     update = _update_request(desired, observed, ordered, foreign_tags)
-    return Plan(changes=ordered, update=update, fingerprints=want)
+    ignored = tuple(
+        f"{p.field} is ignored (unenforceableFields: Ignore): {p.message}" for p in desired.ignored
+    )
+    return Plan(changes=ordered, update=update, fingerprints=want, notes=desired.notes + ignored)
+
+
+CREATE_ONLY_REASON = "only CreateContainerGroup sets it: a change needs a new instance"
+
+
+def _carried(desired: dict[str, dict[str, Any]], observed: dict[str, dict[str, Any]], key: str) -> str | None:
+    """Why the changed list cannot be updated in place, when its items carry create-only settings."""
+    changed = [n for n, item in desired.items() if item.get(key) != observed.get(n, {}).get(key)]
+    if changed:
+        return f"create-only settings of {', '.join(changed)} changed: {CREATE_ONLY_REASON}"
+    carrying = [n for n, item in desired.items() if item.get(key)]
+    if carrying:
+        return (
+            f"UpdateContainerGroup cannot carry the create-only settings of {', '.join(carrying)} and "
+            "replaces the list whole: an in-place update would drop them, so a change needs a new instance"
+        )
+    return None
 
 
 def _update_request(

@@ -192,6 +192,12 @@ def references(spec: ContainerGroupSpec) -> Iterator[Reference]:
                     yield Reference(
                         f"{where}.configMapKeyRef.name", "ConfigMap", source.config_map_key_ref.name
                     )
+            for j, env_from in enumerate(container.env_from or []):
+                where = f"spec.{kind}[{i}].envFrom[{j}]"
+                if env_from.secret_ref is not None:
+                    yield Reference(f"{where}.secretRef.name", "Secret", env_from.secret_ref.name)
+                if env_from.config_map_ref is not None:
+                    yield Reference(f"{where}.configMapRef.name", "ConfigMap", env_from.config_map_ref.name)
     for i, volume in enumerate(spec.volumes or []):
         if volume.secret is not None:
             yield Reference(f"spec.volumes[{i}].secret.secretName", "Secret", volume.secret.secret_name)
