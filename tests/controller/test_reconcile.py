@@ -197,6 +197,23 @@ async def test_orphan_policy_keeps_instance_without_ownership_tags(h: Harness, e
     assert not any(k.startswith("eci.operator.dev/") for k in keys)
 
 
+@pytest.mark.parametrize("status", ["Running", "Failed", "Updating"])
+async def test_orphaning_removes_even_the_last_tags_in_any_status_without_an_update(
+    h: Harness, emulator: Any, status: str
+) -> None:
+    body = container_group(deletionPolicy="Orphan")
+    del body["spec"]["tags"]  # the ownership tags are the only ones: an update cannot remove them all
+    h.kube.put(body)
+    await h.settle("default", "web")
+    group_id = h.status("default", "web")["containerGroupId"]
+    emulator.patch(group_id, {"Status": status})
+    h.kube.delete("default", "web")
+    await h.settle("default", "web")
+    assert h.kube.get("ContainerGroup", "default", "web") is None
+    assert emulator.instance(group_id)["Tags"] == []
+    assert emulator.requests("UpdateContainerGroup") == []
+
+
 async def test_adoption_and_refusal(h: Harness, emulator: Any) -> None:
     seeded = emulator.seed(
         {

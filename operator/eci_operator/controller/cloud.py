@@ -23,6 +23,7 @@ from eci_operator.eci.models import (
     DeleteContainerGroupRequest,
     DescribeContainerGroupsRequest,
     TagFilter,
+    UntagResourcesRequest,
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import Priority
@@ -157,6 +158,18 @@ class Cloud:
             raise
         self._count("UpdateContainerGroup", None)
         return True
+
+    async def untag(self, region: str, group_id: str, keys: Sequence[str], client_token: str) -> None:
+        """Remove the tags ``keys`` from an instance (the last ones included, whatever its status)."""
+        request = UntagResourcesRequest(
+            region_id=region, resource_ids=[group_id], tag_keys=list(keys), client_token=client_token
+        )
+        try:
+            await self.client(region).untag_resources(request, priority=Priority.USER)
+        except EciError as exc:
+            self._count("UntagResources", exc)
+            raise
+        self._count("UntagResources", None)
 
     async def delete(self, region: str, group_id: str, client_token: str) -> bool:
         """Delete an instance; False when it was already gone (NotFound counts as deleted)."""

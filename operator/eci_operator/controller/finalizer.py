@@ -39,7 +39,7 @@ from eci_operator.controller.tokens import delete_token, release_token
 from eci_operator.controller.workqueue import DONE, FAILED, Requeue
 from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import EciError, is_terminal
-from eci_operator.eci.models import BUSY, UPDATABLE, ContainerGroupOut, Tag, UpdateContainerGroupRequest
+from eci_operator.eci.models import ContainerGroupOut
 from eci_operator.eci.quotas import Priority
 from eci_operator.translate import OWNERSHIP_TAG_KEYS, Owner
 
@@ -131,12 +131,8 @@ class Finalizer:
                     )
                 continue
             if policy == "Orphan":
-                if group.status in BUSY:
-                    waiting.append(gid)
-                    continue
-                released = await self._release(region, group, owner.uid)
-                note = "" if released else " (its ownership tags stay: ECI cannot update it now)"
-                await self.recorder.event(memory, Reason.ORPHANED, f"released instance {gid}{note}")
+                await self._release(region, group, owner.uid)
+                await self.recorder.event(memory, Reason.ORPHANED, f"released instance {gid}")
                 continue
             if group.status != "Terminating" and gid not in memory.deleted:
                 if await self.cloud.delete(region, gid, delete_token(owner.uid, gid)):
@@ -184,20 +180,14 @@ class Finalizer:
         )
         return Requeue(after=settings.gone_grace / max(1, settings.gone_reads - 1))
 
-    async def _release(self, region: str, group: ContainerGroupOut, uid: str) -> bool:
-        """Remove our ownership tags; False when the instance's status allows no update."""
-        if group.status not in UPDATABLE:
-            return False
-        remaining = [Tag(key=t.key, value=t.value) for t in group.tags if t.key not in OWNERSHIP_TAG_KEYS]
-        request = UpdateContainerGroupRequest(
-            region_id=region,
-            container_group_id=group.container_group_id,
-            update_type="IncrementalUpdate",
-            tags=remaining,
-            client_token=release_token(uid, group.container_group_id),
-        )
-        await self.cloud.update(request)
-        return True
+    async def _release(self, region: str, group: ContainerGroupOut, uid: str) -> None:
+        """Remove our ownership tags with ECI's tag API: no update, no restart, any status, and the
+        last tags too (an update cannot send an empty tag list)."""
+        keys = [t.key for t in group.tags if t.key in OWNERSHIP_TAG_KEYS]
+        if keys:
+            await self.cloud.untag(
+                region, group.container_group_id, keys, release_token(uid, group.container_group_id)
+            )
 
     async def _blocked(
         self, memory: ObjectMemory, policy: str, exc: EciError | CredentialsError, failures: int

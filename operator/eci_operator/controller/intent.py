@@ -80,8 +80,16 @@ def build_intent(group: ContainerGroup, owner: Owner, resolved: Resolved) -> Int
             raise SpecError(f"{exc} (missing: {', '.join(missing)})", missing=missing) from None
         raise SpecError(str(exc)) from None
     prints = fingerprints(desired).to_dict()
+    # Labels and annotations count: fieldRefs can send them to the instance.
+    meta = group.metadata
     inputs = json.dumps(
-        {"spec": group.spec.to_dict(), "fingerprints": prints, "missing": missing},
+        {
+            "spec": group.spec.to_dict(),
+            "labels": meta.labels,
+            "annotations": meta.annotations,
+            "fingerprints": prints,
+            "missing": missing,
+        },
         sort_keys=True,
         default=str,
     )
