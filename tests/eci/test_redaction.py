@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -19,7 +20,16 @@ from eci_operator.eci.models import (
     Volume,
 )
 from eci_operator.eci.quotas import QuotaLimiter
-from eci_operator.eci.redact import redact_headers, redact_params, scrub
+from eci_operator.eci.redact import (
+    MASK,
+    WITHHELD,
+    Scrubber,
+    is_trivial,
+    redact_headers,
+    redact_params,
+    scrub,
+    secret_values,
+)
 from eci_operator.eci.transport import RetryPolicy
 
 from .scripted_server import Reply, ScriptedServer, error
@@ -149,3 +159,93 @@ def test_validation_errors_do_not_echo_secret_input() -> None:
         EnvironmentVar(key="TOKEN", value=long_secret)
     assert "value" in str(info.value) and "256" in str(info.value)
     assert long_secret not in str(info.value)
+
+
+# -- the scrubber, form by form ------------------------------------------------------------------
+
+QUOTED = 'pa"ss\\wörd/€ 1'  # a quote, a backslash, non-ASCII, a slash and a space
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        QUOTED,
+        json.dumps(QUOTED)[1:-1],  # \" \\ \u00f6 \u20ac
+        json.dumps(QUOTED, ensure_ascii=False)[1:-1],  # \" \\ ö €
+        json.dumps(QUOTED)[1:-1].replace("/", "\\/"),  # encoders that escape the slash
+        json.dumps(QUOTED)[1:-1].replace("\\u00f6", "\\u00F6").replace("\\u20ac", "\\u20AC"),  # upper hex
+        signing.percent_encode(QUOTED),
+        signing.percent_encode(signing.percent_encode(QUOTED)),
+        signing.percent_encode(QUOTED).lower(),
+        "pa%22ss%5Cw%C3%B6rd%2F%E2%82%AC+1",  # form encoding: + for space
+        "pa%2522ss%255Cw%25C3%25B6rd%252F%25E2%2582%25AC%2B1",  # form encoding, twice
+        "pa&quot;ss\\wörd/€ 1",  # XML
+    ],
+    ids=[
+        "raw",
+        "json",
+        "json-utf8",
+        "json-slash",
+        "json-upper",
+        "pct",
+        "pct2",
+        "pct-lower",
+        "form",
+        "form2",
+        "xml",
+    ],
+)
+def test_every_spelling_of_a_secret_is_masked(spelling: str) -> None:
+    text = f"value {spelling} refused"
+    assert Scrubber([QUOTED]).clean(text) == f"value {MASK} refused"
+
+
+@pytest.mark.parametrize("secret", ["a", "1", "é", '"', "\\", "ab", "xyz"])
+def test_a_short_secret_withholds_the_text_instead_of_spelling_itself_out(secret: str) -> None:
+    message = f"The value {secret!r} of Container.1.EnvironmentVar.1.Value is invalid"
+    assert Scrubber([secret]).clean(message) == WITHHELD
+    assert Scrubber([secret]).clean("Nothing here.") in ("Nothing here.", WITHHELD)
+    assert Scrubber(["q"]).clean("Nothing here.") == "Nothing here.", "absent: the text is kept"
+
+
+@pytest.mark.parametrize("value", ["", "true", "false", "True", "FALSE"])
+def test_trivial_values_are_not_secrets(value: str) -> None:
+    assert is_trivial(value)
+    assert secret_values({"Container.1.EnvironmentVar.1.Value": value}) == set()
+    assert Scrubber([value]).clean("ReadOnly=false, Tty=true") == "ReadOnly=false, Tty=true"
+
+
+def test_scrubbing_comes_before_the_cut() -> None:
+    secret = "s3cr3t-straddling-the-cut"
+    text = "x" * 190 + secret + " and more"
+    cleaned = Scrubber([secret]).clean(text, 200)
+    assert len(cleaned) <= 200 and cleaned.endswith("...")
+    assert "s3cr" not in cleaned and not any(cleaned.rstrip(".").endswith(secret[:n]) for n in range(1, 5))
+
+
+def test_a_cut_off_start_of_a_long_secret_is_masked() -> None:
+    secret = "correct-horse-battery-staple"
+    scrubber = Scrubber([secret])
+    assert scrubber.clean("value 'correct-horse-bat...' is too long") == f"value '{MASK}...' is too long"
+    assert scrubber.clean("correct answers only") == "correct answers only", "a short common start is kept"
+
+
+def test_control_characters_cannot_forge_log_lines() -> None:
+    assert Scrubber([]).clean("bad\r\nINFO forged line\x1b[31m") == "bad INFO forged line [31m"
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("0F8E2D3C-AAAA-4BBB-8CCC-1234567890AB", True),
+        ("req-ok", True),
+        ("with space", False),
+        ("x" * 200, False),
+        ("long-secret-value", False),  # contains a secret
+        ("ab", False),  # is a (short) secret
+        (12345, False),
+    ],
+)
+def test_identifiers_are_kept_only_when_plausible_and_clean(value: object, kept: bool) -> None:
+    scrubber = Scrubber(["long-secret-value", "ab"])
+    assert scrubber.clean_identifier(value) == (value if kept else None)
