@@ -17,17 +17,20 @@ requests going — N objects, N streams. The breaker turns that into a few probe
   That includes the retries inside a call, so a call in its back-off loop stops too.
 - PROBING: one attempt — whichever comes first after ``retry_at`` — is the probe; the others
   keep failing fast until it has answered. The first success (of the probe, or of an attempt
-  that was already in flight) closes the breaker and calls every ``subscribe``\\ d callback, so
+  that was already in flight) closes the breaker and calls every subscriber (``subscribe``), so
   the caller can re-queue what failed, user edits first.
 
-Numbers, with the defaults (``BreakerSettings``): the breaker opens after 5 failures in a row;
-probes follow 2, 4, 8, 16 s after the failures before them, then every 20 s. During a 130 s outage
-that is at most 5 + 20 (the attempts already in flight, bounded by the connection pool) + 10 probes
-in the first minute and 3 per minute after it, however many objects are waiting — far under the 60
-calls/min the operator may spend with 10 objects and 120/min with 1000. A black-holed probe uses
-its whole attempt timeout (15 s) before it counts as failed, so probes are rarer still. Recovery is
-seen at most ``max_interval`` (20 s) plus one attempt after the endpoint is back, which leaves
-most of the 90 s convergence budget for the work queued behind it.
+Numbers, with the defaults (``BreakerSettings``): the breaker opens after 10 endpoint failures in
+a row; probes follow 2, 4, 8 and 16 s after the failure before them, then every 20 s. Before it
+opens, at most 10 failures plus the attempts already on their way go out — one per connection
+slot of each client (20 by default, see ``Transport``), however many objects are waiting. During a
+130 s outage that is at most 30 requests and 5 probes in the first minute and 3 probes a minute
+after it, for 10 objects or 1000: under the 60 calls/min the operator may spend with 10 objects
+and the 120/min with 1000. A black-holed probe holds its whole attempt timeout (15 s) before it
+counts as failed, so probes are rarer still. Recovery is seen by the first probe after the
+endpoint is back: at most ``max_interval`` (20 s) plus one attempt later, provided something calls
+— the controller re-queues work at ``CircuitOpenError.retry_at`` — which leaves most of the 90 s
+convergence budget for the work queued behind it.
 """
 
 from __future__ import annotations
