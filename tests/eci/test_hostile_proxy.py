@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from eci_operator.eci.transport import RetryPolicy
 from tests.support.emulator import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, EmulatorHandle
 from tests.support.hostile_proxy import ECHO_CLOSE, ECHO_OPEN, PLAIN_OPEN, Hit, HostileProxy
 
-from .test_call_command import cli_env
+from .test_call_command import run_cli
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, deadline=20, attempt_timeout=5)
 
@@ -165,26 +164,15 @@ def test_counts_per_action_second_and_minute() -> None:
 
 
 async def test_it_serves_a_client_in_another_process(hostile_proxy: HostileProxy, tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = (
-        ACCESS_KEY_ID,
-        ACCESS_KEY_SECRET,
-    )
     hostile_proxy.fail(503, times=1)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "eci_operator.cli",
-        "call",
+    code, out, err = await run_cli(
+        tmp_path,
         "DescribeContainerGroups",
         f"RegionId={REGION}",
         "--endpoint",
         hostile_proxy.url,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        credentials=(ACCESS_KEY_ID, ACCESS_KEY_SECRET),
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err.decode()
+    assert code == 0, err
     assert json.loads(out)["ContainerGroups"] == []
     assert [h.rule for h in hostile_proxy.hits] == ["answer", "forward"]

@@ -199,7 +199,7 @@ class CircuitBreaker:
 
     def _record(self, ticket: Ticket, error: BaseException | None) -> None:
         if error is None or not is_endpoint_failure(error):
-            self._close()
+            self._close("OK" if error is None else _label(error), ticket.probe)
             return
         now = self._clock()
         if ticket.probe:
@@ -238,7 +238,7 @@ class CircuitBreaker:
             self._state = BreakerState.OPEN
             self._retry_at = self._clock()  # the next attempt may probe at once
 
-    def _close(self) -> None:
+    def _close(self, outcome: str, probe: bool) -> None:
         was_open = self._state is not BreakerState.CLOSED
         self._state = BreakerState.CLOSED
         self._failures = 0
@@ -247,7 +247,11 @@ class CircuitBreaker:
             return
         self._epoch += 1
         log.warning(
-            "ECI endpoint %s answers again after %d probe(s); circuit closed", self.endpoint, self._probes
+            "ECI endpoint %s answers again (%s, %s) after %d probe(s); circuit closed",
+            self.endpoint,
+            outcome,
+            "the probe" if probe else "an attempt sent before it opened",
+            self._probes,
         )
         for callback in list(self._subscribers):
             try:
