@@ -26,14 +26,20 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-async def run_cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+async def run_cli(
+    tmp_path: Path, *args: str, credentials: tuple[str, str] | None = None
+) -> tuple[int, str, str]:
+    """``eci-operator call ARGS`` as a process; ``credentials`` (id, secret) replace the test's keys."""
+    env = cli_env(tmp_path)
+    if credentials is not None:
+        env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = credentials
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "eci_operator.cli",
         "call",
         *args,
-        env=cli_env(tmp_path),
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -27,7 +27,7 @@ from eci_operator.eci.models import (
 from eci_operator.eci.quotas import QuotaLimiter
 from eci_operator.eci.transport import RetryPolicy
 
-from .test_call_command import cli_env
+from .test_call_command import run_cli
 
 FAST = RetryPolicy(max_attempts=8, base_delay=0.02, max_delay=0.1, deadline=20, attempt_timeout=1.0)
 
@@ -135,26 +135,15 @@ async def test_writes_survive_faults_without_duplicates(start_emulator: Callable
 
 
 async def test_call_command_against_emulator(emulator: Any, tmp_path: Path) -> None:
-    env = cli_env(tmp_path)
-    env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = emulator.access_key_id
-    env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = emulator.access_key_secret
-    import sys
-
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "eci_operator.cli",
-        "call",
+    code, out, err = await run_cli(
+        tmp_path,
         "DescribeContainerGroups",
         "RegionId=cn-hangzhou",
         "--endpoint",
         emulator.url,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        credentials=(emulator.access_key_id, emulator.access_key_secret),
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err.decode()
+    assert code == 0, err
     answer = json.loads(out)
     assert answer["RequestId"] and answer["ContainerGroups"] == []
 

@@ -5,6 +5,8 @@
 - ``start_emulator`` (function): a factory for emulators with other flags (faults, quotas, state file).
 All three give a ``tests.support.emulator.EmulatorHandle`` with the endpoint, the credentials and
 admin helpers.
+- ``hostile_proxy`` (function): a ``tests.support.hostile_proxy.HostileProxy`` in front of
+  ``emulator``, forwarding everything until the test tells it otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.support.emulator import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, EmulatorHandle, launch
+from tests.support.hostile_proxy import HostileProxy
 
 __all__ = ["ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "REGION", "EmulatorHandle", "launch"]
 
@@ -45,6 +48,12 @@ def start_emulator() -> Iterator[Callable[..., EmulatorHandle]]:
     yield start
     for handle in started:
         handle.stop()
+
+
+@pytest.fixture
+def hostile_proxy(emulator: EmulatorHandle) -> Iterator[HostileProxy]:
+    with HostileProxy(emulator.url) as proxy:
+        yield proxy
 
 
 def dump(obj: Any) -> str:

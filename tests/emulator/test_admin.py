@@ -103,6 +103,21 @@ async def test_requests_are_recorded_with_secrets_redacted(emulator: EmulatorHan
     assert emulator.requests() == []
 
 
+async def test_the_request_log_scrubs_secret_values_from_every_parameter(emulator: EmulatorHandle) -> None:
+    """A secret value repeated in another parameter (here a command line) is masked there too."""
+    api = Api.for_handle(emulator)
+    env = {
+        "Container.1.EnvironmentVar.1.Key": "TOKEN",
+        "Container.1.EnvironmentVar.1.Value": "tok-0123456789",
+    }
+    command = {"Container.1.Command.1": "/app", "Container.1.Command.2": "--token=tok-0123456789"}
+    await api.ok("CreateContainerGroup", **api.group(), **env, **command)
+    [create] = emulator.requests("CreateContainerGroup")
+    assert create["Params"]["Container.1.Command.2"] == "--token=***"
+    assert create["Params"]["Container.1.Command.1"] == "/app"
+    assert "tok-0123456789" not in str(create)
+
+
 async def test_reset_forgets_everything(emulator: EmulatorHandle) -> None:
     api = Api.for_handle(emulator)
     await api.ok("CreateContainerGroup", ClientToken="t-reset", **api.group("a-b"))
@@ -124,8 +139,56 @@ async def test_async_helpers(emulator: EmulatorHandle) -> None:
 def test_admin_errors(emulator: EmulatorHandle) -> None:
     response = httpx.patch(f"{emulator.url}/_emulator/instances/eci-nope", json={"Status": "Running"})
     assert (response.status_code, response.json()["Code"]) == (404, "InvalidParameter.NotFound")
-    response = httpx.post(f"{emulator.url}/_emulator/instances", content=b"not json")
-    assert response.status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    response = httpx.post(f"{emulator.url}/_emulator/instances", content=b"not json", headers=json_type)
+    assert (response.status_code, response.json()["Message"]) == (400, "the body is not JSON")
+
+
+SEED = b'{"Containers": [{"Name": "app", "Image": "nginx"}]}'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        # What a web page can send across origins without a preflight: text/plain, forms, no type.
+        ("POST", "instances", {"Content-Type": "text/plain"}, 415),
+        ("POST", "instances", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ("POST", "instances", {"Content-Type": "multipart/form-data; boundary=x"}, 415),
+        ("POST", "instances", {}, 415),
+        # A page's fetch, whatever it sends, carries its Origin (and Sec-Fetch-Site).
+        ("POST", "reset", {"Origin": "http://evil.example"}, 403),
+        ("POST", "reset", {"Origin": "null"}, 403),
+        ("DELETE", "requests", {"Sec-Fetch-Site": "cross-site"}, 403),
+        ("GET", "requests", {"Origin": "http://evil.example"}, 403),
+        # DNS rebinding: a foreign name resolved to 127.0.0.1 is still a foreign name.
+        ("GET", "requests", {"Host": "evil.example:8080"}, 403),
+        ("POST", "instances", {"Host": "evil.example", "Content-Type": "application/json"}, 403),
+    ],
+)
+def test_admin_api_refuses_what_a_web_page_could_send(
+    emulator: EmulatorHandle, method: str, path: str, headers: dict[str, str], status: int
+) -> None:
+    content = SEED if method == "POST" and path == "instances" else None
+    response = httpx.request(method, f"{emulator.url}/_emulator/{path}", content=content, headers=headers)
+    assert response.status_code == status
+    assert response.json()["Message"]
+    assert emulator.instances() == [], "nothing was done"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json; charset=utf-8", "Sec-Fetch-Site": "same-origin"},
+        {"Content-Type": "application/json", "Host": "localhost:1"},
+    ],
+)
+def test_admin_api_accepts_json_from_local_tools(emulator: EmulatorHandle, headers: dict[str, str]) -> None:
+    response = httpx.post(f"{emulator.url}/_emulator/instances", content=SEED, headers=headers)
+    assert response.status_code == 201
+    same_origin = {**headers, "Origin": f"http://{headers.get('Host', emulator.endpoint)}"}
+    assert httpx.post(f"{emulator.url}/_emulator/reset", headers=same_origin).status_code == 200
+    assert httpx.post(f"{emulator.url}/_emulator/reset").status_code == 200, "no body, no type needed"
 
 
 @pytest.mark.parametrize(

@@ -85,9 +85,67 @@ def test_bad_flags_name_the_flag(flags: list[str], message: str) -> None:
     assert message in result.stderr
 
 
-def test_unreadable_state_file_is_reported(tmp_path: Path) -> None:
+NOT_STATE = "not an emulator state file: "
+SCHEDULE = b'{"instances": [{"view": {"ContainerGroupId": "eci-1"}, "seq": 1, "schedule": [[1, "up"]]}]}'
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"{not json", "not JSON: Expecting property name enclosed in double quotes at line 1 column 2"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b"[]", NOT_STATE + "expected a JSON object, found list"),
+        (b'{"instances": {}}', NOT_STATE + "'instances' must be a list"),
+        (b'{"instances": [1]}', NOT_STATE + "instances[0] must be an object"),
+        (
+            b'{"instances": [{"view": "x"}]}',
+            NOT_STATE + "instances[0].view must be an object with a ContainerGroupId string",
+        ),
+        (
+            b'{"instances": [{"view": {"ContainerGroupId": "eci-1"}}]}',
+            NOT_STATE + "instances[0].seq must be a whole number",
+        ),
+        (SCHEDULE, NOT_STATE + "instances[0].schedule must be a list of [due, status, restart] steps"),
+        (b'{"next_seq": "abc"}', NOT_STATE + "'next_seq' must be a whole number"),
+        (
+            b'{"tokens": {"t": 1}}',
+            NOT_STATE + "'tokens' must map each ClientToken to its fingerprint and answer",
+        ),
+        (None, "cannot read it: Is a directory"),
+    ],
+    ids=[
+        "not-json",
+        "not-utf8",
+        "array",
+        "instances-object",
+        "instance-number",
+        "view-string",
+        "no-seq",
+        "bad-schedule",
+        "next-seq-text",
+        "bad-token",
+        "directory",
+    ],
+)
+def test_a_malformed_state_file_names_itself_and_the_problem(
+    tmp_path: Path, content: bytes | None, problem: str
+) -> None:
+    from eci_operator.emulator.persistence import StateFile, StateFileError
+
     state = tmp_path / "broken.json"
-    state.write_text("{not json")
+    if content is None:
+        state.mkdir()
+    else:
+        state.write_bytes(content)
+    with pytest.raises(StateFileError) as info:
+        StateFile(state).load()
+    assert str(info.value) == f"{state}: {problem}"
+
+
+@pytest.mark.parametrize("content", [b"{not json", b'{"instances": [{"view": "x"}]}'])
+def test_the_command_reports_a_malformed_state_file_in_one_line(tmp_path: Path, content: bytes) -> None:
+    state = tmp_path / "broken.json"
+    state.write_bytes(content)
     result = subprocess.run(
         [sys.executable, "-m", "eci_operator.cli", "emulator", "--port", "0", "--state-file", str(state)],
         capture_output=True,
@@ -95,7 +153,9 @@ def test_unreadable_state_file_is_reported(tmp_path: Path) -> None:
         timeout=30,
     )
     assert result.returncode == 1
-    assert "--state-file" in result.stderr and "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"eci-operator emulator: --state-file {state}: not ")
+    assert result.stdout == "", "it never said it was listening"
 
 
 def test_state_file_write_is_atomic(tmp_path: Path) -> None:

@@ -135,10 +135,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"eci-operator emulator: {exc}", file=sys.stderr)
         return 2
+    from eci_operator.emulator.persistence import StateFileError
+
     try:
         asyncio.run(serve(config))
-    except ValueError as exc:  # includes a state file that is not JSON
-        print(f"eci-operator emulator: cannot read --state-file {config.state_file}: {exc}", file=sys.stderr)
+    except StateFileError as exc:  # the message names the file and the problem
+        print(f"eci-operator emulator: --state-file {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"eci-operator emulator: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)

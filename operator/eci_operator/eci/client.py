@@ -10,18 +10,28 @@ takes none; repeating it changes nothing). Writes default to ``Priority.USER`` a
 ``Priority.BACKGROUND`` for the client-side quotas.
 ``update_container_group`` raises ``NoNeedUpdateError`` when the service has nothing to change;
 callers treat that as success.
+
+Answers are checked against the response models inside each attempt: an answer of the wrong
+shape is an ``InvalidResponseError`` (retried, counted by the circuit breaker), never a pydantic
+traceback. A Describe page larger than ``RetryPolicy.max_response_bytes`` is fetched again in
+halves (by ID, or with a smaller ``Limit``), so the size cap bounds memory without refusing a
+legitimate page. ``client.breaker`` is the endpoint's shared circuit breaker (``eci.breaker``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
+from eci_operator.eci import answers
+from eci_operator.eci.breaker import BreakerSettings, CircuitBreaker
 from eci_operator.eci.credentials import ChainCredentials, CredentialsProvider
+from eci_operator.eci.errors import ResponseTooLargeError
 from eci_operator.eci.flatten import flatten
 from eci_operator.eci.models import (
     DESCRIBE_MAX_IDS,
@@ -40,7 +50,10 @@ from eci_operator.eci.models import (
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import Priority, QuotaLimiter
+from eci_operator.eci.redact import Scrubber
 from eci_operator.eci.transport import RetryPolicy, SignatureScheme, Transport
+
+Model = TypeVar("Model", bound=BaseModel)
 
 # Actions that take a ClientToken and change state.
 WRITE_ACTIONS = frozenset(
@@ -52,6 +65,13 @@ WRITE_ACTIONS = frozenset(
         "UntagResources",
     }
 )
+
+
+def _as(model: type[Model]) -> Callable[[str, dict[str, Any], Scrubber], Model]:
+    def decode(action: str, answer: dict[str, Any], scrubber: Scrubber) -> Model:
+        return answers.validated(action, answer, model, scrubber)
+
+    return decode
 
 
 def new_client_token(action: str) -> str:
@@ -71,6 +91,8 @@ class EciClient:
         signature: SignatureScheme = "acs3",
         retry: RetryPolicy | None = None,
         limiter: QuotaLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
+        breaker_settings: BreakerSettings | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.region_id = region_id
@@ -81,8 +103,15 @@ class EciClient:
             signature=signature,
             retry=retry,
             limiter=limiter,
+            breaker=breaker,
+            breaker_settings=breaker_settings,
             http_transport=http_transport,
         )
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The endpoint's circuit breaker, shared with every client of the same endpoint and credentials."""
+        return self.transport.breaker
 
     async def __aenter__(self) -> EciClient:
         return self
@@ -95,6 +124,18 @@ class EciClient:
     async def aclose(self) -> None:
         await self.transport.aclose()
 
+    def _prepare(
+        self, action: str, params: Mapping[str, str], priority: Priority | None
+    ) -> tuple[dict[str, str], Priority]:
+        """A write gets a ClientToken (the same on every retry) and the user lane by default."""
+        params = dict(params)
+        is_write = action in WRITE_ACTIONS
+        if is_write and not params.get("ClientToken"):
+            params["ClientToken"] = new_client_token(action)
+        if priority is None:
+            priority = Priority.USER if is_write else Priority.BACKGROUND
+        return params, priority
+
     async def call(
         self, action: str, params: Mapping[str, str], *, priority: Priority | None = None
     ) -> dict[str, Any]:
@@ -102,38 +143,35 @@ class EciClient:
 
         A write action without ``ClientToken`` gets one (the same on every retry).
         """
-        params = dict(params)
-        is_write = action in WRITE_ACTIONS
-        if is_write and not params.get("ClientToken"):
-            params["ClientToken"] = new_client_token(action)
-        if priority is None:
-            priority = Priority.USER if is_write else Priority.BACKGROUND
-        return await self.transport.request(action, params, priority=priority)
+        params, lane = self._prepare(action, params, priority)
+        return await self.transport.request(action, params, priority=lane)
+
+    async def _typed(
+        self, action: str, request: BaseModel, model: type[Model], priority: Priority | None
+    ) -> Model:
+        params, lane = self._prepare(action, flatten(request), priority)
+        return await self.transport.call(action, params, _as(model), priority=lane)
 
     async def create_container_group(
         self, request: CreateContainerGroupRequest, *, priority: Priority | None = None
     ) -> CreateContainerGroupResponse:
-        body = await self.call("CreateContainerGroup", flatten(request), priority=priority)
-        return CreateContainerGroupResponse.model_validate(body)
+        return await self._typed("CreateContainerGroup", request, CreateContainerGroupResponse, priority)
 
     async def update_container_group(
         self, request: UpdateContainerGroupRequest, *, priority: Priority | None = None
     ) -> ActionResponse:
         """Raises ``NoNeedUpdateError`` when nothing changes."""
-        body = await self.call("UpdateContainerGroup", flatten(request), priority=priority)
-        return ActionResponse.model_validate(body)
+        return await self._typed("UpdateContainerGroup", request, ActionResponse, priority)
 
     async def delete_container_group(
         self, request: DeleteContainerGroupRequest, *, priority: Priority | None = None
     ) -> ActionResponse:
-        body = await self.call("DeleteContainerGroup", flatten(request), priority=priority)
-        return ActionResponse.model_validate(body)
+        return await self._typed("DeleteContainerGroup", request, ActionResponse, priority)
 
     async def restart_container_group(
         self, request: RestartContainerGroupRequest, *, priority: Priority | None = None
     ) -> ActionResponse:
-        body = await self.call("RestartContainerGroup", flatten(request), priority=priority)
-        return ActionResponse.model_validate(body)
+        return await self._typed("RestartContainerGroup", request, ActionResponse, priority)
 
     async def tag_resources(
         self, request: TagResourcesRequest, *, priority: Priority = Priority.USER
@@ -159,9 +197,35 @@ class EciClient:
     async def describe_container_groups(
         self, request: DescribeContainerGroupsRequest, *, priority: Priority | None = None
     ) -> DescribeContainerGroupsResponse:
-        """One page."""
-        body = await self.call("DescribeContainerGroups", flatten(request), priority=priority)
-        return DescribeContainerGroupsResponse.model_validate(body)
+        """One page; a page over the size cap is fetched again in halves (module docstring)."""
+        try:
+            return await self._typed(
+                "DescribeContainerGroups", request, DescribeContainerGroupsResponse, priority
+            )
+        except ResponseTooLargeError as exc:
+            too_large = exc
+        # Outside the except block, so the refused answer's traceback is not kept while we retry.
+        ids = request.container_group_ids or []
+        limit = request.limit or DESCRIBE_MAX_IDS
+        if len(ids) > 1:
+            half = len(ids) // 2
+            parts = [
+                await self.describe_container_groups(
+                    request.model_copy(update={"container_group_ids": part}), priority=priority
+                )
+                for part in (ids[:half], ids[half:])
+            ]
+            return parts[0].model_copy(
+                update={
+                    "total_count": sum(p.total_count for p in parts),
+                    "next_token": "",
+                    "container_groups": [g for p in parts for g in p.container_groups],
+                }
+            )
+        if not ids and limit > 1:
+            smaller = request.model_copy(update={"limit": limit // 2})
+            return await self.describe_container_groups(smaller, priority=priority)
+        raise too_large
 
     async def iter_container_groups(
         self, request: DescribeContainerGroupsRequest, *, priority: Priority | None = None

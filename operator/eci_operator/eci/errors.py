@@ -1,35 +1,63 @@
-"""The exceptions the ECI client raises.
+"""The exceptions the ECI client raises, and the one place that decides what retrying can fix.
 
 Every API error carries the service's ``code``, ``message``, ``request_id`` and ``http_status``
-and knows whether retrying can help (``retryable``). ``error_for(code, http_status)`` picks the
-class for an error response. The tree::
+(all scrubbed of the request's secrets before they get here). ``error_for(code, http_status)``
+picks the class for an error answer. The tree::
 
-    EciError                       base; retryable=False unless a subclass says otherwise
+    EciError                       base; an unknown code (not terminal, not retried within a call)
     ├── ThrottledError             Throttling, Throttling.*, Rejected.Throttling    retryable
     ├── ServerError                ServiceUnavailable, InternalError, any 5xx       retryable
     ├── SignatureNonceUsedError    SignatureNonceUsed (a new nonce fixes it)        retryable
     ├── ConflictError              OperationConflict                                retryable
-    │   └── IdempotentParameterMismatchError  same ClientToken, other parameters    not retryable
-    ├── IncorrectStatusError       IncorrectStatus (instance busy / wrong status)   not retried by the
-    │                              transport; the caller waits for a status and tries again
-    ├── NotFoundError              InvalidParameter.NotFound, *.NotFound, HTTP 404
+    │   └── IdempotentParameterMismatchError  same ClientToken, other parameters    terminal
+    ├── IncorrectStatusError       IncorrectStatus (instance busy / wrong status): the caller
+    │                              waits for a status and tries again
+    ├── NotFoundError              InvalidParameter.NotFound, other *.NotFound codes
     ├── NoNeedUpdateError          NoNeedUpdate: nothing to change (a success for callers)
     ├── InvalidParameterError      InvalidParameter, InvalidParameter.*, InvalidParam.*,
-    │                              MissingParameter, InvalidAction.NotFound, UnsupportedHTTPMethod
-    ├── AuthError                  signature, access key, timestamp, RAM / forbidden (403) errors
-    ├── QuotaExceededError         QuotaExceeded, Throttling.Vcpu.PerDay, OperationDenied.*
-    ├── DryRunError                DryRunOperation / DryRun.Success (a dry run that passed)
-    └── TransportError             no usable HTTP answer                            retryable
+    │   │                          MissingParameter, InvalidAction.NotFound,
+    │   │                          UnsupportedHTTPMethod                            terminal
+    │   └── SpecNotAllowedError    InvalidParameter.CPU.Memory, InvalidParam.CpuOrMemorySpec:
+    │                              a cpu/memory combination ECI does not sell       terminal
+    ├── ActionNotAllowedError      InvalidAction: ECI never updates or restarts an instance
+    │                              created before 2019-03-07 15:00 (UTC+8)          terminal
+    ├── AuthError                  signature, access key, timestamp, RAM / Forbidden.*  terminal
+    ├── QuotaExceededError         QuotaExceeded, Throttling.Vcpu.PerDay, OperationDenied.*  terminal
+    ├── DryRunError                DryRunOperation / DryRun.Success (a dry run that passed)  terminal
+    └── TransportError             no usable ECI answer                             retryable
         ├── NetworkError           connection refused / reset, protocol errors
-        ├── RequestTimeoutError    one attempt timed out
-        └── DeadlineExceededError  the overall deadline ran out (wraps the last error; not retryable)
+        ├── RequestTimeoutError    one attempt (connect, headers and body) timed out
+        ├── InvalidResponseError   an answer that is not ECI's: not JSON, not an object, a 2xx
+        │   │                      carrying Code, a shape the response model refuses
+        │   └── ResponseTooLargeError  larger than the size cap: not retried within the call
+        │                          (the same request gets the same answer)
+        ├── CircuitOpenError       the endpoint's circuit breaker is open: nothing was sent;
+        │                          ``retry_at`` says when to try again
+        └── DeadlineExceededError  the call's time budget ran out (wraps the last error);
+                                   a later call may succeed
 
-Messages never contain credentials: the client builds them from the service's answer only, and
-``str(error)`` shows ``code``, ``message`` and ``request_id``.
+Two questions, answered here and nowhere else:
+
+- *Retry within this call?* ``error.retryable``: the transport retries retryable errors with
+  back-off until the call's attempts or deadline run out. ``CircuitOpenError`` and
+  ``DeadlineExceededError`` end the call; they are retryable in that a later call may succeed.
+- *Retry later at all?* ``is_terminal(error)``: only the classes in ``TERMINAL_ERRORS`` say that
+  the same request can never succeed (the caller should stop until its input changes). Everything
+  else — deadlines, timeouts, network errors, invalid or unknown answers, unknown codes, 5xx,
+  throttling, conflicts, busy instances — is worth another try after a back-off.
+
+Unknown codes never decide anything on their own: they are ``EciError`` (or ``ServerError`` for a
+5xx, ``ThrottledError`` for a 429), never terminal and never ``NotFoundError``, so a gateway or a
+hostile endpoint answering with codes of its own cannot stall an object or make an instance look
+deleted. ``code_label`` maps codes to a fixed set of metric label values for the same reason.
+
+Messages never contain credentials: the client builds them from the service's answer only, after
+scrubbing, and ``str(error)`` shows ``code``, ``message`` and ``request_id``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 
@@ -111,6 +139,40 @@ class InvalidParameterError(EciError):
     """A parameter is missing or invalid; fix the request, retrying cannot help."""
 
 
+class SpecNotAllowedError(InvalidParameterError):
+    """The cpu/memory combination is not one ECI sells (in this region)."""
+
+
+class ActionNotAllowedError(EciError):
+    """ECI refuses the action on this instance (InvalidAction).
+
+    ECI documents one cause for UpdateContainerGroup and RestartContainerGroup: the instance was
+    created before 2019-03-07 15:00:00 (UTC+8). Such an instance can only be replaced, so the
+    message says so instead of passing for an authorisation failure.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        http_status: int | None = None,
+        action: str | None = None,
+    ) -> None:
+        verb = {"UpdateContainerGroup": "updated", "RestartContainerGroup": "restarted"}.get(action or "")
+        if verb:
+            explained = (
+                f"this instance cannot be {verb}: ECI does not update or restart instances created "
+                "before 2019-03-07 15:00:00 (UTC+8); replace it with a new instance instead"
+            )
+        else:
+            explained = f"ECI does not allow {action or 'this action'} on this instance"
+        if message:
+            explained += f" (service: {message})"
+        super().__init__(code, explained, request_id=request_id, http_status=http_status, action=action)
+
+
 class AuthError(EciError):
     """Authentication or authorisation failed (signature, access key, clock skew, RAM policy)."""
 
@@ -124,12 +186,19 @@ class DryRunError(EciError):
 
 
 class TransportError(EciError):
-    """No usable HTTP answer: network failure or timeout."""
+    """No usable ECI answer: network failure, timeout, or an answer that is not ECI's."""
 
     retryable = True
 
-    def __init__(self, message: str, *, action: str | None = None) -> None:
-        super().__init__("", message, action=action)
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str | None = None,
+        http_status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__("", message, action=action, http_status=http_status, request_id=request_id)
 
 
 class NetworkError(TransportError):
@@ -137,13 +206,41 @@ class NetworkError(TransportError):
 
 
 class RequestTimeoutError(TransportError):
-    """One attempt timed out."""
+    """One attempt timed out: the whole attempt (waiting for a connection, headers and body)."""
+
+
+class InvalidResponseError(TransportError):
+    """The endpoint answered, but not as ECI does (see the tree); a later call may get a real answer."""
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """The answer is larger than ``RetryPolicy.max_response_bytes``; it was not read to the end."""
+
+    retryable = False
+
+
+class CircuitOpenError(TransportError):
+    """The endpoint failed every recent call; this one was not sent. Retry at ``retry_at``.
+
+    ``retry_at`` is on the ``time.monotonic()`` clock; ``retry_after`` is the same moment as
+    seconds from when the error was made.
+    """
+
+    def __init__(self, message: str, *, action: str | None = None, retry_at: float) -> None:
+        super().__init__(message, action=action)
+        self.retry_at = retry_at
+
+    @property
+    def retry_after(self) -> float:
+        return max(0.0, self.retry_at - time.monotonic())
 
 
 class DeadlineExceededError(TransportError):
-    """The call's overall deadline ran out; ``last_error`` is the final attempt's error."""
+    """The call's overall deadline ran out; ``last_error`` is the final attempt's error.
 
-    retryable = False
+    Not terminal: the endpoint was slow or failing for the length of one call, and a later call
+    may well succeed.
+    """
 
     def __init__(self, message: str, *, action: str | None = None, last_error: EciError | None = None):
         super().__init__(message, action=action)
@@ -152,6 +249,38 @@ class DeadlineExceededError(TransportError):
             self.code = last_error.code
             self.request_id = last_error.request_id
             self.http_status = last_error.http_status
+
+
+# The errors retrying cannot fix: the request itself is wrong or forbidden, and sending it again
+# (now or later) gets the same answer. The caller stops until its input changes.
+TERMINAL_ERRORS: tuple[type[EciError], ...] = (
+    InvalidParameterError,  # includes SpecNotAllowedError
+    ActionNotAllowedError,
+    AuthError,
+    QuotaExceededError,
+    IdempotentParameterMismatchError,
+    DryRunError,
+)
+
+
+def is_terminal(error: BaseException) -> bool:
+    """Whether retrying the same request, now or later, cannot succeed (see the module docstring)."""
+    return isinstance(error, TERMINAL_ERRORS)
+
+
+# The outcomes that say the endpoint itself is failing (the circuit breaker counts them). Any
+# other answer — a business error, Throttling, an unknown code — proves the endpoint is up.
+ENDPOINT_FAILURES: tuple[type[EciError], ...] = (
+    NetworkError,
+    RequestTimeoutError,
+    InvalidResponseError,
+    ServerError,
+)
+
+
+def is_endpoint_failure(error: BaseException) -> bool:
+    """Whether ``error`` says the endpoint is down or broken rather than answering."""
+    return isinstance(error, ENDPOINT_FAILURES)
 
 
 _EXACT: dict[str, type[EciError]] = {
@@ -165,10 +294,12 @@ _EXACT: dict[str, type[EciError]] = {
     "IncorrectStatus": IncorrectStatusError,
     "NoNeedUpdate": NoNeedUpdateError,
     "InvalidParameter.NotFound": NotFoundError,
+    "InvalidParameter.CPU.Memory": SpecNotAllowedError,
+    "InvalidParam.CpuOrMemorySpec": SpecNotAllowedError,
     "MissingParameter": InvalidParameterError,
     "InvalidAction.NotFound": InvalidParameterError,
     "UnsupportedHTTPMethod": InvalidParameterError,
-    "InvalidAction": AuthError,
+    "InvalidAction": ActionNotAllowedError,
     "SignatureDoesNotMatch": AuthError,
     "IncompleteSignature": AuthError,
     "InvalidTimeStamp.Expired": AuthError,
@@ -187,6 +318,7 @@ _PREFIXES: tuple[tuple[str, type[EciError]], ...] = (
     ("InvalidAccessKeyId", AuthError),
     ("InvalidSecurityToken", AuthError),
     ("Forbidden", AuthError),
+    ("NoPermission", AuthError),
     ("SignatureDoesNotMatch", AuthError),
     ("InvalidParameter.", InvalidParameterError),
     ("InvalidParam.", InvalidParameterError),
@@ -200,8 +332,9 @@ def error_for(code: str, http_status: int | None) -> type[EciError]:
     """The exception class for an error answer with ``code`` and ``http_status``.
 
     Exact codes first, then prefixes, then anything containing ``Throttling``, then ``.NotFound``
-    suffixes and the bare ``InvalidParameter``; unknown codes fall back on the status: 5xx →
-    ServerError, 404 → NotFoundError, 401/403 → AuthError, 429 → ThrottledError, else EciError.
+    suffixes and the bare ``InvalidParameter``. An unknown code falls back on the status only
+    where that cannot mislead: 5xx → ServerError, 429 → ThrottledError, else ``EciError`` (neither
+    NotFound nor Auth: a 404 or 403 from something that is not ECI proves nothing).
     """
     if code in _EXACT:
         return _EXACT[code]
@@ -217,10 +350,6 @@ def error_for(code: str, http_status: int | None) -> type[EciError]:
     status = http_status or 0
     if status >= 500:
         return ServerError
-    if status == 404:
-        return NotFoundError
-    if status in (401, 403):
-        return AuthError
     if status == 429:
         return ThrottledError
     return EciError
@@ -239,17 +368,47 @@ def make_error(
     return cls(code, message, request_id=request_id, http_status=http_status, action=action)
 
 
-TERMINAL: tuple[type[EciError], ...] = (
-    InvalidParameterError,
-    AuthError,
-    QuotaExceededError,
-    IdempotentParameterMismatchError,
-    DryRunError,
+# Every code ECI documents for the actions this client sends (eci-api.md §6, the seed document),
+# plus the gateway's common ones. A metric label is one of these, "OK", a transport error's class
+# name, or OTHER_CODE: a fixed, small set however many codes an endpoint invents.
+KNOWN_CODES: frozenset[str] = frozenset(
+    {
+        *_EXACT,
+        "InvalidParameter",
+        "InvalidParameter.DuplicatedName",
+        "InvalidParameter.DuplicatedVolumeName",
+        "InvalidParameter.LengthExceeded",
+        "InvalidParameter.ValueExceeded",
+        "Throttling",
+        "Throttling.User",
+        "Throttling.Api",
+        "Rejected.Throttling",
+        "Forbidden.RAM",
+        "Forbidden.AccessKeyDisabled",
+        "OperationDenied.NoStock",
+        "OperationDenied.VswZoneMisMatch",
+        "OperationDenied.SecurityGroupMisMatch",
+        "InvalidVSwitchId.IpNotEnough",
+        "Zone.NotOnSale",
+        "Spot.NotMatched",
+        "ImageSnapshot.NotFound",
+        "InvalidDiskId.NotFound",
+    }
 )
-"""Errors that retrying the same request cannot fix: the request or the account must change first."""
+OTHER_CODE = "Other"
 
 
-def is_terminal(error: BaseException) -> bool:
-    """Whether ``error`` stops retrying (only the classes in ``TERMINAL`` do; everything else —
-    timeouts, deadlines, network errors, 5xx, throttling, unknown codes — is retried with backoff)."""
-    return isinstance(error, TERMINAL)
+def code_label(code: str) -> str:
+    """``code`` when ECI documents it, else ``OTHER_CODE``: a bounded metric label value."""
+    return code if code in KNOWN_CODES else OTHER_CODE
+
+
+def error_label(error: EciError | None) -> str:
+    """The metric label of a call's outcome: ``OK``, a known code, the class name of an error
+    without a code (``RequestTimeoutError``, ``ServerError``...) or ``OTHER_CODE``."""
+    if error is None:
+        return "OK"
+    if error.code:
+        return code_label(error.code)
+    cls = type(error)
+    return cls.__name__ if cls.__module__ == __name__ else OTHER_CODE

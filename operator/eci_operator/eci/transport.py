@@ -1,82 +1,103 @@
-"""Signed HTTP requests to ECI with retries, back-off, a deadline and client-side quotas.
+"""Signed HTTP requests to ECI with retries, back-off, a deadline, client-side quotas and a breaker.
 
 One ``Transport`` per endpoint and credentials; it owns an ``httpx.AsyncClient`` (connection
-pooling, per-attempt timeouts). ``http_transport`` is the test seam: any ``httpx.AsyncBaseTransport``
+pooling). ``http_transport`` is the test seam: any ``httpx.AsyncBaseTransport``
 (``httpx.MockTransport`` included) replaces the network.
 
 Each attempt is signed anew (fresh nonce and timestamp, current credentials). The parameters,
 and with them a write's ``ClientToken``, are the same on every attempt, so a write retried after a
-timeout is done once. Retried: errors whose class is ``retryable`` (Throttling*, ServiceUnavailable,
-InternalError, other 5xx, OperationConflict, SignatureNonceUsed) and network errors and timeouts.
-The wait before attempt n+1 is full jitter, ``uniform(0, min(max_delay, base_delay * 2**n))``, but at
-least what the service asked for in ``x-acs-retry-after`` (milliseconds) or ``Retry-After``
-(seconds). Attempts stop at ``max_attempts`` or when the next one could not start before the
-call's deadline (``DeadlineExceededError``, carrying the last error).
+timeout is done once. Retried within the call: errors whose class is ``retryable`` (Throttling*,
+ServiceUnavailable, InternalError, other 5xx, OperationConflict, SignatureNonceUsed, network
+errors, timeouts, invalid answers). The wait before attempt n+1 is full jitter,
+``uniform(0, min(max_delay, base_delay * 2**n))``, but at least what the service asked for in
+``x-acs-retry-after`` (milliseconds) or ``Retry-After`` (seconds). Attempts stop at
+``max_attempts`` or when the next one could not start before the call's deadline
+(``DeadlineExceededError``, carrying the last error).
+
+An attempt is bounded as a whole: one ``attempt_timeout`` covers waiting for a connection, the
+headers and the body, so a body dripping a byte at a time cannot stretch it; the body is streamed
+and refused past ``max_response_bytes`` (``eci.answers``). Every attempt, retries included, goes
+through the endpoint's shared circuit breaker (``eci.breaker``): while it is open nothing is sent
+and the call fails at once with ``CircuitOpenError``.
 
 Secrets never reach the log or an exception: debug logs show redacted parameters and headers,
-and error messages are scrubbed of every secret value of the request (see ``eci.redact``).
+everything taken from an answer is scrubbed of the request's secret values (``eci.redact``), and
+the log records of httpx and httpcore are stripped of what the server controls (reason phrases,
+response headers, protocol errors quoting its bytes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 
-from eci_operator.eci import signing
+from eci_operator.eci import answers, httplogs, signing
+from eci_operator.eci.breaker import BreakerSettings, CircuitBreaker, shared_breaker
 from eci_operator.eci.credentials import CredentialsProvider
 from eci_operator.eci.errors import (
     DeadlineExceededError,
     EciError,
+    InvalidParameterError,
     NetworkError,
     RequestTimeoutError,
     ThrottledError,
-    make_error,
+    error_label,
 )
 from eci_operator.eci.models import API_VERSION
 from eci_operator.eci.quotas import Priority, QuotaLimiter, default_limiter
-from eci_operator.eci.redact import redact_headers, redact_params, scrub, secret_values
+from eci_operator.eci.redact import Scrubber, redact_headers, redact_params, secret_values
 
 log = logging.getLogger("eci_operator.eci")
 
 
-class _HideQueryFilter(logging.Filter):
-    """httpx logs every request URL at INFO; our query strings carry signatures and env values."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
-            record.args = tuple(
-                a.copy_with(query=b"redacted") if isinstance(a, httpx.URL) and a.query else a
-                for a in record.args
-            )
-        return True
-
-
-logging.getLogger("httpx").addFilter(_HideQueryFilter())
+httplogs.install()
 
 SignatureScheme = Literal["acs3", "hmac-sha1"]
 USER_AGENT = "eci-operator/0.1 (httpx)"
 
 
+T = TypeVar("T")
+MAX_QUERY_BYTES = 65536  # httpx refuses longer query strings
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retry and timeout settings; times in seconds."""
+    """Retry, timeout and size settings of one call; times in seconds."""
 
     max_attempts: int = 6
+    """Attempts per call, the first included."""
+
     base_delay: float = 0.5
+    """Back-off before attempt n+1 is drawn from ``[0, min(max_delay, base_delay * 2**n)]``."""
+
     max_delay: float = 20.0
+    """The longest back-off between two attempts (the service may ask for longer)."""
+
     deadline: float = 90.0
+    """The whole call, every attempt and wait included."""
+
     attempt_timeout: float = 15.0
+    """One attempt as a whole: waiting for a connection, connecting, the headers and the body."""
+
     connect_timeout: float = 5.0
+    """Establishing a connection (part of the attempt)."""
+
+    max_response_bytes: int = 16 * 2**20
+    """The largest answer accepted, after decompression. The largest DescribeContainerGroups page
+    the emulator builds within ECI's documented limits is 6.9 MiB (20 groups, each with 20
+    containers of 40 256-character env values, 20 tags, 20 volumes and 50 events), 19 MiB if every
+    volume also holds a 24 KiB config file; realistic pages are a few hundred KiB. A Describe page
+    over the cap is fetched again in halves (``EciClient``), so the cap bounds memory without
+    refusing a legitimate page, and 20 answers at the cap at once (one per connection) stay within
+    320 MiB, under the Deployment's 512 MiB limit."""
 
 
 def resolve_endpoint(region_id: str, endpoint: str | None = None) -> httpx.URL:
@@ -105,39 +126,30 @@ def _encode_query(params: Mapping[str, str]) -> str:
     return "&".join(f"{signing.percent_encode(k)}={signing.percent_encode(v)}" for k, v in params.items())
 
 
-def _clock_skew_hint(response: httpx.Response) -> str:
-    """Why a signed timestamp is refused: this host's clock, and the service's when it told us."""
-    local = signing.format_timestamp()
-    hint = f" (this host's clock says {local}"
+MAX_RETRY_AFTER = 90.0  # seconds; a longer (or infinite) ask must not pause an action for good
+
+
+def _seconds(value: str, scale: float, dates: bool) -> float | None:
     try:
-        server = email.utils.parsedate_to_datetime(response.headers.get("date", ""))
-        skew = datetime.strptime(local, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) - server
-        hint += f", the service's {server.strftime('%Y-%m-%dT%H:%M:%SZ')}: {skew.total_seconds():+.0f}s off"
-    except (TypeError, ValueError):
-        pass
-    return hint + "; ECI refuses requests more than 15 minutes off: synchronise the clock, e.g. with NTP)"
+        seconds = float(value) * scale
+    except ValueError:
+        if not dates:
+            return None
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return None if seconds != seconds else seconds  # NaN says nothing
 
 
 def _retry_after(response: httpx.Response | None) -> float:
-    """Seconds the service asked us to wait (0 when it did not say)."""
+    """Seconds the service asked us to wait (0 when it did not say), at most ``MAX_RETRY_AFTER``."""
     if response is None:
         return 0.0
-    value = response.headers.get("x-acs-retry-after")
-    if value:
-        try:
-            return max(0.0, float(value) / 1000.0)
-        except ValueError:
-            pass
-    value = response.headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-            except (TypeError, ValueError):
-                return 0.0
-    return 0.0
+    asked = _seconds(response.headers.get("x-acs-retry-after", ""), 0.001, dates=False)
+    if asked is None:
+        asked = _seconds(response.headers.get("retry-after", ""), 1.0, dates=True)
+    return min(max(0.0, asked or 0.0), MAX_RETRY_AFTER)
 
 
 class Transport:
@@ -152,26 +164,32 @@ class Transport:
         signature: SignatureScheme = "acs3",
         retry: RetryPolicy | None = None,
         limiter: QuotaLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
+        breaker_settings: BreakerSettings | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 20,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
+        """``breaker`` defaults to the process-wide one of this endpoint and ``credentials``
+        (``breaker.shared_breaker``), made with ``breaker_settings`` if it does not exist yet."""
         if signature not in ("acs3", "hmac-sha1"):
             raise ValueError(f"signature must be 'acs3' or 'hmac-sha1', got {signature!r}")
         self.region_id = region_id
         self.base_url = resolve_endpoint(region_id, endpoint)
         self.signature = signature
         self.retry = retry or RetryPolicy()
+        self.breaker = breaker or shared_breaker(str(self.base_url), credentials, breaker_settings)
         self._credentials = credentials
         self._limiter = limiter
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(max_connections)
         self._http = httpx.AsyncClient(
             transport=http_transport,
             timeout=httpx.Timeout(self.retry.attempt_timeout, connect=self.retry.connect_timeout),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            headers={"user-agent": USER_AGENT, "accept": "application/json"},
+            headers={"user-agent": USER_AGENT, "accept": "application/json", "accept-encoding": "gzip"},
             follow_redirects=False,
             trust_env=False,
         )
@@ -185,7 +203,7 @@ class Transport:
 
     # --- one attempt ---------------------------------------------------------------------------
 
-    async def _build(self, action: str, params: Mapping[str, str]) -> tuple[httpx.Request, set[str]]:
+    async def _build(self, action: str, params: Mapping[str, str]) -> tuple[httpx.Request, Scrubber]:
         creds = await self._credentials.get()
         nonce, timestamp = signing.new_nonce(), signing.format_timestamp()
         host = _host_header(self.base_url)
@@ -216,7 +234,15 @@ class Transport:
                 timestamp=timestamp,
                 security_token=creds.security_token,
             )
-        url = self.base_url.copy_with(raw_path=b"/?" + _encode_query(query).encode("ascii"))
+        encoded = _encode_query(query).encode("ascii")
+        if len(encoded) > MAX_QUERY_BYTES:
+            raise InvalidParameterError(
+                "",
+                f"the request is too large to send: its parameters take {len(encoded)} bytes, "
+                f"at most {MAX_QUERY_BYTES} fit in a URL",
+                action=action,
+            )
+        url = self.base_url.copy_with(raw_path=b"/?" + encoded)
         request = self._http.build_request("POST", url, headers=headers)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
@@ -226,35 +252,72 @@ class Transport:
                 redact_params(query),
                 redact_headers(headers),
             )
-        secrets = secret_values(query, (creds.access_key_secret, creds.security_token))
-        return request, secrets
+        return request, Scrubber(secret_values(query, (creds.access_key_secret, creds.security_token)))
 
-    def _parse(self, action: str, response: httpx.Response, secrets: set[str]) -> dict[str, Any]:
-        body: Any = None
+    async def _attempt(
+        self,
+        action: str,
+        request: httpx.Request,
+        scrubber: Scrubber,
+        decode: Callable[[str, dict[str, Any], Scrubber], T],
+        seconds: float,
+    ) -> _Outcome[T]:
+        """One attempt, bounded as a whole by ``seconds``."""
+        response: httpx.Response | None = None
+        limit = self.retry.max_response_bytes
         try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
-        request_id = response.headers.get("x-acs-request-id")
-        if isinstance(body, dict):
-            request_id = str(body.get("RequestId") or request_id or "") or None
-        if response.is_success and isinstance(body, dict) and "Code" not in body:
-            return body
-        if isinstance(body, dict) and body.get("Code"):
-            code, message = str(body["Code"]), str(body.get("Message") or "")
-        elif response.is_success:
-            code, message = "InvalidResponse", "the answer is not a JSON object"
-        else:
-            code, message = "", f"HTTP {response.status_code}: {scrub(response.text[:200], secrets)}"
-        if code == "InvalidTimeStamp.Expired":
-            message += _clock_skew_hint(response)
-        raise make_error(
-            code,
-            scrub(message, secrets),
-            request_id=request_id,
-            http_status=response.status_code,
-            action=action,
-        )
+            async with asyncio.timeout(seconds):
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = await answers.read_body(response, limit=limit, action=action)
+                finally:
+                    await response.aclose()
+            answer = answers.interpret(action, response, body, scrubber)
+            return _Outcome(result=decode(action, answer, scrubber))
+        except EciError as exc:
+            return _Outcome(error=exc, retry_after=_retry_after(response))
+        except (httpx.TimeoutException, TimeoutError):
+            return _Outcome(
+                error=RequestTimeoutError(f"{action} timed out after {seconds:.3g}s", action=action)
+            )
+        except httpx.TransportError as exc:
+            message = scrubber.clean(f"{action} failed: {type(exc).__name__}: {exc}", answers.MESSAGE_LIMIT)
+            return _Outcome(error=NetworkError(message, action=action))
+
+    async def _try(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        decode: Callable[[str, dict[str, Any], Scrubber], T],
+        priority: Priority,
+        deadline_at: float,
+    ) -> _Outcome[T] | None:
+        """One attempt: a quota token, a free connection, the breaker's leave, then the request.
+
+        The connection slot is taken before the breaker is asked, so no more attempts are on
+        their way than there are connections: when the endpoint fails, at most that many were
+        sent before the breaker could stop the rest. None when the deadline passes while waiting.
+        """
+        self.breaker.check(action)  # fail fast, before queueing for a token
+        try:
+            await asyncio.wait_for(self.limiter.acquire(action, priority), deadline_at - time.monotonic())
+            async with asyncio.timeout(max(deadline_at - time.monotonic(), 0.0)):
+                await self._slots.acquire()
+        except TimeoutError:
+            return None
+        try:
+            request, scrubber = await self._build(action, params)
+            ticket = self.breaker.admit(action)
+            try:
+                seconds = max(min(self.retry.attempt_timeout, deadline_at - time.monotonic()), 0.001)
+                outcome = await self._attempt(action, request, scrubber, decode, seconds)
+            except BaseException:
+                ticket.release()
+                raise
+            ticket.record(outcome.error)
+            return outcome
+        finally:
+            self._slots.release()
 
     # --- the call --------------------------------------------------------------------------------
 
@@ -267,50 +330,42 @@ class Transport:
     ) -> dict[str, Any]:
         """Send ``action`` with ``params`` (flattened business parameters); the JSON answer.
 
-        Raises an ``EciError`` subclass; ``DeadlineExceededError`` when time runs out.
+        Raises an ``EciError`` subclass; ``DeadlineExceededError`` when time runs out,
+        ``CircuitOpenError`` when the endpoint's breaker is open.
         """
+        return await self.call(action, params, _as_dict, priority=priority)
+
+    async def call(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        decode: Callable[[str, dict[str, Any], Scrubber], T],
+        *,
+        priority: Priority = Priority.BACKGROUND,
+    ) -> T:
+        """Like ``request``, with the answer turned into ``T`` by ``decode(action, answer, scrubber)``
+        inside each attempt, so an answer ``decode`` refuses (``InvalidResponseError``) is retried
+        and counted by the breaker like any other bad answer."""
         policy = self.retry
         deadline_at = time.monotonic() + policy.deadline
         last: EciError | None = None
         for attempt in range(1, policy.max_attempts + 1):
-            remaining = deadline_at - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                await asyncio.wait_for(self.limiter.acquire(action, priority), remaining)
-            except TimeoutError:
-                break
-            request, secrets = await self._build(action, params)
-            response: httpx.Response | None = None
-            remaining = deadline_at - time.monotonic()
-            try:
-                response = await asyncio.wait_for(self._http.send(request), max(remaining, 0.001))
-                await response.aread()
-                result = self._parse(action, response, secrets)
-                log.debug("ECI %s ok attempt=%d request_id=%s", action, attempt, result.get("RequestId"))
-                return result
-            except EciError as exc:
-                last = exc
-            except (httpx.TimeoutException, TimeoutError):
-                last = RequestTimeoutError(f"{action} timed out (attempt {attempt})", action=action)
-            except httpx.TransportError as exc:
-                last = NetworkError(
-                    scrub(f"{action} failed: {type(exc).__name__}: {exc}", secrets), action=action
-                )
+            outcome = await self._try(action, params, decode, priority, deadline_at)
+            if outcome is None:
+                break  # the deadline passed while waiting for a quota token or a connection
+            if outcome.error is None:
+                log.debug("ECI %s ok attempt=%d", action, attempt)
+                return outcome.result  # type: ignore[return-value]
+            last = outcome.error
             if not last.retryable or attempt == policy.max_attempts:
                 raise last
-            delay = max(self._backoff(attempt), _retry_after(response))
+            delay = max(self._backoff(attempt), outcome.retry_after)
             if isinstance(last, ThrottledError):
                 self.limiter.pause(action, delay)
             if time.monotonic() + delay >= deadline_at:
                 break
             log.info(
-                "ECI %s attempt %d failed (%s %s), retrying in %.2fs",
-                action,
-                attempt,
-                type(last).__name__,
-                last.code or "",
-                delay,
+                "ECI %s attempt %d failed (%s), retrying in %.2fs", action, attempt, error_label(last), delay
             )
             await self._sleep(delay)
         raise DeadlineExceededError(
@@ -319,3 +374,14 @@ class Transport:
             action=action,
             last_error=last,
         )
+
+
+@dataclass
+class _Outcome(Generic[T]):
+    result: T | None = None
+    error: EciError | None = None
+    retry_after: float = 0.0  # what the service asked for, in seconds
+
+
+def _as_dict(action: str, answer: dict[str, Any], scrubber: Scrubber) -> dict[str, Any]:
+    return answer

@@ -2,7 +2,14 @@
 
 One request at ``/`` goes: decode query and form body → authenticate → quota → maybe a fault →
 the action → JSON answer with ``RequestId`` (errors: ``RequestId``, ``HostId``, ``Code``,
-``Message``, ``Recommend``). Every request is recorded (secrets redacted) for the admin API.
+``Message``, ``Recommend``). Every request is recorded for the admin API with the client's own
+rules for secrets (``eci.redact``): secret parameters masked by name, and the secret values
+scrubbed from every other parameter and from the emulator's own error log.
+
+The admin API is unsigned, so it answers only what cannot come from a web page: loopback clients
+that name a loopback host (not a rebound DNS name), carry no foreign ``Origin`` (or
+``Sec-Fetch-Site``), and send writes as ``application/json`` — a page can post ``text/plain``
+or a form across origins without asking, but not JSON.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import ipaddress
 import json
 import logging
 import time
+import traceback
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -20,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from eci_operator.eci.redact import is_secret_param
+from eci_operator.eci.redact import SHORT, Scrubber, is_secret_param, secret_values
 
 from . import actions, admin
 from .auth import Authenticator
@@ -59,10 +67,22 @@ def _stamp(now: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
+def _scrubber(params: dict[str, str]) -> Scrubber:
+    """The client's scrubber for the secret values of ``params``, the short ones left out: masked by
+    name already, they would otherwise withhold every value that happens to contain them."""
+    return Scrubber(v for v in secret_values(params) if len(v) >= SHORT)
+
+
 def redact(params: dict[str, str]) -> dict[str, str]:
     """The request log's copy of ``params``: the client's secret rule (passwords, signature, token,
-    env values, config-file contents) so that the log, like an audit trail, holds no secret."""
-    return {k: (REDACTED if is_secret_param(k) else v) for k, v in params.items()}
+    env values, config-file contents) masks secret parameters, and their values are scrubbed from
+    the others, so that the log, like an audit trail, holds no secret."""
+    scrubber = _scrubber(params)
+    return {k: (REDACTED if is_secret_param(k) else scrubber.clean(v)) for k, v in params.items()}
+
+
+_LOCAL_HOSTS = ("localhost", "localhost.")
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -82,6 +102,36 @@ def _is_loopback(remote: str | None) -> bool:
         return ipaddress.ip_address(remote.split("%")[0]).is_loopback
     except ValueError:
         return False
+
+
+def _host_name(host: str) -> str:
+    """``host`` of a Host header or an origin, without the port (and brackets of an IPv6 address)."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _is_local_host(host: str) -> bool:
+    name = _host_name(host).lower()
+    return name in _LOCAL_HOSTS or _is_loopback(name)
+
+
+def admin_refusal(request: web.Request) -> tuple[int, str] | None:
+    """Why the admin API must not answer ``request`` (status, message), or None."""
+    if not _is_loopback(request.remote):
+        return 403, "the admin API answers loopback clients only"
+    host = request.headers.get("Host", "")
+    if not _is_local_host(host):
+        return 403, f"the admin API answers requests for a loopback host only, not {host[:100]!r}"
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{host}":
+        return 403, "the admin API refuses cross-origin requests"
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return 403, "the admin API refuses cross-site requests"
+    has_body = request.body_exists or "Content-Type" in request.headers
+    if request.method in _WRITES and has_body and request.content_type != JSON_TYPE:
+        return 415, f"admin writes must be {JSON_TYPE}, not {request.content_type!r}"
+    return None
 
 
 class Emulator:
@@ -179,7 +229,8 @@ class Emulator:
             self._record(action, err.code, err.status, params, request_id, fault)
             return self._error(request, request_id, err)
         except Exception:  # a bug in the emulator still answers in ECI's error shape
-            log.exception("request %s (%s) failed", request_id, action)
+            trace = _scrubber(params).clean(traceback.format_exc())
+            log.error("request %s (%s) failed\n%s", request_id, action, trace)
             internal = ApiError("InternalError", MESSAGES["InternalError"], 500)
             self._record(action, internal.code, internal.status, params, request_id, None)
             return self._error(request, request_id, internal)
@@ -198,10 +249,11 @@ class Emulator:
     @web.middleware
     async def _admin_guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path.startswith("/_emulator/"):
-            if not _is_loopback(request.remote):
-                return _json(
-                    {"Code": "Forbidden", "Message": "the admin API answers loopback clients only"}, 403
-                )
+            refusal = admin_refusal(request)
+            if refusal is not None:
+                status, message = refusal
+                code = "Forbidden" if status == 403 else "UnsupportedMediaType"
+                return _json({"Code": code, "Message": message}, status)
             try:
                 response: web.StreamResponse = await handler(request)
             except ApiError as err:
