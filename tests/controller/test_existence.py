@@ -38,8 +38,8 @@ class Lag:
             shown = [g for g in answer.container_groups if g.container_group_id not in self.hidden]
             return answer.model_copy(update={"container_groups": shown})
 
-        async def create(request: Any, *, priority: Priority | None = None) -> Any:
-            answer = await real_create(request, priority=priority)
+        async def create(request: Any, **options: Any) -> Any:
+            answer = await real_create(request, **options)
             if self.hide_new:
                 self.hidden.add(answer.container_group_id)
             return answer

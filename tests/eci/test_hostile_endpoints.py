@@ -23,9 +23,11 @@ from eci_operator.eci.models import (
     Container,
     CreateContainerGroupRequest,
     DescribeContainerGroupsRequest,
+    EnvironmentVar,
     RestartContainerGroupRequest,
 )
 from eci_operator.eci.quotas import QuotaLimiter
+from eci_operator.eci.redact import WITHHELD
 from eci_operator.eci.transport import RetryPolicy
 from tests.support.emulator import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION
 from tests.support.hostile_proxy import HostileProxy
@@ -323,3 +325,27 @@ async def test_throttling_does_not_open_the_breaker(hostile_proxy: HostileProxy)
                 await eci.describe_container_groups(page())
         assert eci.breaker.state is BreakerState.CLOSED
     assert hostile_proxy.count() == 6
+
+
+# -- public values: a short env value written in clear does not hide ECI's message ----------------
+
+
+def _with_env(value: str) -> CreateContainerGroupRequest:
+    return CreateContainerGroupRequest(
+        region_id=REGION,
+        container_group_name="short-env",
+        containers=[
+            Container(name="web", image="nginx", environment_vars=[EnvironmentVar(key="W", value=value)])
+        ],
+    )
+
+
+async def test_a_short_public_env_value_leaves_the_message_readable(hostile_proxy: HostileProxy) -> None:
+    hostile_proxy.echo("json", actions=["CreateContainerGroup"])
+    async with client(hostile_proxy) as eci:
+        with pytest.raises(errors.InvalidParameterError) as public:
+            await eci.create_container_group(_with_env("1"), public_values={"1"})
+        with pytest.raises(errors.InvalidParameterError) as secret:
+            await eci.create_container_group(_with_env("ü§"))
+    assert public.value.message != WITHHELD and "short-env" in public.value.message
+    assert secret.value.message == WITHHELD  # a short value not declared public may be a secret

@@ -9,15 +9,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.settings import CloudSettings
 from eci_operator.eci.client import EciClient
 from eci_operator.eci.credentials import ChainCredentials, CredentialsProvider
-from eci_operator.eci.errors import EciError, InvalidParameterError, NoNeedUpdateError, NotFoundError
+from eci_operator.eci.errors import (
+    EciError,
+    InvalidParameterError,
+    InvalidResponseError,
+    NoNeedUpdateError,
+    NotFoundError,
+    error_label,
+)
 from eci_operator.eci.models import (
     DESCRIBE_MAX_IDS,
+    GROUP_ID,
     ContainerGroupOut,
     CreateContainerGroupRequest,
     DeleteContainerGroupRequest,
@@ -51,6 +59,8 @@ class Cloud:
         self._metrics = metrics
         self.credentials_id = credentials_id
         self._clients: dict[str, EciClient] = {}
+        self._recovery: list[Callable[[], object]] = []
+        self._subscribed: set[int] = set()
 
     async def credentials_fingerprint(self) -> str:
         """A hash that changes when the credentials do (kept in memory only, never logged)."""
@@ -71,9 +81,30 @@ class Cloud:
                 credentials=self._credentials,
                 endpoint=self.settings.endpoint,
                 retry=self.settings.retry,
+                breaker_settings=self.settings.breaker,
             )
             self._clients[region] = client
+            self._subscribe(client)
         return client
+
+    def on_recovery(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` whenever an endpoint answers again after its breaker opened (the
+        controller then retries every failing object at once, user edits first)."""
+        self._recovery.append(callback)
+        for client in self._clients.values():
+            self._subscribe(client)
+
+    def _subscribe(self, client: EciClient) -> None:
+        breaker = client.breaker
+        if id(breaker) in self._subscribed:  # regions on one endpoint share one breaker
+            return
+        self._subscribed.add(id(breaker))
+        breaker.subscribe(self._recovered)
+
+    def _recovered(self) -> None:
+        logger.info("ECI answers again; retrying what failed meanwhile")
+        for callback in self._recovery:
+            callback()
 
     async def close(self) -> None:
         for client in self._clients.values():
@@ -81,9 +112,8 @@ class Cloud:
         self._clients.clear()
 
     def _count(self, action: str, error: EciError | None) -> None:
-        # The error class, not the server's code: a label set a hostile endpoint cannot grow.
-        code = "OK" if error is None else type(error).__name__
-        self._metrics.eci_requests.labels(action=action, code=code).inc()
+        # A bounded label set: a hostile endpoint's codes cannot grow the series.
+        self._metrics.eci_requests.labels(action=action, code=error_label(error)).inc()
 
     async def describe(
         self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
@@ -137,19 +167,28 @@ class Cloud:
                 break
         return sorted(found, key=lambda g: g.creation_time or "", reverse=True)
 
-    async def create(self, request: CreateContainerGroupRequest) -> str:
+    async def create(self, request: CreateContainerGroupRequest, *, public: Collection[str] = ()) -> str:
+        """The new instance's ID; ``public`` as in ``EciClient.create_container_group``."""
         try:
-            response = await self.client(request.region_id).create_container_group(request)
+            response = await self.client(request.region_id).create_container_group(
+                request, public_values=public
+            )
         except EciError as exc:
             self._count("CreateContainerGroup", exc)
             raise
         self._count("CreateContainerGroup", None)
+        if not GROUP_ID.match(response.container_group_id):
+            # It goes into status and into every later request: never take a stranger's word for it.
+            raise InvalidResponseError(
+                "CreateContainerGroup answered with an instance ID of the wrong form",
+                action="CreateContainerGroup",
+            )
         return response.container_group_id
 
-    async def update(self, request: UpdateContainerGroupRequest) -> bool:
+    async def update(self, request: UpdateContainerGroupRequest, *, public: Collection[str] = ()) -> bool:
         """Send an update; False when ECI says there was nothing to change (NoNeedUpdate)."""
         try:
-            await self.client(request.region_id).update_container_group(request)
+            await self.client(request.region_id).update_container_group(request, public_values=public)
         except NoNeedUpdateError as exc:
             self._count("UpdateContainerGroup", exc)
             return False

@@ -30,7 +30,7 @@ from eci_operator.controller.conditions import Health, Summary
 from eci_operator.controller.kube import Kube
 from eci_operator.controller.memory import Absence, ObjectMemory
 from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.observation import GROUP_ID, Gone, Missing, recorded_id
+from eci_operator.controller.observation import Gone, Missing, recorded_id
 from eci_operator.controller.observer import Observer
 from eci_operator.controller.reasons import Reason
 from eci_operator.controller.recorder import Recorder
@@ -39,7 +39,7 @@ from eci_operator.controller.tokens import delete_token, release_token
 from eci_operator.controller.workqueue import DONE, FAILED, Requeue
 from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import EciError, is_terminal
-from eci_operator.eci.models import ContainerGroupOut
+from eci_operator.eci.models import GROUP_ID, ContainerGroupOut
 from eci_operator.eci.quotas import Priority
 from eci_operator.translate import OWNERSHIP_TAG_KEYS, Owner
 

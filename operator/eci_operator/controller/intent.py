@@ -60,6 +60,9 @@ class Intent:
     """``status.appliedFingerprints`` once this intent has been written."""
     inputs_hash: str
     """Changes whenever the spec or a referenced Secret/ConfigMap changes."""
+    public_values: frozenset[str] = frozenset()
+    """Env values that come from no Secret (written in clear, or from a ConfigMap): the ECI client
+    need not scrub them from error messages (see ``Transport.call``)."""
 
     @property
     def region(self) -> str:
@@ -93,7 +96,21 @@ def build_intent(group: ContainerGroup, owner: Owner, resolved: Resolved) -> Int
         sort_keys=True,
         default=str,
     )
+    request = desired.request
+    public = {
+        var.value
+        for container in [*request.containers, *(request.init_containers or [])]
+        for var in container.environment_vars or []
+        if var.value and var.key not in desired.sensitive.env.get(container.name, frozenset())
+    }
+    secret = {
+        var.value
+        for container in [*request.containers, *(request.init_containers or [])]
+        for var in container.environment_vars or []
+        if var.value and var.key in desired.sensitive.env.get(container.name, frozenset())
+    }
     return Intent(
+        public_values=frozenset(public - secret),
         owner=owner,
         spec=group.spec,
         desired=desired,

@@ -10,14 +10,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from eci_operator.controller.claims import Claim, Ownership
 from eci_operator.controller.memory import ObjectMemory
-from eci_operator.eci.models import ContainerGroupOut
-
-GROUP_ID = re.compile(r"^eci-[A-Za-z0-9]{1,60}$")
+from eci_operator.eci.models import GROUP_ID, ContainerGroupOut
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from eci_operator.controller.settings import OperatorSettings
 from eci_operator.controller.tokens import create_token, delete_token, replace_token, update_token
 from eci_operator.controller.workqueue import DONE, FAILED, Requeue
 from eci_operator.eci.credentials import CredentialsError
-from eci_operator.eci.errors import AuthError, EciError, IncorrectStatusError, is_terminal
+from eci_operator.eci.errors import AuthError, CircuitOpenError, EciError, IncorrectStatusError, is_terminal
 from eci_operator.eci.models import ContainerGroupOut
 from eci_operator.translate import Owner, Plan
 
@@ -300,7 +300,7 @@ class Reconciler:
             update={"client_token": create_token(owner.uid, memory.generation, decision.lost or "")}
         )
         memory.create_sent = True
-        gid = await self.cloud.create(request)
+        gid = await self.cloud.create(request, public=intent.public_values)
         memory.created_ids.append(gid)
         memory.last_write = time.monotonic()
         memory.absences.clear()
@@ -333,7 +333,7 @@ class Reconciler:
                 "client_token": update_token(intent.owner.uid, plan.digest, memory.observed_at),
             }
         )
-        changed = await self.cloud.update(request)
+        changed = await self.cloud.update(request, public=intent.public_values)
         memory.update_attempts[plan.digest] = memory.update_attempts.get(plan.digest, 0) + 1
         memory.last_write = time.monotonic()
         self.observer.batched.invalidate(gid)
@@ -363,7 +363,7 @@ class Reconciler:
             update={"client_token": replace_token(intent.owner.uid, old, plan.digest)}
         )
         memory.create_sent = True
-        new = await self.cloud.create(request)
+        new = await self.cloud.create(request, public=intent.public_values)
         memory.created_ids.append(new)
         memory.last_write = time.monotonic()
         self.observer.batched.track(memory.key, self.cloud.scope(intent.region), new)
@@ -502,6 +502,14 @@ class Reconciler:
             outcome = _stalled(reason, f"ECI refused the request: {text}")
             outcome.announce_stall = False
             return outcome
+        if isinstance(exc, CircuitOpenError):
+            # Nothing was sent. Come back when a probe is due (whoever calls first probes); when
+            # the endpoint answers again the controller retries everything at once anyway.
+            return Outcome(
+                Summary(Health.PROGRESSING, Reason.RETRYING, f"ECI is not answering; {exc.message}"),
+                requeue=Requeue(after=exc.retry_after, failed=True),
+                result="retry",
+            )
         if failures == 0:  # one Event per streak of failures, not one per retry
             await self.recorder.event(memory, Reason.RETRYING, f"{text}; retrying with backoff", warning=True)
         return Outcome(

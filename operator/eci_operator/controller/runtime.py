@@ -94,6 +94,7 @@ class Controller:
             backoff=Backoff(base=settings.reconcile.retry_base, cap=settings.reconcile.retry_cap),
         )
         self.objects: dict[Key, ObjectMemory] = {}
+        cloud.on_recovery(self.queue.retry_failing)
         self.configmaps = ConfigMapIndex()
         self.metrics.add_state_collector(self._phases, lambda: self.queue.depth, self._lags)
         self._metrics_server: Any = None

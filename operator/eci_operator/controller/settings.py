@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from eci_operator.eci.breaker import BreakerSettings
 from eci_operator.eci.transport import RetryPolicy
 
 
@@ -55,7 +56,10 @@ class CloudSettings:
     """ECI endpoint; None means the region's public one, ``https://eci.<region>.aliyuncs.com``."""
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    """Attempts, delays and deadline of one ECI call."""
+    """Attempts, delays, deadline, timeouts and the answer size cap of one ECI call."""
+
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    """When an endpoint counts as down, and how often it is probed then."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ legitimate page. ``client.breaker`` is the endpoint's shared circuit breaker (``
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -147,21 +147,37 @@ class EciClient:
         return await self.transport.request(action, params, priority=lane)
 
     async def _typed(
-        self, action: str, request: BaseModel, model: type[Model], priority: Priority | None
+        self,
+        action: str,
+        request: BaseModel,
+        model: type[Model],
+        priority: Priority | None,
+        public: Collection[str] = (),
     ) -> Model:
         params, lane = self._prepare(action, flatten(request), priority)
-        return await self.transport.call(action, params, _as(model), priority=lane)
+        return await self.transport.call(action, params, _as(model), priority=lane, public=frozenset(public))
 
     async def create_container_group(
-        self, request: CreateContainerGroupRequest, *, priority: Priority | None = None
+        self,
+        request: CreateContainerGroupRequest,
+        *,
+        priority: Priority | None = None,
+        public_values: Collection[str] = (),
     ) -> CreateContainerGroupResponse:
-        return await self._typed("CreateContainerGroup", request, CreateContainerGroupResponse, priority)
+        """``public_values``: env values known not to be secret (see ``Transport.call``)."""
+        return await self._typed(
+            "CreateContainerGroup", request, CreateContainerGroupResponse, priority, public_values
+        )
 
     async def update_container_group(
-        self, request: UpdateContainerGroupRequest, *, priority: Priority | None = None
+        self,
+        request: UpdateContainerGroupRequest,
+        *,
+        priority: Priority | None = None,
+        public_values: Collection[str] = (),
     ) -> ActionResponse:
         """Raises ``NoNeedUpdateError`` when nothing changes."""
-        return await self._typed("UpdateContainerGroup", request, ActionResponse, priority)
+        return await self._typed("UpdateContainerGroup", request, ActionResponse, priority, public_values)
 
     async def delete_container_group(
         self, request: DeleteContainerGroupRequest, *, priority: Priority | None = None

@@ -15,6 +15,7 @@ call. Response models use the service's own names (plural, flattened: ``Containe
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -64,6 +65,9 @@ TRANSITIONAL: frozenset[str] = BUSY | {"Pending"}
 """Worth polling: the phase changes on its own soon."""
 FAILED: frozenset[str] = frozenset({"Failed", "ScheduleFailed", "Expired"})
 """Final and not what the spec wants; only a new instance helps."""
+
+GROUP_ID = re.compile(r"^eci-[A-Za-z0-9]{1,60}$")
+"""What an instance ID looks like (IDs from status or from a server are checked against it)."""
 
 DESCRIBE_MAX_IDS = 20
 """DescribeContainerGroups takes at most 20 IDs (and returns at most 20 groups) per call."""

@@ -203,7 +203,9 @@ class Transport:
 
     # --- one attempt ---------------------------------------------------------------------------
 
-    async def _build(self, action: str, params: Mapping[str, str]) -> tuple[httpx.Request, Scrubber]:
+    async def _build(
+        self, action: str, params: Mapping[str, str], public: frozenset[str] = frozenset()
+    ) -> tuple[httpx.Request, Scrubber]:
         creds = await self._credentials.get()
         nonce, timestamp = signing.new_nonce(), signing.format_timestamp()
         host = _host_header(self.base_url)
@@ -252,7 +254,9 @@ class Transport:
                 redact_params(query),
                 redact_headers(headers),
             )
-        return request, Scrubber(secret_values(query, (creds.access_key_secret, creds.security_token)))
+        secrets = secret_values(query) - public
+        secrets |= secret_values({}, (creds.access_key_secret, creds.security_token))
+        return request, Scrubber(secrets)
 
     async def _attempt(
         self,
@@ -291,6 +295,7 @@ class Transport:
         decode: Callable[[str, dict[str, Any], Scrubber], T],
         priority: Priority,
         deadline_at: float,
+        public: frozenset[str] = frozenset(),
     ) -> _Outcome[T] | None:
         """One attempt: a quota token, a free connection, the breaker's leave, then the request.
 
@@ -306,7 +311,7 @@ class Transport:
         except TimeoutError:
             return None
         try:
-            request, scrubber = await self._build(action, params)
+            request, scrubber = await self._build(action, params, public)
             ticket = self.breaker.admit(action)
             try:
                 seconds = max(min(self.retry.attempt_timeout, deadline_at - time.monotonic()), 0.001)
@@ -342,15 +347,20 @@ class Transport:
         decode: Callable[[str, dict[str, Any], Scrubber], T],
         *,
         priority: Priority = Priority.BACKGROUND,
+        public: frozenset[str] = frozenset(),
     ) -> T:
         """Like ``request``, with the answer turned into ``T`` by ``decode(action, answer, scrubber)``
         inside each attempt, so an answer ``decode`` refuses (``InvalidResponseError``) is retried
-        and counted by the breaker like any other bad answer."""
+        and counted by the breaker like any other bad answer.
+
+        ``public`` are values of secret-named parameters that the caller knows are not secret (env
+        values written in clear in a spec anyone may read): left unscrubbed, so that a short one
+        such as ``1`` does not make every error message unreadable. Credentials are always secret."""
         policy = self.retry
         deadline_at = time.monotonic() + policy.deadline
         last: EciError | None = None
         for attempt in range(1, policy.max_attempts + 1):
-            outcome = await self._try(action, params, decode, priority, deadline_at)
+            outcome = await self._try(action, params, decode, priority, deadline_at, public)
             if outcome is None:
                 break  # the deadline passed while waiting for a quota token or a connection
             if outcome.error is None:
