@@ -91,7 +91,7 @@ def test_odd_answers_delay_an_edit_but_never_stall_it(
     else:
         getattr(proxy, odd)()
     cluster.patch_spec("web", {"containers": [{"name": "web", "image": "nginx:1.28"}]})
-    time.sleep(20)  # the edit meets odd answers only
+    time.sleep(10)  # the edit meets odd answers only
     proxy.clear()
     body = cluster.wait("web", lambda b: is_ready(b) and b["metadata"]["generation"] == 2, timeout=90)
     instance = emulator.instance(body["status"]["containerGroupId"])
@@ -107,7 +107,7 @@ def test_huge_answers_keep_the_operator_within_its_memory_limit(
     for i in range(3):
         cluster.wait(f"big-{i}", is_ready)
     proxy.huge(50, actions={"DescribeContainerGroups"})  # a valid, empty answer of 50 MiB
-    time.sleep(30)
+    time.sleep(15)
     assert operator.process is not None
     peak = peak_rss_mib(operator.process.pid)
     proxy.clear()
@@ -127,6 +127,6 @@ def test_a_dripping_answer_cannot_hold_an_edit_hostage(
     cluster.wait("web", is_ready)
     proxy.drip(2.0, size=1)  # one byte every 2 s: each attempt runs into its whole-attempt timeout
     cluster.patch_spec("web", {"containers": [{"name": "web", "image": "nginx:1.28"}]})
-    time.sleep(40)
+    time.sleep(20)
     proxy.clear()
     cluster.wait("web", lambda b: is_ready(b) and b["metadata"]["generation"] == 2, timeout=90)
