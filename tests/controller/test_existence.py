@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from eci_operator.eci.models import DescribeContainerGroupsRequest, DescribeContainerGroupsResponse
+from eci_operator.eci.errors import RequestTimeoutError
+from eci_operator.eci.models import (
+    DeleteContainerGroupRequest,
+    DescribeContainerGroupsRequest,
+    DescribeContainerGroupsResponse,
+)
 from eci_operator.eci.quotas import Priority
 from tests.controller.harness import Harness
 from tests.support.manifests import container_group
@@ -27,6 +32,8 @@ class Lag:
     def __init__(self, h: Harness) -> None:
         self.hidden: set[str] = set()
         self.hide_new = False
+        self.lose_next_answer = False
+        """The next Create runs on ECI but its answer never arrives (and its instance is hidden)."""
         client = h.cloud.client("cn-hangzhou")
         real_describe = client.describe_container_groups
         real_create = client.create_container_group
@@ -40,8 +47,11 @@ class Lag:
 
         async def create(request: Any, **options: Any) -> Any:
             answer = await real_create(request, **options)
-            if self.hide_new:
+            if self.hide_new or self.lose_next_answer:
                 self.hidden.add(answer.container_group_id)
+            if self.lose_next_answer:
+                self.lose_next_answer = False
+                raise RequestTimeoutError("the answer was lost", action="CreateContainerGroup")
             return answer
 
         client.describe_container_groups = describe  # type: ignore[method-assign]
@@ -117,6 +127,58 @@ async def test_deletion_keeps_the_finalizer_while_an_unrecorded_instance_may_exi
     assert h.kube.get("ContainerGroup", "default", "web") is None
     await asyncio.sleep(0.5)
     assert all(i["Status"] == "Terminating" for i in emulator.instances())
+
+
+def live(emulator: Any) -> list[dict[str, Any]]:
+    return [i for i in emulator.instances() if i["Status"] != "Terminating"]
+
+
+async def test_a_create_whose_answer_was_lost_is_resent_not_duplicated_after_an_edit(
+    h: Harness, emulator: Any
+) -> None:
+    lag = Lag(h)
+    lag.lose_next_answer = True
+    h.kube.put(container_group())
+    await h.step("default", "web")  # the Create ran on ECI; its answer never came; reads lag
+    assert len(emulator.instances()) == 1 and h.status("default", "web").get("containerGroupId") is None
+    h.kube.edit_spec("default", "web", containers=[{"name": "web", "image": "nginx:1.28"}])
+    await h.step("default", "web")  # a new generation: its own Create would make a second instance
+    assert len(emulator.instances()) == 1
+    lag.hidden.clear()
+    await h.settle("default", "web")
+    assert len(emulator.instances()) == 1
+    assert emulator.instances()[0]["Containers"][0]["Image"] == "nginx:1.28"  # then updated in place
+    assert h.condition("default", "web", "Ready")["status"] == "True"
+
+
+async def test_deletion_waits_for_an_unanswered_create_beside_known_instances(
+    h: Harness, emulator: Any
+) -> None:
+    h.kube.put(container_group())
+    await h.settle("default", "web")
+    first = h.status("default", "web")["containerGroupId"]
+    # Deleted out of band (the console); its replacement's Create then goes unanswered.
+    await h.cloud.client("cn-hangzhou").delete_container_group(
+        DeleteContainerGroupRequest(region_id="cn-hangzhou", container_group_id=first)
+    )
+    lag = Lag(h)
+    lag.lose_next_answer = True
+    await h.sweep()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while creates(emulator) == 1 and loop.time() - started < 10:  # the loss is proven after the grace
+        result = await h.step("default", "web")
+        await asyncio.sleep(min(result.after or 0.05, 0.1))
+    assert len(live(emulator)) == 1 and live(emulator)[0]["ContainerGroupId"] != first
+    h.kube.delete("default", "web")
+    await steps(h, "web", 0.5)  # the recorded instance is gone; the unanswered one is not listed yet
+    body = h.kube.get("ContainerGroup", "default", "web")
+    assert body is not None and "eci.operator.dev/finalizer" in body["metadata"]["finalizers"]
+    lag.hidden.clear()  # the tag search finds it once reads catch up
+    await h.settle("default", "web")
+    assert h.kube.get("ContainerGroup", "default", "web") is None
+    await asyncio.sleep(0.5)
+    assert live(emulator) == []
 
 
 async def test_a_never_created_object_is_released_at_once(h: Harness, emulator: Any) -> None:

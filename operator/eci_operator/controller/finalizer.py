@@ -10,7 +10,9 @@ or changed.
 
 When nothing was ever recorded, a deletion can finish at once only if this process saw the object
 from its start and never sent a Create for it; otherwise the uid-tag search must come back empty for
-the whole grace window (a Create answered just before a crash may not be listed yet).
+the whole grace window (a Create answered just before a crash may not be listed yet). The same wait
+applies after the known instances are gone when a Create of this process went unanswered: it may
+have made an instance that ECI's reads do not list yet.
 
 When ECI refuses or fails, the finalizer stays, a condition and a Warning Event say why, and the work
 queue retries with backoff. Only the raw spec is read, so an object whose spec no longer validates
@@ -141,6 +143,11 @@ class Finalizer:
                 await self.recorder.event(memory, Reason.DELETING, f"deleting instance {gid}")
             waiting.append(gid)
         if not waiting:
+            if memory.pending_create is not None:
+                # A Create went unanswered: an instance ECI does not list yet may exist besides these.
+                proving = await self._prove_nothing_exists(memory)
+                if proving is not None:
+                    return proving
             if policy == "Delete" and recorded_id(memory):
                 await self.recorder.event(memory, Reason.DELETED, f"instance {recorded_id(memory)} is gone")
             return None

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from eci_operator.eci.models import CreateContainerGroupRequest
+
 Key = tuple[str, str]
 """(namespace, name) of a ContainerGroup."""
 
@@ -64,6 +66,12 @@ class ObjectMemory:
     created_ids: list[str] = field(default_factory=list)
     """Instances this process created for the object (known even if recording the ID in status
     failed)."""
+
+    pending_create: CreateContainerGroupRequest | None = None
+    """A Create sent whose answer never came (a timeout, a dropped connection, a 5xx): ECI may have
+    made the instance, and its reads may not list it yet. The next Create resends exactly this
+    request (same ClientToken, so ECI answers with that instance rather than making a second), and a
+    deletion waits until the uid-tag search has stayed empty over the grace window."""
 
     create_sent: bool = False
     """Whether this process sent a Create (or Replace) for this object, answered or not."""

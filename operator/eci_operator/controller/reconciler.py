@@ -45,7 +45,7 @@ from eci_operator.controller.tokens import create_token, delete_token, replace_t
 from eci_operator.controller.workqueue import DONE, FAILED, Requeue
 from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import AuthError, CircuitOpenError, EciError, IncorrectStatusError, is_terminal
-from eci_operator.eci.models import ContainerGroupOut
+from eci_operator.eci.models import ContainerGroupOut, CreateContainerGroupRequest
 from eci_operator.translate import Owner, Plan
 
 logger = logging.getLogger("eci_operator.controller")
@@ -296,12 +296,10 @@ class Reconciler:
                 f"instance {decision.lost} is gone (confirmed by direct reads); creating a new one",
                 warning=True,
             )
-        request = intent.create.model_copy(
+        request = memory.pending_create or intent.create.model_copy(
             update={"client_token": create_token(owner.uid, memory.generation, decision.lost or "")}
         )
-        memory.create_sent = True
-        gid = await self.cloud.create(request, public=intent.public_values)
-        memory.created_ids.append(gid)
+        gid = await self._send_create(memory, intent, request)
         memory.last_write = time.monotonic()
         memory.absences.clear()
         self.observer.batched.track(memory.key, self.cloud.scope(intent.region), gid)
@@ -354,6 +352,23 @@ class Reconciler:
             "updated",
         )
 
+    async def _send_create(
+        self, memory: ObjectMemory, intent: Intent, request: CreateContainerGroupRequest
+    ) -> str:
+        """Send a Create and remember it until ECI answers: an unanswered one may have made an
+        instance that ECI's reads do not list yet (see ``ObjectMemory.pending_create``)."""
+        memory.create_sent = True
+        memory.pending_create = request
+        try:
+            gid = await self.cloud.create(request, public=intent.public_values)
+        except EciError as exc:
+            if is_terminal(exc) or isinstance(exc, CircuitOpenError):
+                memory.pending_create = None  # refused for good, or never sent: nothing was made
+            raise
+        memory.pending_create = None
+        memory.created_ids.append(gid)
+        return gid
+
     async def _replace(
         self, memory: ObjectMemory, intent: Intent, group: ContainerGroupOut, decision: decisions.Replace
     ) -> Outcome:
@@ -362,9 +377,7 @@ class Reconciler:
         request = intent.create.model_copy(
             update={"client_token": replace_token(intent.owner.uid, old, plan.digest)}
         )
-        memory.create_sent = True
-        new = await self.cloud.create(request, public=intent.public_values)
-        memory.created_ids.append(new)
+        new = await self._send_create(memory, intent, request)
         memory.last_write = time.monotonic()
         self.observer.batched.track(memory.key, self.cloud.scope(intent.region), new)
         reason = f"replacing {old} by {new}"
