@@ -29,7 +29,7 @@ def test_lagging_reads_never_duplicate_or_leak_an_instance(
     cluster: Cluster, emulator: Any, proxy: HostileProxy, start_operator: Any
 ) -> None:
     proxy.lag_describe(LAG)
-    start_operator(cluster.namespace, emulator, resync=5.0, endpoint=proxy.url)
+    operator = start_operator(cluster.namespace, emulator, resync=5.0, endpoint=proxy.url)
     kept = [f"kept-{i}" for i in range(CREATES)]
     gone = [f"gone-{i}" for i in range(CREATE_THEN_DELETE)]
     uids: dict[str, str] = {}
@@ -46,11 +46,18 @@ def test_lagging_reads_never_duplicate_or_leak_an_instance(
     took = wait_for("every kept ContainerGroup Ready", all_ready, timeout=300, interval=2)
     for name in gone:
         cluster.wait_gone(name, timeout=180)
-    wait_for(
-        "the deleted ContainerGroups' instances gone",
-        lambda: all(instances_by_owner(emulator)[uids[n]] == 0 for n in gone),
-        timeout=60,
-    )
+    try:
+        wait_for(
+            "the deleted ContainerGroups' instances gone",
+            lambda: all(instances_by_owner(emulator)[uids[n]] == 0 for n in gone),
+            timeout=60,
+        )
+    except TimeoutError:
+        left = {n: _instances_of(emulator, uids[n]) for n in gone if instances_by_owner(emulator)[uids[n]]}
+        history = [line for line in operator.log().splitlines() if any(f"/{n}:" in line for n in left)]
+        raise AssertionError(
+            f"instances left behind by deleted ContainerGroups: {left}\n" + "\n".join(history)
+        ) from None
     time.sleep(LAG + 5)  # a late duplicate would have been created by now
     owners = instances_by_owner(emulator)
     duplicates = {n: owners[uids[n]] for n in kept if owners[uids[n]] != 1}
@@ -70,3 +77,12 @@ def test_lagging_reads_never_duplicate_or_leak_an_instance(
     assert duplicates == {}
     assert leaked == {}
     assert sum(owners.values()) == CREATES
+
+
+def _instances_of(emulator: Any, uid: str) -> list[tuple[str, str, str]]:
+    """(ID, status, creation time) of the instances tagged with ``uid``: what a failure reports."""
+    return [
+        (i["ContainerGroupId"], i["Status"], i.get("CreationTime", ""))
+        for i in emulator.instances()
+        if {t["Key"]: t["Value"] for t in i.get("Tags") or []}.get("eci.operator.dev/uid") == uid
+    ]
