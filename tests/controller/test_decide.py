@@ -14,7 +14,7 @@ from eci_operator.controller import decide as d
 from eci_operator.controller.claims import Claim, Ownership
 from eci_operator.controller.conditions import Health
 from eci_operator.controller.intent import Intent, build_intent, parse
-from eci_operator.controller.observation import Gone, Missing, NoInstance, Present
+from eci_operator.controller.observation import Gone, Missing, NoInstance, Present, Unproven
 from eci_operator.controller.reasons import Reason
 from eci_operator.controller.resolving import Resolved
 from eci_operator.eci.models import ContainerGroupOut
@@ -64,6 +64,12 @@ def test_a_missing_instance_is_not_recreated_until_proven_gone() -> None:
     decision = d.decide(BASE, Missing(GID, since=0.0, recheck=10.0), d.Facts(1, ready_status(BASE), {}))
     assert isinstance(decision, d.Wait)
     assert decision.reason is Reason.CONFIRMING_LOSS and decision.delay == 10.0
+
+
+def test_an_unproven_absence_waits_instead_of_creating() -> None:
+    decision = d.decide(BASE, Unproven(since=0.0, recheck=20.0), d.Facts(1, {}, {}))
+    assert isinstance(decision, d.Wait) and decision.reason is Reason.CONFIRMING_ABSENCE
+    assert decision.delay == 20.0
 
 
 def test_an_instance_proven_gone_is_recreated_with_its_id_in_the_token() -> None:

@@ -181,6 +181,27 @@ async def test_deletion_waits_for_an_unanswered_create_beside_known_instances(
     assert live(emulator) == []
 
 
+async def test_a_restarted_operator_does_not_create_again_for_a_newer_generation(
+    h: Harness, emulator: Any
+) -> None:
+    lag = Lag(h)
+    lag.hide_new = True
+    h.kube.put(container_group())
+    await h.step("default", "web")
+    # A crash right after the Create; meanwhile the spec is edited. The new process's Create would
+    # carry the new generation's ClientToken, which ECI would not recognise as the same request.
+    h.kube.objects[("ContainerGroup", "default", "web")].pop("status")
+    h.states.clear()
+    h.kube.edit_spec("default", "web", containers=[{"name": "web", "image": "nginx:1.28"}])
+    await steps(h, "web", 0.5)  # within the grace: the instance is not listed yet
+    assert creates(emulator) == 1
+    assert h.condition("default", "web", "Reconciling")["reason"] == "ConfirmingAbsence"
+    lag.hidden.clear()  # the tag search finds it once reads catch up
+    await h.settle("default", "web")
+    assert creates(emulator) == 1 and len(emulator.instances()) == 1
+    assert emulator.instances()[0]["Containers"][0]["Image"] == "nginx:1.28"
+
+
 async def test_a_never_created_object_is_released_at_once(h: Harness, emulator: Any) -> None:
     h.kube.put(
         container_group(

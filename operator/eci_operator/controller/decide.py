@@ -31,7 +31,14 @@ from eci_operator.api.containergroup import DriftPolicy, Fingerprints
 from eci_operator.controller.claims import Claim
 from eci_operator.controller.conditions import Health
 from eci_operator.controller.intent import Intent
-from eci_operator.controller.observation import Gone, InstanceObservation, Missing, NoInstance, Present
+from eci_operator.controller.observation import (
+    Gone,
+    InstanceObservation,
+    Missing,
+    NoInstance,
+    Present,
+    Unproven,
+)
 from eci_operator.controller.reasons import Reason, for_phase
 from eci_operator.eci.models import BUSY, FAILED, SETTLED_OK, UPDATABLE, ContainerGroupOut
 from eci_operator.translate import Impact, Plan, plan
@@ -162,6 +169,13 @@ def decide(intent: Intent, observation: InstanceObservation, facts: Facts) -> De
         return Wait(
             Reason.CONFIRMING_LOSS,
             f"instance {observation.group_id} is missing from ECI's answers; confirming before acting",
+            delay=observation.recheck,
+        )
+    if isinstance(observation, Unproven):
+        return Wait(
+            Reason.CONFIRMING_ABSENCE,
+            "no instance found yet; an earlier operator process may have created one that ECI does "
+            "not list yet, so making sure before creating",
             delay=observation.recheck,
         )
     if isinstance(observation, Gone | NoInstance):

@@ -30,7 +30,7 @@ from eci_operator.controller.claims import Claim, claim
 from eci_operator.controller.cloud import Cloud
 from eci_operator.controller.conditions import Health, Summary
 from eci_operator.controller.kube import Kube
-from eci_operator.controller.memory import Absence, ObjectMemory
+from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observation import Gone, Missing, recorded_id
 from eci_operator.controller.observer import Observer
@@ -167,15 +167,8 @@ class Finalizer:
         made) must stay empty over the grace window."""
         if memory.seen_from_start and not memory.create_sent:
             return None
-        key, now = f"uid:{memory.uid}", time.monotonic()
-        settings = self.settings.reconcile
-        absence = memory.absences.get(key)
-        if absence is None:
-            absence = memory.absences[key] = Absence(since=now, last=now)
-        else:
-            absence.reads += 1
-            absence.last = now
-        if now - absence.since >= settings.gone_grace and absence.reads >= settings.gone_reads:
+        recheck = self.observer.prove_no_instance(memory)
+        if recheck is None:
             return None
         await self.recorder.status(
             memory,
@@ -185,7 +178,7 @@ class Finalizer:
                 "making sure no instance exists (ECI lists new instances with a delay)",
             ),
         )
-        return Requeue(after=settings.gone_grace / max(1, settings.gone_reads - 1))
+        return Requeue(after=recheck)
 
     async def _release(self, region: str, group: ContainerGroupOut, uid: str) -> None:
         """Remove our ownership tags with ECI's tag API: no update, no restart, any status, and the

@@ -3,7 +3,9 @@
 - :class:`Present` — the instance, with whether this ContainerGroup may touch it (``claims``);
 - :class:`Missing` — a recorded instance ECI does not list, not yet proven gone;
 - :class:`Gone` — a recorded instance proven gone;
-- :class:`NoInstance` — nothing recorded and nothing tagged with the object's uid.
+- :class:`Unproven` — nothing recorded and nothing tagged with the object's uid yet, but an earlier
+  process may have created one (ECI lists new instances with a delay);
+- :class:`NoInstance` — nothing recorded and nothing tagged with the object's uid, proven.
 
 ``observer`` produces them; ``decide`` consumes them.
 """
@@ -45,11 +47,19 @@ class Gone:
 
 
 @dataclass(frozen=True)
+class Unproven:
+    since: float
+    """Monotonic time of the first uid-tag search that found nothing."""
+    recheck: float
+    """Seconds until the next search is due."""
+
+
+@dataclass(frozen=True)
 class NoInstance:
     pass
 
 
-InstanceObservation = Present | Missing | Gone | NoInstance
+InstanceObservation = Present | Missing | Gone | Unproven | NoInstance
 
 
 def recorded_id(memory: ObjectMemory) -> str | None:

@@ -1,14 +1,17 @@
 """The observe step: what exists on ECI for one ContainerGroup, as the facts of ``observation``.
 
 Reconcile and deletion both start here (as crossplane-runtime's managed reconciler starts from one
-``Observe``): Present (with the ownership verdict), Missing, Gone or NoInstance.
+``Observe``): Present (with the ownership verdict), Missing, Gone, Unproven or NoInstance.
 
 Existence needs proof. ECI's reads lag its writes by a few seconds, so an instance missing from a
 Describe answer may simply be new. A recorded instance counts as gone only after *direct* reads of
 its one ID (not a batch, not a tag search) have found nothing, at least ``gone_reads`` times over
 ``gone_grace`` seconds — or, once ECI has accepted our DeleteContainerGroup for it, after the first
 read that no longer lists it. Nothing is created in place of an instance, and no finalizer is
-released, on anything less.
+released, on anything less. Likewise, with nothing recorded, "no instance" is proven only when
+every Create ever sent for the object was this process's and answered, or after uid-tag searches have
+found nothing over the same window (an earlier process may have crashed between its Create and
+recording the ID; a Create made now for a newer generation would carry a new ClientToken).
 
 Reads come from the batched observer (its last sweep when fresh enough, else a read merged with
 other objects' into 20-ID calls); only the confirmation of an absence costs a call of its own.
@@ -29,6 +32,7 @@ from eci_operator.controller.observation import (
     Missing,
     NoInstance,
     Present,
+    Unproven,
     recorded_id,
 )
 from eci_operator.controller.settings import AdoptionSettings, ReconcileSettings
@@ -70,7 +74,30 @@ class Observer:
             return Present(
                 live[0], self._claim(live[0], owner, adopt_id), recorded == live[0].container_group_id
             )
-        return Gone(target) if target is not None else NoInstance()
+        if target is not None:
+            return Gone(target)
+        if memory.seen_from_start or memory.create_sent:
+            return NoInstance()  # every Create ever sent for it was ours, and answered
+        recheck = self.prove_no_instance(memory)
+        if recheck is not None:
+            return Unproven(memory.absences[_uid_key(memory)].since, recheck)
+        return NoInstance()
+
+    def prove_no_instance(self, memory: ObjectMemory) -> float | None:
+        """Count a uid-tag search that just found nothing; None once such searches have found
+        nothing over the grace window (``gone_reads`` of them), else seconds until the next is due.
+        Needed when an earlier process may have sent a Create whose answer it never recorded."""
+        key, now, settings = _uid_key(memory), time.monotonic(), self.settings
+        spacing = settings.gone_grace / max(1, settings.gone_reads - 1)
+        absence = memory.absences.get(key)
+        if absence is None:
+            absence = memory.absences[key] = Absence(since=now, last=now)
+        elif now - absence.last >= spacing * 0.9:  # searches closer together than that do not count
+            absence.reads += 1
+            absence.last = now
+        if now - absence.since >= settings.gone_grace and absence.reads >= settings.gone_reads:
+            return None
+        return max(0.5, min(spacing - (now - absence.last), absence.since + settings.gone_grace - now))
 
     def _claim(self, group: ContainerGroupOut, owner: Owner, adopt_id: str | None) -> Ownership:
         return claim(group, owner, adopt_id=adopt_id, may_adopt=self.adoption.allows(owner.namespace))
@@ -118,3 +145,7 @@ class Observer:
             return Gone(group_id)
         recheck = max(0.0, min(spacing - (now - absence.last), absence.since + settings.gone_grace - now))
         return Missing(group_id, absence.since, recheck=max(recheck, 0.5))
+
+
+def _uid_key(memory: ObjectMemory) -> str:
+    return f"uid:{memory.uid}"

@@ -27,6 +27,9 @@ class Reason(StrEnum):
     CONFIRMING_LOSS = "ConfirmingLoss"
     """The recorded instance is missing from ECI's answers; direct reads confirm before anything is
     re-created (reads lag writes)."""
+    CONFIRMING_ABSENCE = "ConfirmingAbsence"
+    """Nothing is recorded, but an earlier operator process may have created an instance whose ID it
+    never recorded: the uid-tag search must stay empty over the grace window before a Create."""
     RETRYING = "RetryingAfterError"
     WAITING_FOR_REFERENCE = "WaitingForReference"
     """A referenced Secret or ConfigMap does not exist yet; re-checked with short backoff for a while."""
