@@ -6,11 +6,13 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from eci_operator.controller.workqueue import DONE
+from eci_operator.eci import signing
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.errors import ConflictError
 from tests.controller.harness import Harness
@@ -600,3 +602,22 @@ async def test_env_from_a_configmap_is_read_and_sent(h: Harness, emulator: Any) 
     assert h.condition("default", "web", "Ready")["status"] == "True"
     env = {e["Key"]: e.get("Value") for e in emulator.instances()[0]["Containers"][0]["EnvironmentVars"]}
     assert env["APP_MODE"] == "prod"
+
+
+async def test_a_skewed_clock_is_retried_not_stalled_and_recovers_once_fixed(
+    h: Harness, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = signing.format_timestamp
+    monkeypatch.setattr(
+        signing, "format_timestamp", lambda when=None: real(when or datetime.now(UTC) - timedelta(minutes=20))
+    )
+    h.kube.put(container_group())
+    result = await h.step("default", "web")
+    assert result.failed  # backed off and retried, not parked until the spec changes
+    assert h.condition("default", "web", "Stalled")["status"] == "False"
+    reconciling = h.condition("default", "web", "Reconciling")
+    assert reconciling["reason"] == "RetryingAfterError" and "synchronise the clock" in reconciling["message"]
+    monkeypatch.setattr(signing, "format_timestamp", real)  # NTP fixed the clock; the spec is the same
+    await h.settle("default", "web")
+    assert h.condition("default", "web", "Ready")["status"] == "True"
+    assert len(emulator.instances()) == 1

@@ -32,7 +32,7 @@ DOCUMENTED = [
     ("SignatureDoesNotMatch", 400, errors.AuthError, True),
     ("InvalidAccessKeyId.NotFound", 404, errors.AuthError, True),
     ("Forbidden.RAM", 403, errors.AuthError, True),
-    ("InvalidTimeStamp.Expired", 400, errors.AuthError, True),
+    ("InvalidTimeStamp.Expired", 400, errors.ClockSkewError, False),
     ("QuotaExceeded", 403, errors.QuotaExceededError, True),
     ("OperationDenied.NoStock", 403, errors.QuotaExceededError, True),
     ("Throttling.Vcpu.PerDay", 403, errors.QuotaExceededError, True),

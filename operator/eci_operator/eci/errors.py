@@ -21,7 +21,9 @@ picks the class for an error answer. The tree::
     │                              a cpu/memory combination ECI does not sell       terminal
     ├── ActionNotAllowedError      InvalidAction: ECI never updates or restarts an instance
     │                              created before 2019-03-07 15:00 (UTC+8)          terminal
-    ├── AuthError                  signature, access key, timestamp, RAM / Forbidden.*  terminal
+    ├── AuthError                  signature, access key, RAM / Forbidden.*          terminal
+    │   └── ClockSkewError         InvalidTimeStamp.*: this clock is off; not retried within the
+    │                              call, retried later (NTP fixes clocks)
     ├── QuotaExceededError         QuotaExceeded, Throttling.Vcpu.PerDay, OperationDenied.*  terminal
     ├── DryRunError                DryRunOperation / DryRun.Success (a dry run that passed)  terminal
     └── TransportError             no usable ECI answer                             retryable
@@ -177,6 +179,12 @@ class AuthError(EciError):
     """Authentication or authorisation failed (signature, access key, clock skew, RAM policy)."""
 
 
+class ClockSkewError(AuthError):
+    """InvalidTimeStamp.*: the signing machine's clock is off. Not retried within a call (the same
+    clock signs the next attempt), yet not terminal: NTP fixes clocks, and nothing in the object would
+    change to say the request may now succeed."""
+
+
 class QuotaExceededError(EciError):
     """A resource quota, daily cap or stock limit refused the request."""
 
@@ -265,7 +273,7 @@ TERMINAL_ERRORS: tuple[type[EciError], ...] = (
 
 def is_terminal(error: BaseException) -> bool:
     """Whether retrying the same request, now or later, cannot succeed (see the module docstring)."""
-    return isinstance(error, TERMINAL_ERRORS)
+    return isinstance(error, TERMINAL_ERRORS) and not isinstance(error, ClockSkewError)
 
 
 # The outcomes that say the endpoint itself is failing (the circuit breaker counts them). Any
@@ -302,7 +310,7 @@ _EXACT: dict[str, type[EciError]] = {
     "InvalidAction": ActionNotAllowedError,
     "SignatureDoesNotMatch": AuthError,
     "IncompleteSignature": AuthError,
-    "InvalidTimeStamp.Expired": AuthError,
+    "InvalidTimeStamp.Expired": ClockSkewError,
     "InvalidAccessKeyId.NotFound": AuthError,
     "InvalidAccessKeyId.Inactive": AuthError,
     "InvalidSecurityToken.Expired": AuthError,
@@ -315,6 +323,7 @@ _EXACT: dict[str, type[EciError]] = {
 }
 
 _PREFIXES: tuple[tuple[str, type[EciError]], ...] = (
+    ("InvalidTimeStamp", ClockSkewError),
     ("InvalidAccessKeyId", AuthError),
     ("InvalidSecurityToken", AuthError),
     ("Forbidden", AuthError),
