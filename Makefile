@@ -7,6 +7,10 @@ CACHE := $(CURDIR)/.cache
 KUBE_TESTENV := $(CACHE)/bin/kube-testenv
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Worker processes for the suite (pytest-xdist; each kube worker runs its own control plane). Most
+# tests wait on timers rather than compute, so two workers fit a 2-core machine; 0 runs in-process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --durations=15
 
 .PHONY: all venv lint unit test demo kube-testenv gitops-tools crd bench chaos image clean
 
@@ -45,7 +49,7 @@ $(KUBE_TESTENV): $(wildcard tests/kube-testenv/*.go tests/kube-testenv/go.mod te
 # Everything that needs neither Go nor a control plane: pure logic, the client, the emulator, the
 # reconciler against the emulator. The quick loop while changing code.
 unit: $(STAMP) lint
-	$(BIN)/pytest -q -m "not kube" $(PYTEST_ARGS)
+	$(PYTEST) -m "not kube" $(PYTEST_ARGS)
 
 # The real GitOps clients (kubectl, helm, kstatus, argo-health) built from Go modules into .cache/bin;
 # see tests/gitops-tools. One `go build` links all four; rebuilt only when a file there changes.
@@ -66,7 +70,7 @@ $(GITOPS_TOOLS) &: $(wildcard tests/gitops-tools/*/*.go tests/gitops-tools/inter
 	@touch $(GITOPS_TOOLS)
 
 test: $(STAMP) $(KUBE_TESTENV) $(GITOPS_TOOLS) lint
-	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/pytest -q $(PYTEST_ARGS)
+	KUBE_TESTENV=$(KUBE_TESTENV) $(PYTEST) $(PYTEST_ARGS)
 
 # The chart carries the same file in its crds/ (Helm installs it from there).
 crd: $(STAMP)
