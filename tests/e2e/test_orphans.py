@@ -55,12 +55,14 @@ def orphans(kube_env: Any, emulator: Any, cluster_id: str) -> list[dict[str, str
 def test_an_instance_whose_object_vanished_is_listed_and_left_alone(
     kube_env: Any, cluster: Cluster, emulator: Any, start_operator: Any
 ) -> None:
-    start_operator(cluster.namespace, emulator)
+    operator = start_operator(cluster.namespace, emulator)
     cluster.create(container_group("kept"))
     cluster.create(container_group("lost"))
     kept = cluster.wait("kept", is_ready)["status"]["containerGroupId"]
     lost = cluster.wait("lost", is_ready)["status"]["containerGroupId"]
-    # Someone removes the finalizer by hand and deletes the object: the operator never hears of it.
+    # While the operator is down, someone removes the finalizer by hand and deletes the object (a
+    # running operator would put its finalizer back at once and delete the instance properly).
+    operator.stop()
     response = cluster.http.patch(
         cluster.path("lost"),
         json={"metadata": {"finalizers": None}},
