@@ -126,25 +126,28 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> Ku
 
 def _from_kubeconfig(paths: str, context: str | None) -> KubeConfig:
     from kubernetes.client import Configuration
+    from kubernetes.config import kube_config
     from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
 
+    loading: Any = kube_config  # the package is untyped
     try:
-        merged = KubeConfigMerger(paths)
+        merged = loading.KubeConfigMerger(paths)
         if merged.config is None:
             raise ValueError(f"kubeconfig {paths}: no such file, or no configuration in it")
         # config_base_path=None: relative paths are taken from the file that names them, as kubectl does.
-        loader = KubeConfigLoader(config_dict=merged.config, active_context=context, config_base_path=None)
+        loader = loading.KubeConfigLoader(
+            config_dict=merged.config, active_context=context, config_base_path=None
+        )
         settings = Configuration()
         loader.load_and_set(settings)
         current: dict[str, Any] = loader.current_context["context"]
         user_name = current.get("user")
-        users = merged.config["users"] if "users" in merged.config else None
+        users = merged.config["users"] if "users" in merged.config else None  # noqa: SIM401 (not a dict)
         user = users.get_with_name(user_name, safe=True) if user_name and users else None
     except ConfigException as exc:
         raise ValueError(f"kubeconfig {paths}: {exc}") from None
-    token_file = user["user"].safe_get("tokenFile") if user else None
-    if token_file:
+    token_file = user["user"].safe_get("tokenFile") if user is not None else None
+    if token_file and user is not None:
         token_file = str(pathlib.Path(user.path).parent / pathlib.Path(token_file).expanduser())
 
     def bearer() -> str | None:
