@@ -264,7 +264,28 @@ class KubeApi:
     def cg_path(namespace: str, name: str) -> str:
         return f"/apis/{GROUP}/{VERSION}/namespaces/{segment(namespace)}/{PLURAL}/{segment(name)}"
 
+    async def list_events(self, namespace: str, uid: str) -> list[dict[str, Any]]:
+        """The core/v1 Events about the object ``uid`` (``kubectl eci events``)."""
+        body = await self._request(
+            "GET",
+            f"/api/v1/namespaces/{segment(namespace)}/events",
+            params={"fieldSelector": f"involvedObject.uid={uid}"},
+        )
+        items = (body or {}).get("items")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
     # -- writes -----------------------------------------------------------------------------
+
+    async def annotate(
+        self, namespace: str, name: str, annotations: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        """Merge ``annotations`` into the ContainerGroup's metadata (``kubectl eci restart``)."""
+        return await self._request(
+            "PATCH",
+            self.cg_path(namespace, name),
+            json={"metadata": {"annotations": dict(annotations)}},
+            content_type="application/merge-patch+json",
+        )
 
     async def patch_status(
         self, namespace: str, name: str, patch: Mapping[str, Any]

@@ -1,0 +1,22 @@
+"""``kubectl eci plan -f FILE``: ``eci-operator plan`` under the plugin (same flags, same output)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from eci_operator.commands import plan
+
+HELP = plan.HELP
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    plan.add_arguments(parser)
+    # The endpoint as every other subcommand takes it; eci-operator plan calls it --endpoint.
+    parser.add_argument(
+        "--eci-endpoint", dest="endpoint", default=os.environ.get("ECI_ENDPOINT"), help=argparse.SUPPRESS
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    return plan.run(args)
