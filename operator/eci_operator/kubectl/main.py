@@ -18,6 +18,7 @@ COMMANDS = {
     "exec": "execute",
     "restart": "restart",
     "events": "events",
+    "export": "export",
     "plan": "plan",
 }
 

@@ -13,9 +13,8 @@ HELP = plan.HELP
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     plan.add_arguments(parser)
     # The endpoint as every other subcommand takes it; eci-operator plan calls it --endpoint.
-    parser.add_argument(
-        "--eci-endpoint", dest="endpoint", default=os.environ.get("ECI_ENDPOINT"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--eci-endpoint", dest="endpoint", help=argparse.SUPPRESS)
+    parser.set_defaults(endpoint=os.environ.get("ECI_ENDPOINT"))
 
 
 def run(args: argparse.Namespace) -> int:
