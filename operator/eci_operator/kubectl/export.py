@@ -74,9 +74,7 @@ async def _run(args: argparse.Namespace) -> str:
         }
         for n, f in exported.config_files.items()
     ]
-    header = [
-        f"Adopts ECI instance {group.container_group_id} ({args.region}, {group.status}), by kubectl eci export."
-    ]
+    header = [f"Adopts ECI instance {group.container_group_id} ({args.region}, {group.status})."]
     try:
         desired = translate(parse_group(exported.manifest), References.from_objects(config_maps))
         result = plan(desired, group, None)
