@@ -21,6 +21,7 @@ from eci_operator.api.containergroup import RESTART_ANNOTATION
 from tests.support.cluster import Cluster, is_ready
 from tests.support.emulator import EmulatorHandle
 from tests.support.manifests import container_group
+from tests.support.sdk_instances import create_full
 from tests.support.tools import tool
 
 pytestmark = pytest.mark.kube
@@ -115,11 +116,12 @@ def test_day_two_from_kubectl(
     assert f"hostname\r\n{name}\r\n".encode() in screen
 
     # -- logs: tail and since
-    time.sleep(max(0.0, 6.0 - (time.monotonic() - started)))
+    # "old" is 8 s old, the others new: --since 5s tells them apart however slow the call is.
+    time.sleep(max(0.0, 8.0 - (time.monotonic() - started)))
     emulator.append_logs(gid, "web", ["one", "two", "three"])
+    assert eci.ok("logs", "web", "-c", "web", "--since", "5s") == "one\ntwo\nthree\n"
     assert eci.ok("logs", "web", "-c", "web") == "old\none\ntwo\nthree\n"
     assert eci.ok("logs", "web", "-c", "web", "--tail", "2") == "two\nthree\n"
-    assert eci.ok("logs", "web", "-c", "web", "--since", "5s") == "one\ntwo\nthree\n"
     stamped = eci.ok("logs", "web", "-c", "web", "--tail", "1", "--timestamps")
     assert stamped.endswith("Z three\n") and stamped.startswith("20")
 
@@ -158,7 +160,7 @@ def test_day_two_from_kubectl(
     assert eci.ok("logs", "web", "-c", "web") == "after\n"
     operator.stop()
     operator = start_operator(cluster.namespace, emulator, resync=1.0)
-    time.sleep(3.0)  # a start-up listing and two resyncs
+    time.sleep(2.5)  # a start-up listing and two resyncs
     assert restarts(emulator) == 1
     assert emulator.instance(gid)["Containers"][0]["RestartCount"] == 1  # type: ignore[index]
 
@@ -204,17 +206,68 @@ def interactive(eci: Plugin, args: list[str], keys: list[bytes]) -> tuple[int, b
     return process.wait(10), screen
 
 
-def test_plan_is_eci_operators_plan(tmp_path: Path, emulator: EmulatorHandle) -> None:
-    """``kubectl eci plan -f`` prints what ``eci-operator plan`` prints (no cluster needed)."""
-    manifest = tmp_path / "web.yaml"
-    manifest.write_text(yaml.safe_dump(container_group("web", namespace="default")))
-    eci = Plugin(tmp_path / "no-kubeconfig", "default", emulator)
-    out = subprocess.run(
-        [str(tool("kubectl")), "eci", "plan", "-f", str(manifest)],
+def test_export_apply_adopts_without_changing_the_instance(
+    cluster: Cluster, kube_env: Any, emulator: EmulatorHandle, start_operator: Any, tmp_path: Path
+) -> None:
+    """An instance made with the official SDK (probes, volumes, an init container, registry
+    credentials) → ``kubectl eci export`` → the listed ConfigMap filled in → ``kubectl apply``: the
+    plan is empty and the operator adopts it with no restart and no change but its ownership tags."""
+    eci = Plugin(kube_env.kubeconfig, cluster.namespace, emulator)
+    gid = create_full(emulator)
+    emulator.wait_status(gid, "Running")
+    assert "not found in cn-hangzhou" in eci.fails("export", "eci-nosuch", "--region", "cn-hangzhou")
+    text = eci.ok("export", gid, "--region", "cn-hangzhou", "--name", "legacy")
+    assert "s3cr3t" not in text and "listen 80" not in text
+    assert "changes nothing" in text.split("apiVersion:")[0]
+    assert "create ConfigMap legacy-conf" in text and "registry credentials" in text
+    manifest = tmp_path / "legacy.yaml"
+    manifest.write_text(text)
+    # What the header asks for, filled in as it is on the instance.
+    cluster.put_core(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "legacy-conf", "namespace": cluster.namespace},
+            "data": {"nginx.conf": "server { listen 80; }\n"},
+        }
+    )
+    configmap = tmp_path / "conf.yaml"
+    configmap.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "legacy-conf"},
+                "data": {"nginx.conf": "server { listen 80; }\n"},
+            }
+        )
+    )
+    planned = eci.ok("plan", "-f", str(manifest), "-f", str(configmap))
+    assert "No changes." in planned, planned
+
+    start_operator(cluster.namespace, emulator, resync=1.0)
+    applied = subprocess.run(
+        [str(tool("kubectl")), "apply", "-n", cluster.namespace, "-f", str(manifest)],
         capture_output=True,
         text=True,
         env=eci.env,
         timeout=60,
     )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("No ECI instance named ")
+    assert applied.returncode == 0, applied.stderr
+    body = cluster.wait("legacy", is_ready, timeout=60)
+    assert body["status"]["containerGroupId"] == gid
+    writes = [
+        r for r in emulator.requests() if r["Action"] in ("CreateContainerGroup", "RestartContainerGroup")
+    ]
+    assert len(writes) == 1  # the SDK's own create
+    for update in emulator.requests("UpdateContainerGroup"):  # claiming it: the ownership tags only
+        assert {k.split(".")[0] for k in update["Params"]} <= {
+            "RegionId",
+            "ContainerGroupId",
+            "ClientToken",
+            "UpdateType",
+            "Tag",
+        }
+    instance = emulator.instance(gid)
+    assert instance is not None and instance["Status"] == "Running"
+    assert [c["RestartCount"] for c in instance["Containers"]] == [0, 0]
