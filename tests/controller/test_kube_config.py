@@ -114,3 +114,13 @@ def test_an_exec_credential_plugin_gives_the_token(tmp_path: Path) -> None:
     exec_user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin)}}
     config = load_config(str(write(tmp_path / "kc", exec_user, {"server": "https://h"})))  # type: ignore[arg-type]
     assert config.current_token() == "from-plugin"
+
+
+def test_run_refuses_a_context_the_kubeconfig_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from eci_operator.cli import main
+
+    kc = write(tmp_path / "kc", {"token": "abc"}, {"server": "https://h"})
+    assert main(["run", "--kubeconfig", str(kc), "--context", "elsewhere"]) == 1
+    assert "elsewhere" in capsys.readouterr().err

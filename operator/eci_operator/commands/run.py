@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 HELP = "Run the operator: watch ContainerGroups and keep their ECI instances in line with them."
 
@@ -85,6 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="full",
         help="log line format; json gives structured logs (default full)",
     )
+    parser.add_argument(
+        "--kubeconfig",
+        default=None,
+        help="kubeconfig file out of a cluster (default: in-cluster, else $KUBECONFIG, else ~/.kube/config)",
+    )
+    parser.add_argument("--context", default=None, help="kubeconfig context (default: the current one)")
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
 
 
@@ -109,6 +116,14 @@ def run(args: argparse.Namespace) -> int:
         for noisy in ("httpx", "kopf.objects", "aiohttp.access", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     namespaces = list(dict.fromkeys(args.namespaces))
+    if args.kubeconfig or args.context:
+        from eci_operator.controller.kube import load_config
+
+        try:
+            handlers.Runtime.kube_config = load_config(args.kubeconfig, args.context)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     handlers.configure(
         OperatorSettings(
             cluster_id=args.cluster_id,
