@@ -110,12 +110,7 @@ def run(args: argparse.Namespace) -> int:
         ReconcileSettings,
     )
 
-    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat[args.log_format.upper()])
-    if not args.verbose:
-        # Per-event handler successes, liveness probe hits and credential-refresh chatter: noise.
-        for noisy in ("httpx", "kopf.objects", "aiohttp.access", "apscheduler"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-    namespaces = list(dict.fromkeys(args.namespaces))
+    # Before Kopf configures logging: a bad kubeconfig is one line on stderr.
     if args.kubeconfig or args.context:
         from eci_operator.controller.kube import load_config
 
@@ -124,6 +119,12 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat[args.log_format.upper()])
+    if not args.verbose:
+        # Per-event handler successes, liveness probe hits and credential-refresh chatter: noise.
+        for noisy in ("httpx", "kopf.objects", "aiohttp.access", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    namespaces = list(dict.fromkeys(args.namespaces))
     handlers.configure(
         OperatorSettings(
             cluster_id=args.cluster_id,
