@@ -154,6 +154,11 @@ def test_day_two_from_kubectl(
     cluster.wait(
         "web", lambda b: b["status"].get("restartedAt") == value and b["status"]["phase"] == "Running", 60
     )
+    deadline = time.monotonic() + 30  # the instance itself back to Running after its restart
+    while (emulator.instance(gid) or {}).get("Containers", [{}])[0].get("RestartCount") != 1:
+        assert time.monotonic() < deadline, "the instance was not restarted"
+        time.sleep(0.1)
+    emulator.wait_status(gid, "Running")
     assert restarts(emulator) == 1
     emulator.append_logs(gid, "web", ["after"])
     assert eci.ok("logs", "web", "-c", "web", "--previous", "--tail", "2") == "four\nsix\n"

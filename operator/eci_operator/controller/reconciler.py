@@ -416,7 +416,8 @@ class Reconciler:
         memory.last_write = time.monotonic()
         self.observer.batched.invalidate(gid)
         message = f"restarted instance {gid} ({RESTART_ANNOTATION}: {requested})"
-        fields = {**observed_fields(decision.group), "restartedAt": requested}
+        # ECI moves the instance to Restarting on accepting the call; the observation predates it.
+        fields = {**observed_fields(decision.group), "phase": "Restarting", "restartedAt": requested}
         summary = Summary(Health.PROGRESSING, Reason.INSTANCE_RESTARTING, message)
         await self.recorder.status(memory, summary, fields)  # recorded before anything else can fail
         await self.recorder.event(memory, Reason.RESTARTED, message)
