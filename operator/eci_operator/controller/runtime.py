@@ -58,7 +58,7 @@ def needs_reconcile(body: Mapping[str, Any]) -> bool:
         return True
     status = body.get("status") or {}
     restart = (meta.get("annotations") or {}).get(RESTART_ANNOTATION)
-    if restart and restart != status.get("restartedAt"):
+    if isinstance(restart, str) and restart.strip() and restart.strip() != status.get("restartedAt"):
         return True  # a restart asked for (annotations do not change the generation)
     return bool(status.get("observedGeneration") != meta.get("generation"))
 
