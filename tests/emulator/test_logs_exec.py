@@ -178,3 +178,13 @@ async def test_the_admin_api_appends_only_to_a_known_container(api: Local) -> No
         bad = await client.post(f"/_emulator/instances/{ident}/logs", json={"container": "web", "lines": "a"})
     assert (unknown.status_code, bad.status_code) == (404, 400)
     assert await append(api, ident, "web", ["a", "b"]) == {"container": "web", "lines": 2}
+
+
+@pytest.mark.parametrize("action", ["DescribeContainerLog", "ExecContainerCommand"])
+async def test_logs_and_exec_have_their_own_quota(start_local: StartLocal, action: str) -> None:
+    api = await start_local(quotas={action: 2}, transition_delay=1.0, fake_clock=True)
+    ident = await running(api)
+    params = log_params(ident) if action == "DescribeContainerLog" else exec_params(ident, ["env"], Sync=True)
+    for _ in range(2):
+        await api.ok(action, **params)
+    await api.error(action, "Throttling.User", **params)
