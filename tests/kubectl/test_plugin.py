@@ -77,10 +77,36 @@ def restarts(emulator: EmulatorHandle) -> int:
     return len([r for r in emulator.requests("RestartContainerGroup") if r["Code"] is None])
 
 
+def two_contexts(kube_env: Any, path: Path) -> Path:
+    """The admin's context (current) and an unprivileged user's, named ``nobody``."""
+    users = {"admin": kube_env.tokens["admin"], "nobody": kube_env.tokens["nobody"]}
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": "c",
+                        "cluster": {
+                            "server": kube_env.server,
+                            "certificate-authority": str(kube_env.ca_file),
+                        },
+                    }
+                ],
+                "users": [{"name": u, "user": {"token": t}} for u, t in users.items()],
+                "contexts": [{"name": u, "context": {"cluster": "c", "user": u}} for u in users],
+                "current-context": "admin",
+            }
+        )
+    )
+    return path
+
+
 def test_day_two_from_kubectl(
-    cluster: Cluster, kube_env: Any, emulator: EmulatorHandle, start_operator: Any
+    cluster: Cluster, kube_env: Any, emulator: EmulatorHandle, start_operator: Any, tmp_path: Path
 ) -> None:
-    eci = Plugin(kube_env.kubeconfig, cluster.namespace, emulator)
+    eci = Plugin(two_contexts(kube_env, tmp_path / "kubeconfig"), cluster.namespace, emulator)
     listed = subprocess.run(
         [str(tool("kubectl")), "plugin", "list"], capture_output=True, text=True, env=eci.env, timeout=30
     )
@@ -90,6 +116,7 @@ def test_day_two_from_kubectl(
     cluster.create(two_containers())
     assert "has no ECI instance yet" in eci.fails("logs", "web", "-c", "web")
     assert 'containergroups.eci.operator.dev "nope" not found' in eci.fails("logs", "nope")
+    assert "Kubernetes permission denied" in eci.fails("logs", "web", "--context", "nobody")
 
     operator = start_operator(cluster.namespace, emulator, resync=1.0)
     body = cluster.wait("web", is_ready, timeout=60)
