@@ -44,11 +44,15 @@ def kube_rows(events: list[dict[str, Any]]) -> list[Row]:
                 str(e.get("type") or ""),
                 str(e.get("reason") or ""),
                 str(source),
-                int(e.get("count") or 1),
+                _count(e.get("count")),
                 str(e.get("message") or ""),
             )
         )
     return rows
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value > 0 else 1
 
 
 def _second(stamp: str) -> str:
