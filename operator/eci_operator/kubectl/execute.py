@@ -90,7 +90,13 @@ async def _converse(uri: str, tty: bool) -> int:
     code = 0
     async with aiohttp.ClientSession() as http, http.ws_connect(uri) as ws:
         reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(os.dup(0), "rb"))
+        stdin = os.fdopen(os.dup(0), "rb")
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+        except ValueError:  # a regular file (stdin redirected from one): sent as it is
+            reader.feed_data(stdin.read())
+            reader.feed_eof()
+            stdin.close()
 
         async def pump() -> None:
             while chunk := await reader.read(4096):
