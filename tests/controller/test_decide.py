@@ -199,3 +199,27 @@ def test_an_unknown_phase_from_the_server_waits_without_a_malformed_reason() -> 
         EDITED, present(instance(BASE, status="Weird phase!")), d.Facts(2, ready_status(BASE), {})
     )
     assert isinstance(decision, d.Wait) and decision.reason is Reason.WAITING_FOR_INSTANCE
+
+
+STAMP = "2026-12-02T05:00:00Z"
+
+
+@pytest.mark.parametrize("phase", ["Running", "Pending"])
+def test_a_new_restarted_at_value_restarts_once(phase: str) -> None:
+    group = instance(BASE, status=phase)
+    asked = d.Facts(1, ready_status(BASE), {}, restart_requested=STAMP)
+    assert d.decide(BASE, present(group), asked) == d.Restart(group, STAMP)
+    done = d.Facts(1, ready_status(BASE, restartedAt=STAMP), {}, restart_requested=STAMP)
+    assert isinstance(d.decide(BASE, present(group), done), d.Settled)
+
+
+@pytest.mark.parametrize("phase", ["Restarting", "Updating", "Scheduling", "Failed", "Succeeded"])
+def test_a_restart_waits_for_an_instance_eci_can_restart(phase: str) -> None:
+    facts = d.Facts(1, ready_status(BASE), {}, restart_requested=STAMP)
+    assert not isinstance(d.decide(BASE, present(instance(BASE, status=phase)), facts), d.Restart)
+
+
+def test_no_restart_of_an_instance_we_may_not_touch() -> None:
+    facts = d.Facts(1, ready_status(BASE), {}, restart_requested=STAMP)
+    decision = d.decide(BASE, present(instance(BASE), Claim.UNCLAIMED), facts)
+    assert isinstance(decision, d.Blocked)

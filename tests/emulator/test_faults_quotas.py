@@ -62,6 +62,7 @@ def test_default_quotas_are_ecis() -> None:
     assert DEFAULT_QUOTAS["DescribeContainerGroups"] == 2000
     assert DEFAULT_QUOTAS["CreateContainerGroup"] == DEFAULT_QUOTAS["DeleteContainerGroup"] == 1000
     assert DEFAULT_QUOTAS["UpdateContainerGroup"] == DEFAULT_QUOTAS["RestartContainerGroup"] == 500
+    assert DEFAULT_QUOTAS["ExecContainerCommand"] == DEFAULT_QUOTAS["DescribeContainerLog"] == 500
 
 
 def test_faults_are_seeded_and_follow_the_rate() -> None:

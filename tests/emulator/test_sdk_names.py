@@ -81,6 +81,8 @@ REQUESTS = [
     (eci.DescribeContainerGroupsRequest, sdk.DescribeContainerGroupsRequest),
     (eci.DeleteContainerGroupRequest, sdk.DeleteContainerGroupRequest),
     (eci.RestartContainerGroupRequest, sdk.RestartContainerGroupRequest),
+    (eci.DescribeContainerLogRequest, sdk.DescribeContainerLogRequest),
+    (eci.ExecContainerCommandRequest, sdk.ExecContainerCommandRequest),
     (eci.TagResourcesRequest, sdk.TagResourcesRequest),
     (eci.UntagResourcesRequest, sdk.UntagResourcesRequest),
     (eci.ListTagResourcesRequest, sdk.ListTagResourcesRequest),
@@ -124,6 +126,8 @@ ACTIONS = [
     ("DescribeContainerGroups", sdk.DescribeContainerGroupsRequest),
     ("DeleteContainerGroup", sdk.DeleteContainerGroupRequest),
     ("RestartContainerGroup", sdk.RestartContainerGroupRequest),
+    ("DescribeContainerLog", sdk.DescribeContainerLogRequest),
+    ("ExecContainerCommand", sdk.ExecContainerCommandRequest),
     ("TagResources", sdk.TagResourcesRequest),
     ("UntagResources", sdk.UntagResourcesRequest),
     ("ListTagResources", sdk.ListTagResourcesRequest),
@@ -167,3 +171,15 @@ def test_every_describe_name_the_operator_reads_is_an_sdk_name() -> None:
     ours = flatten(maximal(eci.ContainerGroupOut))
     theirs = sdk_names(sdk.DescribeContainerGroupsResponseBodyContainerGroups, ours)
     assert set(ours) - theirs == set()
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (eci.DescribeContainerLogResponse, sdk.DescribeContainerLogResponseBody),
+        (eci.ExecContainerCommandResponse, sdk.ExecContainerCommandResponseBody),
+    ],
+)
+def test_every_answer_name_of_logs_and_exec_is_an_sdk_name(ours: type[BaseModel], theirs: type[Any]) -> None:
+    flat = flatten(maximal(ours))
+    assert set(flat) - sdk_names(theirs, flat) == set()

@@ -81,6 +81,10 @@ class EmulatorHandle:
     def clear_requests(self) -> None:
         self._admin("DELETE", "requests")
 
+    def append_logs(self, container_group_id: str, container: str, lines: list[str]) -> None:
+        """Lines the container writes now (DescribeContainerLog shows them)."""
+        self._admin("POST", f"instances/{container_group_id}/logs", {"container": container, "lines": lines})
+
     def reset(self) -> None:
         self._admin("POST", "reset")
 

@@ -27,6 +27,8 @@ GROUP = "eci.operator.dev"
 VERSION = "v1alpha1"
 KIND = "ContainerGroup"
 PLURAL = "containergroups"
+RESTART_ANNOTATION = f"{GROUP}/restartedAt"
+"""Set to a new value (``kubectl eci restart`` writes the time) to have the instance restarted once."""
 API_VERSION = f"{GROUP}/{VERSION}"
 
 # vCPU -> GiB combinations ECI sells in every region (reference: ECI spec table).
@@ -414,6 +416,9 @@ class ContainerGroupStatus(StatusModel):
     """Per-container state."""
     last_observed_time: datetime | None = None
     """When the instance was last read."""
+    restarted_at: str | None = None
+    """The eci.operator.dev/restartedAt annotation value last acted on: RestartContainerGroup is sent
+    once per value (an instance created since counts as restarted)."""
 
 
 class ObjectMeta(StatusModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 HELP = "Run the operator: watch ContainerGroups and keep their ECI instances in line with them."
 
@@ -85,6 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="full",
         help="log line format; json gives structured logs (default full)",
     )
+    parser.add_argument(
+        "--kubeconfig",
+        default=None,
+        help="kubeconfig file out of a cluster (default: in-cluster, else $KUBECONFIG, else ~/.kube/config)",
+    )
+    parser.add_argument("--context", default=None, help="kubeconfig context (default: the current one)")
     parser.add_argument("--verbose", "-v", action="store_true", help="debug logging")
 
 
@@ -103,6 +110,15 @@ def run(args: argparse.Namespace) -> int:
         ReconcileSettings,
     )
 
+    # Before Kopf configures logging: a bad kubeconfig is one line on stderr.
+    if args.kubeconfig or args.context:
+        from eci_operator.controller.kube import load_config
+
+        try:
+            handlers.Runtime.kube_config = load_config(args.kubeconfig, args.context)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat[args.log_format.upper()])
     if not args.verbose:
         # Per-event handler successes, liveness probe hits and credential-refresh chatter: noise.

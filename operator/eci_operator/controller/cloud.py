@@ -30,6 +30,7 @@ from eci_operator.eci.models import (
     CreateContainerGroupRequest,
     DeleteContainerGroupRequest,
     DescribeContainerGroupsRequest,
+    RestartContainerGroupRequest,
     TagFilter,
     UntagResourcesRequest,
     UpdateContainerGroupRequest,
@@ -197,6 +198,17 @@ class Cloud:
             raise
         self._count("UpdateContainerGroup", None)
         return True
+
+    async def restart(self, region: str, group_id: str, client_token: str) -> None:
+        request = RestartContainerGroupRequest(
+            region_id=region, container_group_id=group_id, client_token=client_token
+        )
+        try:
+            await self.client(region).restart_container_group(request)
+        except EciError as exc:
+            self._count("RestartContainerGroup", exc)
+            raise
+        self._count("RestartContainerGroup", None)
 
     async def untag(self, region: str, group_id: str, keys: Sequence[str], client_token: str) -> None:
         """Remove the tags ``keys`` from an instance (the last ones included, whatever its status)."""

@@ -13,6 +13,8 @@ The rules, in order:
    owns, or only a status names, is never touched.
 2. Nothing recorded and nothing found → Create (a recorded instance proven gone → Create, evented).
 3. ECI busy (Scheduling, Updating, Restarting, Terminating) → wait for it.
+   A restart asked for by a new ``eci.operator.dev/restartedAt`` value (not the one status records)
+   → Restart, once the instance is Pending or Running.
 4. In sync → Ready (or Stalled when the instance failed), after finishing a replacement.
 5. A difference the spec did not cause (the generation was applied, the instance was Ready, no
    referenced object changed) is drift: ``driftPolicy: Report`` reports it and stops there.
@@ -57,6 +59,8 @@ class Facts:
     updates_sent: Mapping[str, int]
     """Plan digest → updates already sent for it."""
     reported_drift: tuple[str, ...] = ()
+    restart_requested: str | None = None
+    """The ``eci.operator.dev/restartedAt`` annotation's value."""
 
 
 # -- decisions ------------------------------------------------------------------------------------
@@ -128,13 +132,21 @@ class Replace:
 
 
 @dataclass(frozen=True)
+class Restart:
+    """RestartContainerGroup, once for this annotation value."""
+
+    group: ContainerGroupOut
+    requested: str
+
+
+@dataclass(frozen=True)
 class FinishReplace:
     """The new instance runs: delete the ones it replaced (found by the uid tag)."""
 
     group: ContainerGroupOut
 
 
-Decision = Settled | Wait | Blocked | ReportDrift | Create | Update | Replace | FinishReplace
+Decision = Settled | Wait | Blocked | ReportDrift | Create | Update | Replace | FinishReplace | Restart
 
 
 # -- the rules -----------------------------------------------------------------------------------
@@ -156,6 +168,13 @@ def applied_fingerprints(status: Mapping[str, Any]) -> Fingerprints | None:
         return Fingerprints.model_validate(raw)
     except ValueError:
         return None  # not ours any more (edited by hand): as if nothing was recorded
+
+
+def restart_due(facts: Facts) -> bool:
+    """A restartedAt value that status does not record as done (a cache: at worst the restart is
+    asked for again, and its ClientToken makes ECI answer it without restarting twice)."""
+    requested = facts.restart_requested
+    return bool(requested) and requested != facts.status.get("restartedAt")
 
 
 def replacing(status: Mapping[str, Any]) -> bool:
@@ -220,6 +239,9 @@ def _present(intent: Intent, observation: Present, facts: Facts) -> Decision:
     phase = group.status
     if phase in BUSY:
         return Wait(for_phase(phase), f"instance {gid} is {phase}", keep_plan=True)
+    if restart_due(facts) and phase in UPDATABLE:
+        assert facts.restart_requested is not None
+        return Restart(group, facts.restart_requested)
 
     current = plan(intent.desired, group, applied_fingerprints(facts.status))
     if current.empty:

@@ -7,7 +7,8 @@ dependency generated from the full OpenAPI. The controller needs five calls (get
 ConfigMap, patch a ContainerGroup's status, patch its finalizers, create an Event); httpx is
 already the ECI transport, so a typed ~150-line client costs less than either. Kopf keeps doing the
 watching with its own aiohttp session. Both use the same credentials: :func:`load_config` reads the
-in-cluster ServiceAccount or ``$KUBECONFIG`` and the Kopf login handler hands the same values to Kopf.
+in-cluster ServiceAccount or the kubeconfig (with the ``kubernetes`` package's loader), and the Kopf
+login handler hands the same values to Kopf.
 
 Credentials never appear in errors: :class:`KubeError` carries the method, path, HTTP status and the
 API's ``Status.message`` only.
@@ -15,21 +16,18 @@ API's ``Status.message`` only.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 import os
 import pathlib
 import ssl
-import tempfile
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
-import yaml
 
 from eci_operator.api.containergroup import GROUP, KIND, PLURAL, VERSION
 
@@ -64,6 +62,8 @@ class KubeConfig:
     cert_path: str | None = None
     key_path: str | None = None
     default_namespace: str | None = None
+    refresh: Callable[[], str | None] | None = field(default=None, compare=False, repr=False)
+    """The token now: the loader's, fetched again once expired (exec plugins, OIDC)."""
 
     def current_token(self) -> str | None:
         if self.token_path:
@@ -71,6 +71,8 @@ class KubeConfig:
                 return pathlib.Path(self.token_path).read_text().strip()
             except OSError:
                 return self.token
+        if self.refresh is not None:
+            return self.refresh()
         return self.token
 
 
@@ -98,17 +100,18 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _materialise(data: str, suffix: str) -> str:
-    # ssl needs files for client certificates; /tmp is writable even with a read-only root fs.
-    handle, path = tempfile.mkstemp(prefix="eci-operator-", suffix=suffix)
-    with os.fdopen(handle, "wb") as out:
-        out.write(base64.b64decode(data))
-    return path
+def load_config(kubeconfig: str | None = None, context: str | None = None) -> KubeConfig:
+    """In-cluster ServiceAccount when present (and no file or context is asked for), else the
+    kubeconfig as kubectl reads it: ``kubeconfig`` or every file of ``$KUBECONFIG`` merged (else
+    ~/.kube/config), ``context`` or the current one.
 
-
-def load_config(kubeconfig: str | None = None) -> KubeConfig:
-    """In-cluster ServiceAccount when present, else the current context of ``$KUBECONFIG``/~/.kube/config."""
-    if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST") and (SA_DIR / "token").exists():
+    The kubeconfig is read by the ``kubernetes`` package's loader (the maintained one, not a subset
+    of our own): contexts, client certificates (files or data), token files, exec credential plugins
+    (ACK's RAM/SSO kubeconfigs) and OIDC auth providers. Expiring tokens are fetched again when
+    they expire (``current_token``); a token file is read again on every request.
+    """
+    in_cluster = kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST")
+    if in_cluster and (SA_DIR / "token").exists():
         host = os.environ["KUBERNETES_SERVICE_HOST"]
         port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
         namespace_file = SA_DIR / "namespace"
@@ -118,43 +121,51 @@ def load_config(kubeconfig: str | None = None) -> KubeConfig:
             token_path=str(SA_DIR / "token"),
             default_namespace=namespace_file.read_text().strip() if namespace_file.exists() else None,
         )
-    path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config"
-    file = pathlib.Path(path).expanduser()
-    document = yaml.safe_load(file.read_text()) or {}
-    context_name = document.get("current-context")
-    contexts = {c["name"]: c["context"] for c in document.get("contexts") or []}
-    if context_name not in contexts:
-        raise ValueError(f"kubeconfig {file}: current-context {context_name!r} is not defined")
-    context = contexts[context_name]
-    clusters = {c["name"]: c["cluster"] for c in document.get("clusters") or []}
-    users = {u["name"]: u.get("user") or {} for u in document.get("users") or []}
-    cluster = clusters.get(context.get("cluster"))
-    if cluster is None:
-        raise ValueError(f"kubeconfig {file}: cluster {context.get('cluster')!r} is not defined")
-    user = users.get(context.get("user"), {})
+    return _from_kubeconfig(kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config", context)
 
-    def relative(p: str | None) -> str | None:
-        return None if p is None else str((file.parent / p).expanduser())
 
-    cert_path = relative(user.get("client-certificate"))
-    key_path = relative(user.get("client-key"))
-    if user.get("client-certificate-data"):
-        cert_path = _materialise(user["client-certificate-data"], ".crt")
-    if user.get("client-key-data"):
-        key_path = _materialise(user["client-key-data"], ".key")
-    token_path = relative(user.get("tokenFile"))
+def _from_kubeconfig(paths: str, context: str | None) -> KubeConfig:
+    from kubernetes.client import Configuration
+    from kubernetes.config import kube_config
+    from kubernetes.config.config_exception import ConfigException
+
+    loading: Any = kube_config  # the package is untyped
+    try:
+        merged = loading.KubeConfigMerger(paths)
+        if merged.config is None:
+            raise ValueError(f"kubeconfig {paths}: no such file, or no configuration in it")
+        # config_base_path=None: relative paths are taken from the file that names them, as kubectl does.
+        loader = loading.KubeConfigLoader(
+            config_dict=merged.config, active_context=context, config_base_path=None
+        )
+        settings = Configuration()
+        loader.load_and_set(settings)
+        current: dict[str, Any] = loader.current_context["context"]
+        user_name = current.get("user")
+        users = merged.config["users"] if "users" in merged.config else None  # noqa: SIM401 (not a dict)
+        user = users.get_with_name(user_name, safe=True) if user_name and users else None
+    except ConfigException as exc:
+        raise ValueError(f"kubeconfig {paths}: {exc}") from None
+    token_file = user["user"].safe_get("tokenFile") if user is not None else None
+    if token_file and user is not None:
+        token_file = str(pathlib.Path(user.path).parent / pathlib.Path(token_file).expanduser())
+
+    def bearer() -> str | None:
+        if settings.refresh_api_key_hook is not None:
+            settings.refresh_api_key_hook(settings)  # fetches anew only an expired token
+        value = str(settings.api_key.get("BearerToken") or "")
+        return value.removeprefix("Bearer ") if value.startswith("Bearer ") else None
+
     return KubeConfig(
-        server=str(cluster["server"]).rstrip("/"),
-        ca_path=relative(cluster.get("certificate-authority")),
-        ca_data=base64.b64decode(cluster["certificate-authority-data"])
-        if cluster.get("certificate-authority-data")
-        else None,
-        insecure=bool(cluster.get("insecure-skip-tls-verify")),
-        token=user.get("token"),
-        token_path=token_path,
-        cert_path=cert_path,
-        key_path=key_path,
-        default_namespace=context.get("namespace"),
+        server=str(settings.host).rstrip("/"),
+        ca_path=settings.ssl_ca_cert or None,
+        insecure=not settings.verify_ssl,
+        token=bearer(),
+        token_path=token_file,
+        cert_path=settings.cert_file or None,
+        key_path=settings.key_file or None,
+        default_namespace=current.get("namespace"),
+        refresh=bearer,
     )
 
 
@@ -253,7 +264,28 @@ class KubeApi:
     def cg_path(namespace: str, name: str) -> str:
         return f"/apis/{GROUP}/{VERSION}/namespaces/{segment(namespace)}/{PLURAL}/{segment(name)}"
 
+    async def list_events(self, namespace: str, uid: str) -> list[dict[str, Any]]:
+        """The core/v1 Events about the object ``uid`` (``kubectl eci events``)."""
+        body = await self._request(
+            "GET",
+            f"/api/v1/namespaces/{segment(namespace)}/events",
+            params={"fieldSelector": f"involvedObject.uid={uid}"},
+        )
+        items = (body or {}).get("items")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
     # -- writes -----------------------------------------------------------------------------
+
+    async def annotate(
+        self, namespace: str, name: str, annotations: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        """Merge ``annotations`` into the ContainerGroup's metadata (``kubectl eci restart``)."""
+        return await self._request(
+            "PATCH",
+            self.cg_path(namespace, name),
+            json={"metadata": {"annotations": dict(annotations)}},
+            content_type="application/merge-patch+json",
+        )
 
     async def patch_status(
         self, namespace: str, name: str, patch: Mapping[str, Any]

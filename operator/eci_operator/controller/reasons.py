@@ -64,6 +64,7 @@ class Reason(StrEnum):
     CREATED = "Created"
     ADOPTED = "Adopted"
     UPDATED = "Updated"
+    RESTARTED = "Restarted"
     REPLACED = "Replaced"
     DRIFT_DETECTED = "DriftDetected"
     INSTANCE_LOST = "InstanceLost"

@@ -10,8 +10,9 @@ retry, a crash and restart, or a duplicate trigger is always safe. It answers th
 3. Resolve the spec and the Secrets/ConfigMaps it names → the :class:`Intent`. Refusals → Stalled;
    a missing reference → Reconciling for a grace period (it may be created a moment later).
 4. Observe (``observation``): the instance and whether this object may touch it.
-5. Decide (``decide``, pure), then act: each decision is executed by one method below, which makes
-   the ECI call, posts the Event and returns what status should say. Pod-spec fields the spec lets
+5. Decide (``decide``, pure; a restart asked for by annotation included), then act: each decision
+   is executed by one method below, which makes the ECI call, posts the Event and returns what
+   status should say. Pod-spec fields the spec lets
    the instance run without (``unenforceableFields: Ignore``) are listed in ``status.ignoredFields``,
    in a Warning Event when the list changes, and in the Ready message.
 
@@ -26,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from eci_operator.api.containergroup import RESTART_ANNOTATION
 from eci_operator.controller import decide as decisions
 from eci_operator.controller.cloud import Cloud
 from eci_operator.controller.conditions import Health, Summary
@@ -41,7 +43,13 @@ from eci_operator.controller.reasons import Reason
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.resolving import resolve
 from eci_operator.controller.settings import OperatorSettings
-from eci_operator.controller.tokens import create_token, delete_token, replace_token, update_token
+from eci_operator.controller.tokens import (
+    create_token,
+    delete_token,
+    replace_token,
+    restart_token,
+    update_token,
+)
 from eci_operator.controller.workqueue import DONE, FAILED, Requeue
 from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import AuthError, CircuitOpenError, EciError, IncorrectStatusError, is_terminal
@@ -227,6 +235,7 @@ class Reconciler:
             status=memory.status,
             updates_sent=dict(memory.update_attempts),
             reported_drift=memory.reported_drift,
+            restart_requested=restart_requested(memory),
         )
 
     async def _record_found(self, memory: ObjectMemory, group: ContainerGroupOut) -> None:
@@ -275,6 +284,8 @@ class Reconciler:
             case decisions.Replace():
                 assert group is not None
                 return await self._replace(memory, intent, group, decision)
+            case decisions.Restart():
+                return await self._restart(memory, intent, decision)
             case decisions.FinishReplace():
                 return await self._finish_replace(memory, intent, decision)
             case decisions.Settled():
@@ -305,7 +316,12 @@ class Reconciler:
         self.observer.batched.track(memory.key, self.cloud.scope(intent.region), gid)
         self.observer.batched.invalidate(gid)
         summary = Summary(Health.PROGRESSING, Reason.CREATING, f"instance {gid} is being created")
-        fields = {"containerGroupId": gid, "appliedFingerprints": intent.fingerprints or None, "plan": None}
+        fields = {
+            "containerGroupId": gid,
+            "appliedFingerprints": intent.fingerprints or None,
+            "plan": None,
+            "restartedAt": restart_requested(memory),  # a new instance is as good as restarted
+        }
         await self.recorder.status(memory, summary, fields)  # record the ID before anything can fail
         await self.recorder.event(memory, Reason.CREATED, f"created ECI instance {gid} in {intent.region}")
         return Outcome(summary, fields, Requeue(after=self.settings.reconcile.poll_interval), "created")
@@ -385,6 +401,7 @@ class Reconciler:
             "containerGroupId": new,
             "plan": _plan_status(plan, reason),
             "appliedFingerprints": intent.fingerprints or None,
+            "restartedAt": restart_requested(memory),
         }
         summary = Summary(Health.PROGRESSING, Reason.REPLACING, reason)
         await self.recorder.status(memory, summary, fields)
@@ -392,6 +409,19 @@ class Reconciler:
             memory, Reason.REPLACING, f"created {new} to replace {old} ({', '.join(plan.groups)})"
         )
         return Outcome(summary, fields, Requeue(after=self.settings.reconcile.poll_interval), "replacing")
+
+    async def _restart(self, memory: ObjectMemory, intent: Intent, decision: decisions.Restart) -> Outcome:
+        gid, requested = decision.group.container_group_id, decision.requested
+        await self.cloud.restart(intent.region, gid, restart_token(intent.owner.uid, requested))
+        memory.last_write = time.monotonic()
+        self.observer.batched.invalidate(gid)
+        message = f"restarted instance {gid} ({RESTART_ANNOTATION}: {requested})"
+        # ECI moves the instance to Restarting on accepting the call; the observation predates it.
+        fields = {**observed_fields(decision.group), "phase": "Restarting", "restartedAt": requested}
+        summary = Summary(Health.PROGRESSING, Reason.INSTANCE_RESTARTING, message)
+        await self.recorder.status(memory, summary, fields)  # recorded before anything else can fail
+        await self.recorder.event(memory, Reason.RESTARTED, message)
+        return Outcome(summary, fields, Requeue(after=self.settings.reconcile.poll_interval), "restarted")
 
     async def _finish_replace(
         self, memory: ObjectMemory, intent: Intent, decision: decisions.FinishReplace
@@ -530,6 +560,12 @@ class Reconciler:
             requeue=FAILED,
             result="retry",
         )
+
+
+def restart_requested(memory: ObjectMemory) -> str | None:
+    """The restartedAt annotation, when it holds a value (anything else is no request)."""
+    value = (memory.meta.get("annotations") or {}).get(RESTART_ANNOTATION)
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _stalled(

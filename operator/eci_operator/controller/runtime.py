@@ -22,6 +22,7 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
+from eci_operator.api.containergroup import RESTART_ANNOTATION
 from eci_operator.controller import intent
 from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.cloud import Cloud, Scope
@@ -56,6 +57,9 @@ def needs_reconcile(body: Mapping[str, Any]) -> bool:
     if FINALIZER not in (meta.get("finalizers") or []):
         return True
     status = body.get("status") or {}
+    restart = (meta.get("annotations") or {}).get(RESTART_ANNOTATION)
+    if isinstance(restart, str) and restart.strip() and restart.strip() != status.get("restartedAt"):
+        return True  # a restart asked for (annotations do not change the generation)
     return bool(status.get("observedGeneration") != meta.get("generation"))
 
 

@@ -11,6 +11,8 @@ request and ECI answers it once:
   one.
 - Update from uid + plan digest + the time of the observation the plan came from.
 - Delete from uid + ID.
+- Restart from uid + the restartedAt annotation value: one restart per value, whatever happens
+  between the call and the status write that records it.
 """
 
 from __future__ import annotations
@@ -52,3 +54,8 @@ def delete_token(uid: str, group_id: str) -> str:
 def release_token(uid: str, group_id: str) -> str:
     """The update that removes the ownership tags when a ContainerGroup orphans its instance."""
     return _token("o", uid, group_id)
+
+
+def restart_token(uid: str, requested: str) -> str:
+    """``requested`` is the annotation value: asking again with the same value restarts nothing."""
+    return _token("s", uid, requested)

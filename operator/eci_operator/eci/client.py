@@ -42,6 +42,10 @@ from eci_operator.eci.models import (
     DeleteContainerGroupRequest,
     DescribeContainerGroupsRequest,
     DescribeContainerGroupsResponse,
+    DescribeContainerLogRequest,
+    DescribeContainerLogResponse,
+    ExecContainerCommandRequest,
+    ExecContainerCommandResponse,
     ListTagResourcesRequest,
     ListTagResourcesResponse,
     RestartContainerGroupRequest,
@@ -188,6 +192,18 @@ class EciClient:
         self, request: RestartContainerGroupRequest, *, priority: Priority | None = None
     ) -> ActionResponse:
         return await self._typed("RestartContainerGroup", request, ActionResponse, priority)
+
+    async def describe_container_log(
+        self, request: DescribeContainerLogRequest, *, priority: Priority = Priority.USER
+    ) -> DescribeContainerLogResponse:
+        return await self._typed("DescribeContainerLog", request, DescribeContainerLogResponse, priority)
+
+    async def exec_container_command(
+        self, request: ExecContainerCommandRequest, *, priority: Priority = Priority.USER
+    ) -> ExecContainerCommandResponse:
+        """ECI takes no ClientToken here: an attempt whose answer was lost may have run the command,
+        and a retry runs it again. Callers that must not repeat a command use ``max_attempts=1``."""
+        return await self._typed("ExecContainerCommand", request, ExecContainerCommandResponse, priority)
 
     async def tag_resources(
         self, request: TagResourcesRequest, *, priority: Priority = Priority.USER

@@ -672,6 +672,46 @@ class RestartContainerGroupRequest(RequestModel):
     client_token: ClientToken | None = None
 
 
+class DescribeContainerLogRequest(RequestModel):
+    """DescribeContainerLog: one container's log, newest ``tail`` lines (at most 2000, 1 MiB).
+
+    ``last_time`` reads the previous container's log (after a restart), as ``kubectl logs -p``.
+    """
+
+    region_id: str = Field(min_length=1)
+    container_group_id: str = Field(min_length=1)
+    container_name: str = Field(min_length=1)
+    tail: int | None = Field(None, ge=0, le=2000)
+    since_seconds: int | None = Field(None, ge=0)
+    start_time: str | None = None
+    limit_bytes: int | None = Field(None, ge=1, le=1024 * 1024)
+    last_time: bool | None = None
+    timestamps: bool | None = None
+
+
+class ExecContainerCommandRequest(RequestModel):
+    """ExecContainerCommand: ``sync`` runs the command and answers with its output; otherwise the
+    answer names a WebSocket for an interactive session (``tty`` for a terminal)."""
+
+    region_id: str = Field(min_length=1)
+    container_group_id: str = Field(min_length=1)
+    container_name: str = Field(min_length=1)
+    command: list[CommandItem] = Field(min_length=1, max_length=20)
+    tty: bool | None = Field(None, alias="TTY")
+    stdin: bool | None = None
+    sync: bool | None = None
+
+    @field_serializer("command")
+    def _json_array(self, command: list[str]) -> str:
+        return json.dumps(command, separators=(",", ":"))
+
+    @model_validator(mode="after")
+    def _sync_without_tty(self) -> ExecContainerCommandRequest:
+        if self.sync and self.tty:
+            raise ValueError("TTY must be false when Sync is true")
+        return self
+
+
 # ECI's tag API (TagResources, UntagResources, ListTagResources) works on any ECI resource type;
 # the operator uses it for container groups. It can remove tags, which UpdateContainerGroup cannot
 # do for the last ones (an empty Tag list cannot be sent).
@@ -732,6 +772,8 @@ REQUEST_ACTIONS: dict[type[RequestModel], str] = {
     DescribeContainerGroupsRequest: "DescribeContainerGroups",
     DeleteContainerGroupRequest: "DeleteContainerGroup",
     RestartContainerGroupRequest: "RestartContainerGroup",
+    DescribeContainerLogRequest: "DescribeContainerLog",
+    ExecContainerCommandRequest: "ExecContainerCommand",
     TagResourcesRequest: "TagResources",
     UntagResourcesRequest: "UntagResources",
     ListTagResourcesRequest: "ListTagResources",
@@ -1015,3 +1057,20 @@ class ListTagResourcesResponse(ResponseModel):
     @classmethod
     def _null_is_empty(cls, v: Any) -> Any:
         return [] if v is None else v
+
+
+class DescribeContainerLogResponse(ResponseModel):
+    """DescribeContainerLog: the log text, lines ending in newlines."""
+
+    request_id: str = ""
+    container_name: str = ""
+    content: str = ""
+
+
+class ExecContainerCommandResponse(ResponseModel):
+    """ExecContainerCommand: ``sync_response`` with Sync, else the session's URLs."""
+
+    request_id: str = ""
+    sync_response: str = ""
+    web_socket_uri: str = ""
+    http_url: str = ""

@@ -1,5 +1,5 @@
-"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus
-and the tag API (``tags``).
+"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus,
+DescribeContainerLog (``logs``), ExecContainerCommand (``execs``) and the tag API (``tags``).
 
 Each action takes the flat business parameters (strings, as on the wire), parses them with its own
 schema, applies the service's rules and answers with the body ECI returns (without RequestId).
@@ -14,7 +14,7 @@ from typing import Any
 
 from eci_operator.eci.models import DESCRIBE_MAX_IDS
 
-from . import render, schema, specs, tags, validation
+from . import execs, logs, render, schema, specs, tags, validation
 from .errors import (
     ApiError,
     cpu_memory,
@@ -324,6 +324,27 @@ def restart(store: Store, params: dict[str, Any]) -> Body:
     return {}
 
 
+def describe_log(store: Store, params: dict[str, Any]) -> Body:
+    return logs.describe(_instance(store, params), params, store.clock())
+
+
+def exec_command(store: Store, params: dict[str, Any]) -> Body:
+    """Sync: the output. Otherwise a session for the WebSocket endpoint (``execs``); the server makes
+    ``WebSocketUri`` absolute."""
+    command = execs.parse_command(params.get("Command"))
+    inst = _instance(store, params)
+    spec = execs.container(inst, params.get("ContainerName"))
+    tty = bool(params.get("TTY", False))
+    if params.get("Sync"):
+        if tty:
+            raise invalid("TTY", "must be false when Sync is true")
+        if command[0] in execs.SHELLS and len(command) == 1:
+            raise invalid("Command", f"{command[0]} needs an interactive session (Sync=false, TTY=true)")
+        return {"SyncResponse": execs.run(inst, spec, command)}
+    token = execs.open_session(store.sessions, inst, spec["Name"], command, tty, store.clock())
+    return {"WebSocketUri": f"/exec/?s={token}", "HttpUrl": f"/terminal?s={token}"}
+
+
 HANDLERS: dict[str, Handler] = {
     "CreateContainerGroup": create,
     "DescribeContainerGroups": describe,
@@ -331,6 +352,8 @@ HANDLERS: dict[str, Handler] = {
     "UpdateContainerGroup": update,
     "DeleteContainerGroup": delete,
     "RestartContainerGroup": restart,
+    "DescribeContainerLog": describe_log,
+    "ExecContainerCommand": exec_command,
     "TagResources": tags.tag_resources,
     "UntagResources": tags.untag_resources,
     "ListTagResources": tags.list_tag_resources,

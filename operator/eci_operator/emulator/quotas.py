@@ -16,6 +16,8 @@ DEFAULT_QUOTAS: dict[str, int] = {
     "DeleteContainerGroup": 1000,
     "UpdateContainerGroup": 500,
     "RestartContainerGroup": 500,
+    "ExecContainerCommand": 500,
+    "DescribeContainerLog": 500,
 }
 
 

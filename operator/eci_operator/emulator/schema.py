@@ -320,6 +320,34 @@ DESCRIBE_STATUS = Struct(
 DELETE = Struct({**_OWNER, "RegionId": Str(), "ContainerGroupId": Str(), "ClientToken": Str()})
 RESTART = DELETE
 
+DESCRIBE_LOG = Struct(
+    {
+        **_OWNER,
+        "RegionId": Str(),
+        "ContainerGroupId": Str(),
+        "ContainerName": Str(),
+        "Tail": Int(),
+        "SinceSeconds": Int(0, None),
+        "StartTime": Str(),
+        "LimitBytes": Int(),
+        "LastTime": Bool(),
+        "Timestamps": Bool(),
+    }
+)
+
+EXEC = Struct(
+    {
+        **_OWNER,
+        "RegionId": Str(),
+        "ContainerGroupId": Str(),
+        "ContainerName": Str(),
+        "Command": Str(),  # a JSON array, checked by execs.parse_command
+        "TTY": Bool(),
+        "Stdin": Bool(),
+        "Sync": Bool(),
+    }
+)
+
 # The tag API (TagResources, UntagResources, ListTagResources). A resource carries at most 20 tags;
 # tag keys and values may be 128 characters long here.
 RESOURCE_TYPES = ("ContainerGroup", "ImageCache", "VirtualNode", "DataCache")
@@ -340,6 +368,8 @@ SCHEMAS: dict[str, Struct] = {
     "UpdateContainerGroup": UPDATE,
     "DeleteContainerGroup": DELETE,
     "RestartContainerGroup": RESTART,
+    "DescribeContainerLog": DESCRIBE_LOG,
+    "ExecContainerCommand": EXEC,
     "TagResources": TAG_RESOURCES,
     "UntagResources": UNTAG_RESOURCES,
     "ListTagResources": LIST_TAG_RESOURCES,

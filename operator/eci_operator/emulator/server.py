@@ -30,7 +30,7 @@ from aiohttp import web
 
 from eci_operator.eci.redact import SHORT, Scrubber, is_secret_param, secret_values
 
-from . import actions, admin
+from . import actions, admin, execs, logs
 from .auth import Authenticator
 from .errors import ApiError
 from .faults import MESSAGES, STATUS, Fault, Faults
@@ -242,6 +242,13 @@ class Emulator:
             return await self._fail(request, request_id, fault)
         else:
             self._record(action, None, 200, params, request_id, None)
+        if action == "ExecContainerCommand" and "WebSocketUri" in result:
+            base = f"{'wss' if request.secure else 'ws'}://{request.host}"
+            result = {
+                **result,
+                "WebSocketUri": base + result["WebSocketUri"],
+                "HttpUrl": f"{request.scheme}://{request.host}{result['HttpUrl']}",
+            }
         return _json({"RequestId": request_id, **result}, headers={"x-acs-request-id": request_id})
 
     # -- the admin API -------------------------------------------------------------------------
@@ -296,6 +303,60 @@ class Emulator:
         self.save()
         return _json({})
 
+    async def append_logs(self, request: web.Request) -> web.Response:
+        """``{"container": NAME, "lines": [..]}`` appends lines to that container's current log."""
+        inst = self.store.get(request.match_info["id"])
+        if inst is None:
+            raise ApiError("InvalidParameter.NotFound", "no such instance", 404)
+        body = await self._body(request)
+        name, lines = (body.get("container"), body.get("lines")) if isinstance(body, dict) else (None, None)
+        if (
+            not isinstance(name, str)
+            or not isinstance(lines, list)
+            or not all(isinstance(x, str) for x in lines)
+        ):
+            raise ApiError("InvalidParameter", 'the body must be {"container": NAME, "lines": [STRING, ...]}')
+        count = logs.append(inst, name, lines, self.store.clock())
+        self.save()
+        return _json({"container": name, "lines": count})
+
+    async def exec_session(self, request: web.Request) -> web.StreamResponse:
+        """The WebSocket end of a non-Sync ExecContainerCommand (frames: ``execs`` docstring)."""
+        session = self.store.sessions.pop(request.query.get("s", ""), None)
+        if session is None or session.expires < self.store.clock():
+            return _json({"Code": "Forbidden", "Message": "unknown or expired exec session"}, 403)
+        inst = self.store.get(session.instance_id)
+        if inst is None or inst.status != "Running":
+            return _json({"Code": "IncorrectStatus", "Message": "the instance is not running"}, 400)
+        spec = execs.container(inst, session.container)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        code = await self._converse(ws, inst, spec, session)
+        await ws.send_bytes(bytes([execs.STATUS]) + json.dumps({"ExitCode": code}).encode())
+        await ws.close()
+        return ws
+
+    async def _converse(
+        self, ws: web.WebSocketResponse, inst: Any, spec: dict[str, Any], session: execs.Session
+    ) -> int:
+        command = session.command
+        if command[0] not in execs.SHELLS or len(command) > 1:
+            output = execs.run(inst, spec, command)
+            await ws.send_bytes(bytes([execs.STDOUT]) + output.encode())
+            return 127 if output.startswith("OCI runtime exec failed") else 0
+        shell = execs.Shell(inst, spec, session.tty)
+        if shell.prompt:
+            await ws.send_bytes(bytes([execs.STDOUT]) + shell.prompt.encode())
+        async for msg in ws:
+            if msg.type != web.WSMsgType.BINARY or not msg.data or msg.data[0] != execs.STDIN:
+                continue
+            out = shell.feed(msg.data[1:].decode("utf-8", "replace"))
+            if out:
+                await ws.send_bytes(bytes([execs.STDOUT]) + out.encode())
+            if shell.exit_code is not None:
+                return shell.exit_code
+        return 0
+
     async def list_requests(self, request: web.Request) -> web.Response:
         return _json({"Requests": list(self.requests)})
 
@@ -325,6 +386,8 @@ class Emulator:
         app.router.add_get("/_emulator/instances/{id}", self.get_instance)
         app.router.add_patch("/_emulator/instances/{id}", self.patch_instance)
         app.router.add_delete("/_emulator/instances/{id}", self.delete_instance)
+        app.router.add_post("/_emulator/instances/{id}/logs", self.append_logs)
+        app.router.add_get("/exec/", self.exec_session)
         app.router.add_get("/_emulator/requests", self.list_requests)
         app.router.add_delete("/_emulator/requests", self.clear_requests)
         app.router.add_post("/_emulator/reset", self.reset)

@@ -89,6 +89,13 @@ def _containers(inst: Instance) -> Iterator[dict[str, Any]]:
     yield from inst.view.get("Containers", [])
 
 
+def _rotate_log(inst: Instance, container: str) -> None:
+    """A restarted container's log starts anew; the old one is what ``LastTime=true`` reads."""
+    logs = inst.hidden.get("Logs", {}).get(container)
+    if logs is not None:
+        logs["previous"], logs["current"] = logs["current"], []
+
+
 def enter(inst: Instance, status: str, at: float, restart: bool = False) -> None:
     """Move ``inst`` to ``status`` at time ``at`` and update container states the way ECI shows them."""
     stamp = iso(at)
@@ -106,6 +113,7 @@ def enter(inst: Instance, status: str, at: float, restart: bool = False) -> None
                     "FinishTime": stamp,
                 }
                 c["RestartCount"] = int(c.get("RestartCount", 0)) + 1
+                _rotate_log(inst, str(c.get("Name")))
             c["CurrentState"] = {
                 "State": "Waiting",
                 "Reason": "ContainerCreating",
@@ -149,6 +157,7 @@ class Store:
         self.next_seq = 1
         self.next_ip = 1
         self._busy: set[str] = set()
+        self.sessions: dict[str, Any] = {}  # exec sessions by token (execs.Session), never saved
 
     # -- identity ------------------------------------------------------------------------------
 
