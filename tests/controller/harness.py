@@ -10,20 +10,25 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from eci_operator.controller.batched import BatchedObserver
 from eci_operator.controller.cloud import Cloud
 from eci_operator.controller.finalizer import Finalizer
-from eci_operator.controller.kube import Kube, KubeConflict
+from eci_operator.controller.kube import Kube, KubeConflict, Leases
 from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import Observer
 from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.runtime import Controller
-from eci_operator.controller.settings import CloudSettings, OperatorSettings, ReconcileSettings
+from eci_operator.controller.settings import (
+    CloudSettings,
+    LeaderElectionSettings,
+    OperatorSettings,
+    ReconcileSettings,
+)
 from eci_operator.controller.workqueue import Requeue
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.transport import RetryPolicy
@@ -206,7 +211,13 @@ class Harness:
 
 
 def memory_controller(
-    emulator: Any, *, resync: float = 60.0, poll: float = 0.2
+    emulator: Any,
+    *,
+    resync: float = 60.0,
+    poll: float = 0.2,
+    election: LeaderElectionSettings | None = None,
+    leases: Leases | None = None,
+    on_lost: Callable[[], None] | None = None,
 ) -> tuple[MemoryKube, Controller]:
     """The whole controller (queue, observer, reconciler) on the in-memory Kubernetes and the emulator."""
     kube = MemoryKube()
@@ -215,10 +226,14 @@ def memory_controller(
         cluster_id="test",
         reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll),
         cloud=CloudSettings(endpoint=emulator.url),
+        election=election,
     )
     cloud = Cloud(
         settings=settings.cloud,
         credentials=StaticCredentials(emulator.access_key_id, emulator.access_key_secret),
         metrics=metrics,
     )
-    return kube, Controller(kube=kube, cloud=cloud, settings=settings, metrics=metrics)
+    controller = Controller(
+        kube=kube, cloud=cloud, settings=settings, metrics=metrics, leases=leases, on_lost=on_lost
+    )
+    return kube, controller

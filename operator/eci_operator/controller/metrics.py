@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -49,6 +49,11 @@ class Metrics:
             f"{PREFIX}_kube_writes_total",
             "Writes to the Kubernetes API by kind (status, finalizer, event).",
             ["kind"],
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            f"{PREFIX}_leader",
+            "1 while this replica holds the leader-election Lease (or runs without election), else 0.",
             registry=self.registry,
         )
 

@@ -10,14 +10,22 @@ Triggers and what they cost:
   already cached (no extra ECI call); that is also when referenced Secrets are re-read (get only)
   and a rotation is noticed.
 - a reconcile asked to look again later (polling, backoff) → the work queue's timer.
+
+With leader election (``settings.election``), a standby keeps its memory of every ContainerGroup
+up to date from the watch (Kubernetes only) but triggers nothing, sweeps nothing and writes
+nothing; ECI is not called at all. On taking the Lease it starts the observer and triggers every
+object it knows, as a restart does (objects in sync cost reads, not writes). On losing it, it stops
+reconciling at once, before the Lease can expire, and tells its owner (``on_lost``) to end the
+process: a fresh process starts as a standby.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from prometheus_client import start_http_server
@@ -26,8 +34,9 @@ from eci_operator.api.containergroup import RESTART_ANNOTATION
 from eci_operator.controller import intent
 from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.cloud import Cloud, Scope
+from eci_operator.controller.election import Elector
 from eci_operator.controller.finalizer import FINALIZER, Finalizer
-from eci_operator.controller.kube import Kube, KubeApi, KubeConfig
+from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, Leases
 from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import Observer
@@ -71,6 +80,8 @@ class Controller:
         cloud: Cloud,
         settings: OperatorSettings,
         metrics: Metrics | None = None,
+        leases: Leases | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.kube = kube
@@ -103,6 +114,21 @@ class Controller:
         self.metrics.add_state_collector(self._phases, lambda: self.queue.depth, self._lags)
         self._metrics_server: Any = None
         self._started = time.monotonic()
+        self.elector: Elector | None = None
+        election = settings.election
+        if election is not None:
+            if leases is None:
+                raise ValueError("leader election needs a Lease client")
+            self.elector = Elector(
+                leases,
+                namespace=election.namespace,
+                name=election.name,
+                identity=election.identity,
+                timing=election.timing,
+            )
+        self.leading = False
+        self._on_lost = on_lost
+        self._election: asyncio.Task[None] | None = None
 
     @classmethod
     async def create(
@@ -111,16 +137,20 @@ class Controller:
         settings: OperatorSettings,
         *,
         credentials: CredentialsProvider | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> Controller:
         metrics = Metrics()
         kube = KubeApi(kube_config)
         cloud = Cloud(settings=settings.cloud, credentials=credentials, metrics=metrics)
-        return cls(kube=kube, cloud=cloud, settings=settings, metrics=metrics)
+        return cls(kube=kube, cloud=cloud, settings=settings, metrics=metrics, leases=kube, on_lost=on_lost)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.observer.start()
+        if self.elector is None:
+            self._lead()
+        else:
+            self._election = asyncio.create_task(self._elect(self.elector), name="leader election")
         metrics = self.settings.metrics
         if metrics.port is not None:
             self._metrics_server = start_http_server(
@@ -129,8 +159,12 @@ class Controller:
             logger.info("Serving metrics on %s:%s/metrics", metrics.host, metrics.port)
 
     async def stop(self) -> None:
-        await self.queue.close()
-        await self.observer.stop()
+        if self._election is not None:
+            self._election.cancel()
+            await asyncio.gather(self._election, return_exceptions=True)
+        await self._stop_reconciling()
+        if self.elector is not None:
+            await self.elector.release()  # a clean shutdown need not make the standby wait
         await self.cloud.close()
         await self.kube.close()
         if self._metrics_server is not None:
@@ -139,8 +173,40 @@ class Controller:
             thread.join(timeout=5)
             self._metrics_server = None
 
+    # -- leadership -------------------------------------------------------------------------
+
+    def _lead(self) -> None:
+        self.leading = True
+        self.metrics.leader.set(1)
+        self.observer.start()
+        for key, memory in self.objects.items():
+            # What the standby saw change while nobody led (an edit right after the leader died) goes
+            # first; the rest is routine: a look, and no write where ECI agrees with the spec.
+            self.queue.trigger(key, urgent=needs_reconcile(memory.body))
+
+    async def _stop_reconciling(self) -> None:
+        self.leading = False
+        self.metrics.leader.set(0)
+        await self.queue.close()
+        await self.observer.stop()
+
+    async def _elect(self, elector: Elector) -> None:
+        try:
+            await elector.acquire()
+            self._lead()
+            await elector.hold()
+            await self._stop_reconciling()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the election must not die silently: a standby that never leads is an outage
+            logger.exception("Leader election failed")
+            await self._stop_reconciling()
+        if self._on_lost is not None:
+            self._on_lost()
+
     def probe(self) -> dict[str, Any]:
         return {
+            "leading": self.leading,
             "objects": len(self.objects),
             "queue_depth": self.queue.depth,
             "observer_lag_seconds": self._lags(),
@@ -187,12 +253,12 @@ class Controller:
         except intent.SpecError:
             names = frozenset()  # an invalid spec stalls in the reconcile; nothing to watch for it
         self.configmaps.update(key, names)
-        if first or needs_reconcile(body):
+        if self.leading and (first or needs_reconcile(body)):
             # A live watch event is someone's change; the start-up listing (type None) is routine.
             self.queue.trigger(key, urgent=event_type is not None)
 
     def on_configmap_event(self, event_type: str | None, body: dict[str, Any]) -> None:
-        if event_type is None:
+        if event_type is None or not self.leading:
             return  # the initial listing: every user reconciles on its own first sight anyway
         meta = body.get("metadata", {})
         for key in self.configmaps.users(meta.get("namespace", ""), meta.get("name", "")):
