@@ -13,6 +13,7 @@ from eci_operator.controller.leases import (
     Step,
     Timing,
     decide,
+    expires_at,
     observe,
     released,
     spec_for,
@@ -54,6 +55,13 @@ def test_another_holder_is_waited_out_by_our_own_clock_not_by_its_renew_time() -
     assert decide(seen, "b", 100.0, TIMING) is Step.STANDBY
     assert decide(seen, "b", 114.9, TIMING) is Step.STANDBY
     assert decide(seen, "b", 115.0, TIMING) is Step.ACQUIRE
+
+
+def test_a_standby_knows_when_to_look_again() -> None:
+    seen = observe(None, Record.of(lease("a", leaseDurationSeconds=20)), 100.0)
+    assert expires_at(seen, "b", TIMING) == 120.0
+    assert expires_at(seen, "a", TIMING) is None  # our own
+    assert expires_at(None, "b", TIMING) is None
 
 
 def test_a_renewal_restarts_the_wait() -> None:

@@ -25,6 +25,7 @@ from eci_operator.controller.leases import (
     Step,
     Timing,
     decide,
+    expires_at,
     observe,
     released,
     spec_for,
@@ -93,7 +94,11 @@ class Elector:
         return holder is not None and holder != self.identity
 
     def _sleep_time(self) -> float:
-        return self.timing.retry_period * (1 + random.random() * (JITTER - 1))
+        pause = self.timing.retry_period * (1 + random.random() * (JITTER - 1))
+        expiry = expires_at(self._seen, self.identity, self.timing)
+        if expiry is not None:
+            pause = min(pause, max(0.0, expiry - self._clock()) + 0.01)
+        return pause
 
     async def acquire(self) -> None:
         """Return once this process holds the Lease."""

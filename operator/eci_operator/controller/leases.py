@@ -116,6 +116,15 @@ def decide(seen: Seen | None, identity: str, now: float, timing: Timing) -> Step
     return Step.STANDBY if now < seen.at + duration else Step.ACQUIRE
 
 
+def expires_at(seen: Seen | None, identity: str, timing: Timing) -> float | None:
+    """When (local monotonic time) another holder's Lease runs out if it is not renewed meanwhile;
+    a standby looks again right then rather than up to a retry period later."""
+    if seen is None or seen.record.holder in (None, identity):
+        return None
+    duration = seen.record.duration if seen.record.duration is not None else timing.lease_duration
+    return seen.at + duration
+
+
 def microtime(moment: datetime.datetime) -> str:
     """A Kubernetes MicroTime (RFC 3339, microseconds, UTC)."""
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
