@@ -81,3 +81,22 @@ def test_kill_9_of_the_leader_the_standby_takes_over_without_duplicates_or_write
             f"new leader's ECI calls: {second_proxy.count()} "
             f"({second_proxy.count('DescribeContainerGroups')} Describe)"
         )
+
+
+def test_a_leader_that_loses_its_lease_stops_and_exits(
+    cluster: Cluster, emulator: Any, start_operator: Any, kube_env: Any
+) -> None:
+    kube_env.http().delete(LEASE)
+    short = ("--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.5")
+    operator = start_operator(
+        cluster.namespace,
+        emulator,
+        extra=("--leader-elect", "--leader-election-namespace", SA_NAMESPACE, *short),
+    )
+    wait_for(lambda: leading(operator), 30, "the operator never led")
+    lease = kube_env.http().get(LEASE).json()
+    lease["spec"]["holderIdentity"] = "another-replica"  # as if another replica had taken it over
+    assert kube_env.http().put(LEASE, json=lease).status_code == 200
+    assert operator.process is not None
+    assert operator.process.wait(30) == 1  # stopped reconciling and exited; Kubernetes restarts it
+    assert "leadership lost" in operator.log()
