@@ -24,6 +24,7 @@ from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.runtime import Controller
 from eci_operator.controller.settings import (
+    AccountSettings,
     CloudSettings,
     LeaderElectionSettings,
     OperatorSettings,
@@ -81,6 +82,12 @@ class MemoryKube:
 
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
         return self.get("ConfigMap", namespace, name)
+
+    async def get_account(self, name: str) -> dict[str, Any] | None:
+        return self.get("EciAccount", "", name)
+
+    async def get_namespace(self, name: str) -> dict[str, Any] | None:
+        return self.get("Namespace", "", name)
 
     async def patch_status(self, namespace: str, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
         obj = self.objects[("ContainerGroup", namespace, name)]
@@ -218,6 +225,7 @@ def memory_controller(
     election: LeaderElectionSettings | None = None,
     leases: Leases | None = None,
     on_lost: Callable[[], None] | None = None,
+    account_refresh: float = 10.0,
 ) -> tuple[MemoryKube, Controller]:
     """The whole controller (queue, observer, reconciler) on the in-memory Kubernetes and the emulator."""
     kube = MemoryKube()
@@ -227,6 +235,7 @@ def memory_controller(
         reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll),
         cloud=CloudSettings(endpoint=emulator.url),
         election=election,
+        accounts=AccountSettings(refresh=account_refresh),
     )
     cloud = Cloud(
         settings=settings.cloud,

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import httpx
 
+from eci_operator.api.account import ACCOUNT_PLURAL
 from eci_operator.api.containergroup import GROUP, KIND, PLURAL, VERSION
 
 SA_DIR = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -82,6 +83,8 @@ class Kube(Protocol):
 
     async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None: ...
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def get_account(self, name: str) -> dict[str, Any] | None: ...
+    async def get_namespace(self, name: str) -> dict[str, Any] | None: ...
     async def patch_status(
         self, namespace: str, name: str, patch: Mapping[str, Any]
     ) -> dict[str, Any] | None: ...
@@ -267,6 +270,12 @@ class KubeApi:
         return await self._request(
             "GET", f"/api/v1/namespaces/{segment(namespace)}/configmaps/{segment(name)}"
         )
+
+    async def get_account(self, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", f"/apis/{GROUP}/{VERSION}/{ACCOUNT_PLURAL}/{segment(name)}")
+
+    async def get_namespace(self, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", f"/api/v1/namespaces/{segment(name)}")
 
     async def get_containergroup(self, namespace: str, name: str) -> dict[str, Any] | None:
         return await self._request("GET", self.cg_path(namespace, name))

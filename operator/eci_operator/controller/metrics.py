@@ -35,8 +35,9 @@ class Metrics:
         )
         self.eci_requests = Counter(
             f"{PREFIX}_eci_requests_total",
-            "ECI API requests by action and result code (OK for success).",
-            ["action", "code"],
+            "ECI API requests by action, result code (OK for success) and EciAccount (empty: the "
+            "operator's own credentials).",
+            ["action", "code", "account"],
             registry=self.registry,
         )
         self.drift = Counter(

@@ -22,21 +22,24 @@ process: a fresh process starts as a standby.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import start_http_server
 
+from eci_operator.api.account import EciAccountSpec
 from eci_operator.api.containergroup import RESTART_ANNOTATION
 from eci_operator.controller import intent
+from eci_operator.controller.accounts import Accounts, Refusal, SecretCredentials
 from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.cloud import Cloud, Scope
 from eci_operator.controller.election import Elector
 from eci_operator.controller.finalizer import FINALIZER, Finalizer
-from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, Leases
+from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, KubeError, Leases
 from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import Observer
@@ -44,9 +47,10 @@ from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.resolving import ConfigMapIndex
 from eci_operator.controller.settings import OperatorSettings
-from eci_operator.controller.workqueue import Backoff, Requeue, WorkQueue
-from eci_operator.eci.credentials import CredentialsProvider
+from eci_operator.controller.workqueue import FAILED, Backoff, Requeue, WorkQueue
+from eci_operator.eci.credentials import Credentials, CredentialsError, CredentialsProvider
 from eci_operator.eci.models import ContainerGroupOut
+from eci_operator.eci.quotas import Priority, QuotaLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +76,27 @@ def needs_reconcile(body: Mapping[str, Any]) -> bool:
     return bool(status.get("observedGeneration") != meta.get("generation"))
 
 
+def _account_of(body: Mapping[str, Any]) -> str | None:
+    """``spec.accountRef.name`` when set (the schema makes it a DNS subdomain; anything else here is
+    passed on and found not to exist)."""
+    spec = body.get("spec")
+    ref = spec.get("accountRef") if isinstance(spec, Mapping) else None
+    name = ref.get("name") if isinstance(ref, Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
+class _Unsupported:
+    """Credentials of a kind this version declares but does not implement yet (rrsa, assumeRole)."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+
+    async def get(self) -> Credentials:
+        raise CredentialsError(
+            f"EciAccount {self.account}: only credentials.secretRef is implemented in this version"
+        )
+
+
 class Controller:
     def __init__(
         self,
@@ -88,21 +113,14 @@ class Controller:
         self.cloud = cloud
         self.metrics = metrics or Metrics()
         self.observer: BatchedObserver[Key, Scope, ContainerGroupOut] = BatchedObserver(
-            cloud.describe,
+            self._describe,
             interval=settings.reconcile.resync_interval,
             on_sweep=self._swept,
         )
-        recorder = Recorder(kube, self.metrics)
-        observer = Observer(cloud, self.observer, settings.reconcile, settings.adoption)
-        self.reconciler = Reconciler(
-            kube=kube,
-            cloud=cloud,
-            observer=observer,
-            recorder=recorder,
-            finalizer=Finalizer(cloud, kube, recorder, observer, self.metrics, settings),
-            metrics=self.metrics,
-            settings=settings,
-        )
+        self._recorder = Recorder(kube, self.metrics)
+        self.reconciler = self._reconciler(cloud)
+        self.accounts = Accounts(kube, self._account_cloud, refresh=settings.accounts.refresh)
+        self._account_reconcilers: dict[int, Reconciler] = {}
         self.queue: WorkQueue[Key] = WorkQueue(
             self._work,
             concurrency=settings.reconcile.concurrency,
@@ -129,6 +147,57 @@ class Controller:
         self.leading = False
         self._on_lost = on_lost
         self._election: asyncio.Task[None] | None = None
+
+    def _reconciler(self, cloud: Cloud) -> Reconciler:
+        settings, kube, recorder = self.settings, self.kube, self._recorder
+        observer = Observer(cloud, self.observer, settings.reconcile, settings.adoption)
+        return Reconciler(
+            kube=kube,
+            cloud=cloud,
+            observer=observer,
+            recorder=recorder,
+            finalizer=Finalizer(cloud, kube, recorder, observer, self.metrics, settings),
+            metrics=self.metrics,
+            settings=settings,
+        )
+
+    def _account_cloud(self, name: str, spec: EciAccountSpec) -> Cloud:
+        """An EciAccount's own client: its credentials, its endpoint, its own quotas (each account has
+        ECI's per-account limits) and its own scope, hence its own Describe batches."""
+        credentials = spec.credentials
+        if credentials.secret_ref is None:
+            # rrsa/assumeRole are declared in the API; until they are implemented, say so plainly.
+            provider: CredentialsProvider = _Unsupported(name)
+        else:
+            ref = credentials.secret_ref
+            provider = SecretCredentials(
+                self.kube, ref.namespace, ref.name, refresh=self.settings.accounts.refresh
+            )
+        cloud_settings = self.settings.cloud
+        if spec.endpoint is not None:
+            cloud_settings = dataclasses.replace(cloud_settings, endpoint=spec.endpoint.rstrip("/"))
+        cloud = Cloud(
+            settings=cloud_settings,
+            credentials=provider,
+            metrics=self.metrics,
+            credentials_id=f"account:{name}",  # cannot collide with "default": names have no ':'
+            account=name,
+            limiter=QuotaLimiter(),
+        )
+        cloud.on_recovery(self.queue.retry_failing)
+        return cloud
+
+    async def _describe(
+        self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
+    ) -> dict[str, ContainerGroupOut]:
+        """The batched observer's read, through the client of the scope's account."""
+        cloud = self.cloud
+        if scope[0] != self.cloud.credentials_id:
+            found = self.accounts.clouds().get(scope[0].removeprefix("account:"))
+            if found is None:
+                return {}  # the account went away meanwhile: its objects' own reconciles say so
+            cloud = found
+        return await cloud.describe(scope, ids, priority=priority)
 
     @classmethod
     async def create(
@@ -166,6 +235,7 @@ class Controller:
         if self.elector is not None:
             await self.elector.release()  # a clean shutdown need not make the standby wait
         await self.cloud.close()
+        await self.accounts.close()
         await self.kube.close()
         if self._metrics_server is not None:
             server, thread = self._metrics_server
@@ -275,7 +345,20 @@ class Controller:
         memory = self.objects.get(key)
         if memory is None:
             return Requeue()
-        return await self.reconciler.reconcile(memory, failures)
+        account = _account_of(memory.body)
+        if account is None:
+            return await self.reconciler.reconcile(memory, failures)
+        try:
+            use = await self.accounts.resolve(account, key[0])
+        except KubeError as exc:
+            logger.warning("Could not read EciAccount %s for %s/%s: %s", account, *key, exc)
+            return FAILED
+        if isinstance(use, Refusal):
+            return await self.reconciler.reconcile(memory, failures, refusal=(use.reason, use.message))
+        reconciler = self._account_reconcilers.get(id(use))
+        if reconciler is None:
+            reconciler = self._account_reconcilers[id(use)] = self._reconciler(use)
+        return await reconciler.reconcile(memory, failures)
 
     # -- metrics ----------------------------------------------------------------------------
 

@@ -90,6 +90,15 @@ class MetricsSettings:
     """Address to listen on (``0.0.0.0`` in a pod, so that Prometheus can scrape the pod IP)."""
 
 
+@dataclass(frozen=True)
+class AccountSettings:
+    """EciAccounts (spec.accountRef)."""
+
+    refresh: float = 10.0
+    """An EciAccount and its Secret are read again (get, by name) once this many seconds have passed:
+    a rotated key or a changed allow-list is in force within this time."""
+
+
 def _identity() -> str:
     # The pod name (the hostname in a pod) tells people which replica leads; the suffix tells apart
     # two processes of one pod (a container restart), which must not take each other's Lease.
@@ -129,5 +138,6 @@ class OperatorSettings:
     cloud: CloudSettings = field(default_factory=CloudSettings)
     adoption: AdoptionSettings = field(default_factory=AdoptionSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)
     election: LeaderElectionSettings | None = None
     """None: this process reconciles from the start (one replica only)."""
