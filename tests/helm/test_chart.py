@@ -62,12 +62,14 @@ def test_lint_is_clean(tmp_path: Path) -> None:
 
 
 def test_crd_is_the_generated_one_and_not_templated(tmp_path: Path) -> None:
-    assert (CHART / "crds" / "containergroup.yaml").read_text() == (
-        REPO / "crds" / "containergroup.yaml"
-    ).read_text()
+    for name in ("containergroup.yaml", "eciaccount.yaml"):
+        assert (CHART / "crds" / name).read_text() == (REPO / "crds" / name).read_text()
     assert not of_kind(render(tmp_path), "CustomResourceDefinition")  # crds/ is installed, never rendered
     with_crds = render(tmp_path, "--include-crds")
-    assert [d["metadata"]["name"] for d in of_kind(with_crds, "CustomResourceDefinition")] == [CRD_NAME]
+    assert sorted(d["metadata"]["name"] for d in of_kind(with_crds, "CustomResourceDefinition")) == [
+        CRD_NAME,
+        "eciaccounts.eci.operator.dev",
+    ]
 
 
 def test_default_render_matches_deploy(tmp_path: Path) -> None:
