@@ -96,6 +96,13 @@ class MemoryKube:
         self.writes.append("status")
         return copy.deepcopy(obj)
 
+    async def patch_account_status(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+        obj = self.objects[("EciAccount", "", name)]
+        merge(obj.setdefault("status", {}), copy.deepcopy(dict(patch)))
+        obj["metadata"]["resourceVersion"] = str(next(_versions))
+        self.writes.append("account-status")
+        return copy.deepcopy(obj)
+
     async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any]:
         obj = self.objects[("ContainerGroup", body["metadata"]["namespace"], body["metadata"]["name"])]
         if obj["metadata"]["resourceVersion"] != body["metadata"]["resourceVersion"]:

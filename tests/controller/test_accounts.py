@@ -80,6 +80,10 @@ async def until(check: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.1)
 
 
+async def _async(value: bool) -> bool:
+    return value
+
+
 def add(kube: MemoryKube, controller: Controller, ns: str, name: str, account_name: str) -> None:
     body = container_group(name=name, namespace=ns, accountRef={"name": account_name})
     controller.on_containergroup_event("ADDED", kube.put(body))
@@ -94,6 +98,8 @@ async def test_each_account_its_endpoint_and_keys_and_a_forbidden_namespace_reac
     kube.put(keys("ops", "b-keys", "KEYB1", "secret-b1"))
     kube.put(account("team-a", em_a.url, "a-keys", allowedNamespaces=["team-a"]))
     kube.put(account("team-b", em_b.url, "b-keys", namespaceSelector={"matchLabels": {"team": "b"}}))
+    kube.put(keys("ops", "stale-keys", "KEYA1", "not-the-secret"))
+    kube.put(account("stale", em_a.url, "stale-keys", allowedNamespaces=["team-a"]))
     kube.put(namespace("team-a"))
     kube.put(namespace("shop-b", team="b"))
     kube.put(namespace("intruder", team="x"))
@@ -106,6 +112,7 @@ async def test_each_account_its_endpoint_and_keys_and_a_forbidden_namespace_reac
         add(kube, controller, "intruder", "uses-b", "team-b")  # labels do not match the selector
         add(kube, controller, "team-a", "uses-b", "team-b")  # an allowed namespace of another account
         add(kube, controller, "team-a", "ghost", "no-such-account")
+        add(kube, controller, "team-a", "stale", "stale")
 
         async def settled() -> bool:
             ready = [condition(kube, ns, "web", "Ready").get("status") for ns in ("team-a", "shop-b")]
@@ -117,6 +124,17 @@ async def test_each_account_its_endpoint_and_keys_and_a_forbidden_namespace_reac
 
         await until(settled)
         assert condition(kube, "team-a", "ghost", "Stalled")["reason"] == "AccountNotFound"
+
+        def account_ready(name: str) -> dict[str, Any]:
+            body = kube.get("EciAccount", "", name) or {}
+            (ready,) = (body.get("status") or {}).get("conditions") or [{}]
+            return dict(ready)
+
+        assert account_ready("team-a")["reason"] == "CredentialsValid"
+        assert account_ready("team-b")["status"] == "True"
+        await until(lambda: _async(account_ready("stale").get("reason") == "AuthFailed"))
+        assert "not-the-secret" not in str(kube.get("EciAccount", "", "stale"))
+        assert "not-the-secret" not in str(kube.get("ContainerGroup", "team-a", "stale"))
         assert (
             "does not allow namespace intruder" in condition(kube, "intruder", "uses-a", "Stalled")["message"]
         )
@@ -125,7 +143,8 @@ async def test_each_account_its_endpoint_and_keys_and_a_forbidden_namespace_reac
         (in_b,) = await em_b.ainstances()
         assert "team-a" in {t["Value"] for t in in_a["Tags"]}  # the ownership tags name the namespace
         assert "shop-b" in {t["Value"] for t in in_b["Tags"]}
-        assert {r["AccessKeyId"] for r in await em_a.arequests()} == {"KEYA1"}
+        answered = [r for r in await em_a.arequests() if r["Code"] is None]  # the stale account's are refused
+        assert answered and {r["AccessKeyId"] for r in answered} == {"KEYA1"}
         assert {r["AccessKeyId"] for r in await em_b.arequests()} == {"KEYB1"}
         assert await emulator.arequests() == []  # the operator's own endpoint heard nothing
         for ns, name in (("intruder", "uses-a"), ("intruder", "uses-b"), ("team-a", "uses-b")):

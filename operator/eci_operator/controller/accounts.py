@@ -26,9 +26,10 @@ from pydantic import ValidationError
 
 from eci_operator.api.account import EciAccountSpec
 from eci_operator.controller.cloud import Cloud
-from eci_operator.controller.kube import Kube, KubeError
+from eci_operator.controller.kube import Kube, KubeError, now_rfc3339
 from eci_operator.controller.reasons import Reason
 from eci_operator.eci.credentials import Credentials, CredentialsError
+from eci_operator.eci.errors import AuthError, EciError
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class _Entry:
     spec: EciAccountSpec | None
     error: str | None
     cloud: Cloud | None = None
+    verified: tuple[str, int] | None = None  # (credentials fingerprint, generation) last checked
 
 
 CloudFactory = Callable[[str, EciAccountSpec], Cloud]
@@ -156,6 +158,7 @@ class Accounts:
         if entry is not None and entry.cloud is not None:
             if entry.spec == spec:
                 fresh.cloud = entry.cloud  # unchanged: keep its client, quotas and breaker
+                fresh.verified = entry.verified
             else:
                 self._retired.append(entry.cloud)  # closed on stop: a reconcile may still use it
         self._entries[name] = fresh
@@ -180,6 +183,61 @@ class Accounts:
         if entry.cloud is None:
             entry.cloud = self._make_cloud(name, entry.spec)
         return entry.cloud
+
+    async def verify(self, name: str, cloud: Cloud, region: str) -> None:
+        """Once per credentials and account generation, a cheap read (one DescribeContainerGroups of
+        at most one instance) says whether ECI accepts the account's credentials; the EciAccount's
+        Ready condition reports it. An answer that says nothing about the credentials (throttling,
+        an outage) leaves the status as it is, to be checked next time."""
+        entry = self._entries.get(name)
+        if entry is None or entry.body is None:
+            return
+        generation = entry.body.get("metadata", {}).get("generation")
+        generation = generation if isinstance(generation, int) else 0
+        try:
+            fingerprint = await cloud.credentials_fingerprint()
+        except CredentialsError as exc:
+            verdict = ("False", Reason.NO_CREDENTIALS, str(exc))
+            fingerprint = "unavailable"
+        else:
+            if entry.verified == (fingerprint, generation):
+                return
+            try:
+                await cloud.probe(region)
+                verdict = (
+                    "True",
+                    Reason.CREDENTIALS_VALID,
+                    f"ECI accepted the credentials (a read in {region})",
+                )
+            except AuthError as exc:
+                verdict = ("False", Reason.AUTH_FAILED, str(exc))
+            except EciError:
+                return
+        if entry.verified == (fingerprint, generation):
+            return
+        entry.verified = (fingerprint, generation)
+        status, reason, message = verdict
+        current = entry.body.get("status") or {}
+        before = next((c for c in current.get("conditions") or [] if c.get("type") == "Ready"), None)
+        condition = {
+            "type": "Ready",
+            "status": status,
+            "reason": str(reason),
+            "message": message[:1024],
+            "observedGeneration": generation,
+            "lastTransitionTime": before["lastTransitionTime"]
+            if before and before.get("status") == status and before.get("lastTransitionTime")
+            else now_rfc3339(),
+        }
+        if before == condition and current.get("observedGeneration") == generation:
+            return
+        try:
+            await self._kube.patch_account_status(
+                name, {"observedGeneration": generation, "conditions": [condition]}
+            )
+        except KubeError as exc:
+            entry.verified = None
+            logger.warning("Could not write the status of EciAccount %s: %s", name, exc)
 
     async def _namespace_labels(self, namespace: str) -> Mapping[str, str] | None:
         body = await self._kube.get_namespace(namespace)

@@ -88,6 +88,7 @@ class Kube(Protocol):
     async def patch_status(
         self, namespace: str, name: str, patch: Mapping[str, Any]
     ) -> dict[str, Any] | None: ...
+    async def patch_account_status(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any] | None: ...
     async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None: ...
     async def remove_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None: ...
     async def create_event(
@@ -321,6 +322,14 @@ class KubeApi:
         return await self._request(
             "PATCH",
             self.cg_path(namespace, name) + "/status",
+            json={"status": patch},
+            content_type="application/merge-patch+json",
+        )
+
+    async def patch_account_status(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any] | None:
+        return await self._request(
+            "PATCH",
+            f"/apis/{GROUP}/{VERSION}/{ACCOUNT_PLURAL}/{segment(name)}/status",
             json={"status": patch},
             content_type="application/merge-patch+json",
         )

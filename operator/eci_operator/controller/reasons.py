@@ -63,6 +63,8 @@ class Reason(StrEnum):
     """spec.accountRef names an EciAccount that does not allow this namespace: no ECI call is made."""
     ACCOUNT_NOT_FOUND = "AccountNotFound"
     ACCOUNT_INVALID = "AccountInvalid"
+    CREDENTIALS_VALID = "CredentialsValid"
+    """An EciAccount's Ready reason: ECI accepted its credentials."""
 
     # -- Events only: one-off facts
     CREATED = "Created"

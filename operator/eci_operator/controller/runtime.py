@@ -358,6 +358,9 @@ class Controller:
         reconciler = self._account_reconcilers.get(id(use))
         if reconciler is None:
             reconciler = self._account_reconcilers[id(use)] = self._reconciler(use)
+        region = (memory.body.get("spec") or {}).get("regionId")
+        if isinstance(region, str) and region:
+            await self.accounts.verify(account, use, region)
         return await reconciler.reconcile(memory, failures)
 
     # -- metrics ----------------------------------------------------------------------------
