@@ -72,4 +72,8 @@ def test_a_container_group_uses_its_account_and_a_foreign_namespace_is_refused(
     assert emulator.instances() == [] and emulator.requests() == []  # nothing on the operator's own
     uid = refused["metadata"]["uid"]
     assert not [r for r in team.requests() if uid in str(r["Params"])]
+    status = kube_env.http().get(f"{ACCOUNTS}/{account}").json().get("status") or {}
+    assert [(c["type"], c["status"], c["reason"]) for c in status.get("conditions") or []] == [
+        ("Ready", "True", "CredentialsValid")
+    ]
     kube_env.http().delete(f"{ACCOUNTS}/{account}")
