@@ -233,13 +233,14 @@ def memory_controller(
     leases: Leases | None = None,
     on_lost: Callable[[], None] | None = None,
     account_refresh: float = 10.0,
+    gone_grace: float = 60.0,
 ) -> tuple[MemoryKube, Controller]:
     """The whole controller (queue, observer, reconciler) on the in-memory Kubernetes and the emulator."""
     kube = MemoryKube()
     metrics = Metrics()
     settings = OperatorSettings(
         cluster_id="test",
-        reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll),
+        reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll, gone_grace=gone_grace),
         cloud=CloudSettings(endpoint=emulator.url),
         election=election,
         accounts=AccountSettings(refresh=account_refresh),

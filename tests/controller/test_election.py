@@ -161,7 +161,12 @@ async def test_a_standby_controller_calls_no_eci_and_writes_nothing_until_it_lea
     lost: list[bool] = []
     election = LeaderElectionSettings(namespace=NS, name=NAME, identity="standby", timing=TIMING)
     kube, controller = memory_controller(
-        emulator, resync=0.3, election=election, leases=store.client(), on_lost=lambda: lost.append(True)
+        emulator,
+        resync=0.3,
+        gone_grace=0.5,  # the new leader first proves that the old one created nothing for them
+        election=election,
+        leases=store.client(),
+        on_lost=lambda: lost.append(True),
     )
     await emulator.aclear_requests()
     controller.start()
@@ -176,6 +181,9 @@ async def test_a_standby_controller_calls_no_eci_and_writes_nothing_until_it_lea
         assert await emulator.arequests() == []
         assert kube.writes == []
         assert controller.queue.depth == 0
+        # Seen before any finalizer, but by a standby: the leader may have sent Creates it never
+        # heard of, so nothing may be created for them without first proving there is no instance.
+        assert not any(memory.seen_from_start for memory in controller.objects.values())
 
         holding.cancel()  # the leader dies; the standby takes over and reconciles what it knows
         await asyncio.gather(holding, return_exceptions=True)

@@ -309,7 +309,12 @@ class Controller:
             self.observer.untrack(key)
         if memory is None:
             # Seen before our finalizer was added: every Create for it will be sent by this process.
-            fresh = FINALIZER not in (meta.get("finalizers") or []) and not meta.get("deletionTimestamp")
+            # A standby cannot say so: the leader may have sent a Create it has not heard of yet.
+            fresh = (
+                (self.leading or self.elector is None)
+                and FINALIZER not in (meta.get("finalizers") or [])
+                and not meta.get("deletionTimestamp")
+            )
             self.objects[key] = memory = ObjectMemory(body=body, seen_from_start=fresh)
             first = True
         else:
