@@ -60,7 +60,9 @@ def test_a_container_group_uses_its_account_and_a_foreign_namespace_is_refused(
     kube_env.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": outsider}})
     elsewhere = Cluster(kube_env, outsider)
 
-    start_operator(None, emulator)  # all namespaces, the operator's own keys on the session emulator
+    # These two namespaces only (objects other tests left elsewhere would use the operator's own
+    # endpoint); the operator's own keys are the session emulator's.
+    start_operator([cluster.namespace, outsider], emulator)
     cluster.create(container_group("web", accountRef={"name": account}))
     elsewhere.create(container_group("web", accountRef={"name": account}))
 
