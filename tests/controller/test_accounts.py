@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -135,6 +136,11 @@ async def test_each_account_its_endpoint_and_keys_and_a_forbidden_namespace_reac
         await until(lambda: _async(account_ready("stale").get("reason") == "AuthFailed"))
         assert "not-the-secret" not in str(kube.get("EciAccount", "", "stale"))
         assert "not-the-secret" not in str(kube.get("ContainerGroup", "team-a", "stale"))
+        calls = {
+            name: sorted(Counter(f"{r['Action']}:{r['Code'] or 'OK'}" for r in await em.arequests()).items())
+            for name, em in (("team-a+stale", em_a), ("team-b", em_b), ("own", emulator))
+        }
+        print(f"\nECI calls per account until settled: {calls}")
         assert (
             "does not allow namespace intruder" in condition(kube, "intruder", "uses-a", "Stalled")["message"]
         )
