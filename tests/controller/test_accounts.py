@@ -125,6 +125,7 @@ async def test_each_account_its_endpoint_and_keys_and_a_forbidden_namespace_reac
 
         await until(settled)
         assert condition(kube, "team-a", "ghost", "Stalled")["reason"] == "AccountNotFound"
+        assert (kube.get("ContainerGroup", "shop-b", "web") or {})["status"]["account"] == "team-b"
 
         def account_ready(name: str) -> dict[str, Any]:
             body = kube.get("EciAccount", "", name) or {}

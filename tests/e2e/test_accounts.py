@@ -67,6 +67,7 @@ def test_a_container_group_uses_its_account_and_a_foreign_namespace_is_refused(
     elsewhere.create(container_group("web", accountRef={"name": account}))
 
     body = cluster.wait("web", is_ready)
+    assert body["status"]["account"] == account
     refused = elsewhere.wait("web", is_stalled)
     assert condition(refused, "Stalled")["reason"] == "AccountNotAllowed"
     assert [i["ContainerGroupId"] for i in team.instances()] == [body["status"]["containerGroupId"]]

@@ -411,6 +411,9 @@ class ContainerGroupStatus(StatusModel):
     """The metadata.generation last reconciled; -1 until the operator first reconciles the object."""
     container_group_id: str | None = None
     """ID of the ECI instance."""
+    account: str | None = None
+    """The EciAccount whose credentials and quota the instance's calls use (spec.accountRef); absent
+    for the operator's own."""
     phase: str | None = None
     """ECI status: Scheduling, Pending, Running, Updating, Succeeded, Failed, ..."""
     intranet_ip: str | None = None

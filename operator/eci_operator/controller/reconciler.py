@@ -136,6 +136,8 @@ class Reconciler:
                 outcome = _stalled(*refusal, recheck=self.settings.reconcile.resync_interval)
             else:
                 outcome = await self._reconcile(memory, failures)
+                if self.cloud.account:
+                    outcome.fields["account"] = self.cloud.account  # whose keys and quota it uses
             await self.recorder.status(
                 memory, outcome.summary, outcome.fields, announce_stall=outcome.announce_stall
             )
