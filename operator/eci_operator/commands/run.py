@@ -154,8 +154,6 @@ def run(args: argparse.Namespace) -> int:
 
     # Before Kopf configures logging: a bad kubeconfig is one line on stderr.
     if args.kubeconfig or args.context:
-        from eci_operator.controller.kube import load_config
-
         try:
             handlers.Runtime.kube_config = load_config(args.kubeconfig, args.context)
         except (OSError, ValueError) as exc:
@@ -169,7 +167,14 @@ def run(args: argparse.Namespace) -> int:
     namespaces = list(dict.fromkeys(args.namespaces))
     election = None
     if args.leader_elect:
-        lease_namespace = args.leader_election_namespace or load_config().default_namespace
+        lease_namespace = args.leader_election_namespace
+        if not lease_namespace:
+            try:
+                handlers.Runtime.kube_config = handlers.Runtime.kube_config or load_config()
+            except (OSError, ValueError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            lease_namespace = handlers.Runtime.kube_config.default_namespace
         if not lease_namespace:
             raise SystemExit("--leader-election-namespace is needed: the operator's namespace is unknown")
         try:
