@@ -75,7 +75,8 @@ test: $(STAMP) $(KUBE_TESTENV) $(GITOPS_TOOLS) lint
 # The chart carries the same file in its crds/ (Helm installs it from there).
 crd: $(STAMP)
 	$(BIN)/eci-operator crd > crds/containergroup.yaml
-	cp crds/containergroup.yaml charts/eci-operator/crds/containergroup.yaml
+	$(BIN)/eci-operator crd --kind EciAccount > crds/eciaccount.yaml
+	cp crds/containergroup.yaml crds/eciaccount.yaml charts/eci-operator/crds/
 
 # The operator's life in one go: control plane ($KUBECONFIG's cluster if set, else kube-testenv),
 # the ECI emulator and the operator; apply an example, edit its image, delete it.

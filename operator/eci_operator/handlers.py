@@ -10,10 +10,18 @@ finalizer. With event handlers only, Kopf writes nothing to the objects at all; 
 finalizer name are still set under the ``eci.operator.dev`` prefix so that nothing ever lands
 under Kopf's default ``kopf.zalando.org`` names. Kopf's finalizer name deliberately differs from the
 controller's: Kopf removes its own finalizer from objects that no Kopf handler needs it for.
+
+Leader election is the controller's (a Lease, ``--leader-elect``), not Kopf's peering: peering only
+pauses other operators while one is active, it elects nobody and needs its own cluster-wide CRDs.
+The startup handler returns at once, so Kopf's watches and its liveness endpoint start on a standby
+too (a watch costs no ECI call; the liveness probe must pass); the controller gates what matters:
+a standby triggers no reconcile. Losing the Lease sets Kopf's stop flag and the process exits with
+status 1; Kubernetes restarts it as a standby.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -36,10 +44,20 @@ class Runtime:
     settings: OperatorSettings = OperatorSettings()
     kube_config: KubeConfig | None = None
     controller: Controller | None = None
+    stop_flag: asyncio.Event | None = None  # Kopf stops when it is set
+    lost_leadership: bool = False
 
 
-def configure(settings: OperatorSettings) -> None:
+def configure(settings: OperatorSettings, stop_flag: asyncio.Event | None = None) -> None:
     Runtime.settings = settings
+    Runtime.stop_flag = stop_flag
+    Runtime.lost_leadership = False
+
+
+def _lost_leadership() -> None:
+    Runtime.lost_leadership = True
+    if Runtime.stop_flag is not None:
+        Runtime.stop_flag.set()
 
 
 def operator_settings() -> kopf.OperatorSettings:
@@ -77,7 +95,7 @@ def login(**_: Any) -> kopf.ConnectionInfo:
 async def startup(**_: Any) -> None:
     config = Runtime.kube_config or load_config()
     Runtime.kube_config = config
-    Runtime.controller = await Controller.create(config, Runtime.settings)
+    Runtime.controller = await Controller.create(config, Runtime.settings, on_lost=_lost_leadership)
     Runtime.controller.start()
 
 

@@ -147,6 +147,7 @@ def test_region_and_adopted_id_are_immutable(crd_installed: Any, kube_namespace:
     for patch, field in (
         ({"spec": {"regionId": "cn-beijing"}}, "spec.regionId"),
         ({"spec": {"containerGroupId": "eci-other1"}}, "spec.containerGroupId"),
+        ({"spec": {"accountRef": {"name": "team2"}}}, "spec.accountRef"),  # the instance lives in its account
     ):
         with pytest.raises(ApiException) as err:
             custom.patch_namespaced_custom_object(GROUP, VERSION, kube_namespace, PLURAL, "immutable", patch)

@@ -10,20 +10,26 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from eci_operator.controller.batched import BatchedObserver
 from eci_operator.controller.cloud import Cloud
 from eci_operator.controller.finalizer import Finalizer
-from eci_operator.controller.kube import Kube, KubeConflict
+from eci_operator.controller.kube import Kube, KubeConflict, Leases
 from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import Observer
 from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.runtime import Controller
-from eci_operator.controller.settings import CloudSettings, OperatorSettings, ReconcileSettings
+from eci_operator.controller.settings import (
+    AccountSettings,
+    CloudSettings,
+    LeaderElectionSettings,
+    OperatorSettings,
+    ReconcileSettings,
+)
 from eci_operator.controller.workqueue import Requeue
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.transport import RetryPolicy
@@ -77,11 +83,24 @@ class MemoryKube:
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
         return self.get("ConfigMap", namespace, name)
 
+    async def get_account(self, name: str) -> dict[str, Any] | None:
+        return self.get("EciAccount", "", name)
+
+    async def get_namespace(self, name: str) -> dict[str, Any] | None:
+        return self.get("Namespace", "", name)
+
     async def patch_status(self, namespace: str, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
         obj = self.objects[("ContainerGroup", namespace, name)]
         merge(obj.setdefault("status", {}), copy.deepcopy(dict(patch)))
         obj["metadata"]["resourceVersion"] = str(next(_versions))
         self.writes.append("status")
+        return copy.deepcopy(obj)
+
+    async def patch_account_status(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+        obj = self.objects[("EciAccount", "", name)]
+        merge(obj.setdefault("status", {}), copy.deepcopy(dict(patch)))
+        obj["metadata"]["resourceVersion"] = str(next(_versions))
+        self.writes.append("account-status")
         return copy.deepcopy(obj)
 
     async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any]:
@@ -206,19 +225,32 @@ class Harness:
 
 
 def memory_controller(
-    emulator: Any, *, resync: float = 60.0, poll: float = 0.2
+    emulator: Any,
+    *,
+    resync: float = 60.0,
+    poll: float = 0.2,
+    election: LeaderElectionSettings | None = None,
+    leases: Leases | None = None,
+    on_lost: Callable[[], None] | None = None,
+    account_refresh: float = 10.0,
+    gone_grace: float = 60.0,
 ) -> tuple[MemoryKube, Controller]:
     """The whole controller (queue, observer, reconciler) on the in-memory Kubernetes and the emulator."""
     kube = MemoryKube()
     metrics = Metrics()
     settings = OperatorSettings(
         cluster_id="test",
-        reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll),
+        reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll, gone_grace=gone_grace),
         cloud=CloudSettings(endpoint=emulator.url),
+        election=election,
+        accounts=AccountSettings(refresh=account_refresh),
     )
     cloud = Cloud(
         settings=settings.cloud,
         credentials=StaticCredentials(emulator.access_key_id, emulator.access_key_secret),
         metrics=metrics,
     )
-    return kube, Controller(kube=kube, cloud=cloud, settings=settings, metrics=metrics)
+    controller = Controller(
+        kube=kube, cloud=cloud, settings=settings, metrics=metrics, leases=leases, on_lost=on_lost
+    )
+    return kube, controller

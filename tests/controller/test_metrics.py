@@ -11,7 +11,7 @@ def test_exposition_has_all_series() -> None:
     metrics = Metrics()
     metrics.reconciles.labels(result="ready").inc()
     metrics.reconcile_seconds.observe(0.2)
-    metrics.eci_requests.labels(action="DescribeContainerGroups", code="OK").inc(3)
+    metrics.eci_requests.labels(action="DescribeContainerGroups", code="OK", account="team2").inc(3)
     metrics.drift.labels(action="enforced").inc()
     metrics.add_state_collector(
         phases=lambda: {"Running": 2, "Pending": 1},
@@ -21,7 +21,10 @@ def test_exposition_has_all_series() -> None:
     text = generate_latest(metrics.registry).decode()
     assert 'eci_operator_reconcile_total{result="ready"} 1.0' in text
     assert "eci_operator_reconcile_duration_seconds_count 1.0" in text
-    assert 'eci_operator_eci_requests_total{action="DescribeContainerGroups",code="OK"} 3.0' in text
+    assert (
+        'eci_operator_eci_requests_total{account="team2",action="DescribeContainerGroups",code="OK"} 3.0'
+        in text
+    )
     assert 'eci_operator_drift_detected_total{action="enforced"} 1.0' in text
     assert 'eci_operator_containergroups{phase="Running"} 2.0' in text
     assert "eci_operator_queue_depth 4.0" in text

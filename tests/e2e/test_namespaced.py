@@ -67,8 +67,12 @@ def test_overlay_grants_the_rules_in_the_watched_namespaces_only(tmp_path: Path)
     assert len(of_kind(base, "ClusterRoleBinding")) == 1
     # The rules are the base's own, granted by RoleBindings in the namespaces the operator watches.
     assert of_kind(objects, "ClusterRole") == of_kind(base, "ClusterRole")
-    bindings = of_kind(objects, "RoleBinding")
+    bindings = [b for b in of_kind(objects, "RoleBinding") if b["roleRef"]["kind"] == "ClusterRole"]
     assert {b["metadata"]["namespace"] for b in bindings} == {WATCHED}
+    # and the leader-election Role, for the Lease in the operator's own namespace only
+    assert [b["metadata"]["namespace"] for b in of_kind(objects, "RoleBinding") if b not in bindings] == [
+        SA_NAMESPACE
+    ]
     for binding in bindings:
         assert binding["roleRef"] == {
             "apiGroup": "rbac.authorization.k8s.io",

@@ -74,7 +74,9 @@ def test_create_update_tags_quiet_and_delete(cluster: Cluster, emulator: Any, st
 
     metrics = operator.metrics()
     assert "eci_operator_reconcile_total" in metrics
-    assert 'eci_operator_eci_requests_total{action="UpdateContainerGroup",code="OK"} 2.0' in metrics
+    assert (
+        'eci_operator_eci_requests_total{account="",action="UpdateContainerGroup",code="OK"} 2.0' in metrics
+    )
 
     # Delete with deletionPolicy Delete: the instance goes, then the resource.
     cluster.delete("web")

@@ -57,3 +57,27 @@ def test_nothing_more_is_granted(
     kube_env: Any, operator_kubeconfig: Any, verb: str, group: str, resource: str, subresource: str
 ) -> None:
     assert not allowed(kube_env, verb, group, resource, subresource)
+
+
+def test_leader_election_may_use_its_own_lease_in_its_own_namespace_only(
+    kube_env: Any, operator_kubeconfig: Any
+) -> None:
+    def lease(verb: str, namespace: str, name: str = "") -> bool:
+        return access.allowed(
+            kube_env,
+            (SA_NAMESPACE, SA_NAME),
+            verb,
+            "leases",
+            namespace=namespace,
+            group="coordination.k8s.io",
+            name=name,
+        )
+
+    for verb in ("get", "update"):
+        assert lease(verb, SA_NAMESPACE, "eci-operator")
+        assert not lease(verb, SA_NAMESPACE, "another-controllers-lease")
+        assert not lease(verb, "default", "eci-operator")
+    assert lease("create", SA_NAMESPACE)
+    assert not lease("create", "default")
+    for verb in ("list", "watch", "patch", "delete"):
+        assert not lease(verb, SA_NAMESPACE)

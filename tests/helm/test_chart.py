@@ -41,6 +41,13 @@ def deploy_rules() -> list[dict[str, Any]]:
     return rules
 
 
+def deploy_lease_rules() -> list[dict[str, Any]]:
+    docs = [d for d in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()) if d]
+    (role,) = of_kind(docs, "Role")
+    rules: list[dict[str, Any]] = role["rules"]
+    return rules
+
+
 def container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     (deployment,) = of_kind(docs, "Deployment")
     (operator,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -55,12 +62,14 @@ def test_lint_is_clean(tmp_path: Path) -> None:
 
 
 def test_crd_is_the_generated_one_and_not_templated(tmp_path: Path) -> None:
-    assert (CHART / "crds" / "containergroup.yaml").read_text() == (
-        REPO / "crds" / "containergroup.yaml"
-    ).read_text()
+    for name in ("containergroup.yaml", "eciaccount.yaml"):
+        assert (CHART / "crds" / name).read_text() == (REPO / "crds" / name).read_text()
     assert not of_kind(render(tmp_path), "CustomResourceDefinition")  # crds/ is installed, never rendered
     with_crds = render(tmp_path, "--include-crds")
-    assert [d["metadata"]["name"] for d in of_kind(with_crds, "CustomResourceDefinition")] == [CRD_NAME]
+    assert sorted(d["metadata"]["name"] for d in of_kind(with_crds, "CustomResourceDefinition")) == [
+        CRD_NAME,
+        "eciaccounts.eci.operator.dev",
+    ]
 
 
 def test_default_render_matches_deploy(tmp_path: Path) -> None:
@@ -69,6 +78,9 @@ def test_default_render_matches_deploy(tmp_path: Path) -> None:
         "ClusterRole",
         "ClusterRoleBinding",
         "Deployment",
+        "PodDisruptionBudget",
+        "Role",
+        "RoleBinding",
         "Service",
         "ServiceAccount",
     ]
@@ -83,13 +95,32 @@ def test_default_render_matches_deploy(tmp_path: Path) -> None:
     deploy = yaml.safe_load((DEPLOY / "deployment.yaml").read_text())
     (deployment,) = of_kind(docs, "Deployment")
     pod, reference = deployment["spec"]["template"]["spec"], deploy["spec"]["template"]["spec"]
-    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["replicas"] == deploy["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == deploy["spec"]["strategy"]
+    assert pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    (lease_role,) = of_kind(docs, "Role")
+    assert lease_role["metadata"]["namespace"] == "eci-system"
+    assert lease_role["rules"] == deploy_lease_rules()  # create, and get/update of its own Lease only
+    (lease_binding,) = of_kind(docs, "RoleBinding")
+    assert lease_binding["roleRef"]["name"] == lease_role["metadata"]["name"]
+    (budget,) = of_kind(docs, "PodDisruptionBudget")
+    assert budget["spec"]["minAvailable"] == 1
     assert pod["securityContext"] == reference["securityContext"]
     assert container(docs)["securityContext"] == reference["containers"][0]["securityContext"]
     assert container(docs)["image"] == "eci-operator:0.1.0"  # the chart's appVersion
     args = container(docs)["args"]
     assert args[0] == "run" and not [a for a in args if a.startswith("--namespace")]
     assert "--resync-interval=60" in args and "--metrics-port=9090" in args
+    assert "--leader-elect" in args and "--leader-election-namespace=eci-system" in args
+
+
+def test_one_replica_without_leader_election(tmp_path: Path) -> None:
+    docs = render(tmp_path, "--set", "replicas=1", "--set", "leaderElection.enabled=false")
+    (deployment,) = of_kind(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert not of_kind(docs, "Role") and not of_kind(docs, "PodDisruptionBudget")
+    assert not [a for a in container(docs)["args"] if a.startswith("--leader")]
+    assert "leaderElection.enabled" in template_error(tmp_path, "--set", "leaderElection.enabled=false")
 
 
 def test_watched_namespaces_bind_the_same_rules_there_only(tmp_path: Path) -> None:
@@ -98,8 +129,10 @@ def test_watched_namespaces_bind_the_same_rules_there_only(tmp_path: Path) -> No
     docs = render(tmp_path, "--set", "watchNamespaces={shop,team-b}")
     (role,) = of_kind(docs, "ClusterRole")
     assert role["rules"] == deploy_rules()
-    assert not of_kind(docs, "ClusterRoleBinding") and not of_kind(docs, "Role")
-    bindings = of_kind(docs, "RoleBinding")
+    assert not of_kind(docs, "ClusterRoleBinding")
+    (lease_role,) = of_kind(docs, "Role")  # the Lease's, in the release namespace only
+    assert lease_role["metadata"]["namespace"] == "eci-system"
+    bindings = [b for b in of_kind(docs, "RoleBinding") if b["roleRef"]["kind"] == "ClusterRole"]
     assert sorted(b["metadata"]["namespace"] for b in bindings) == ["shop", "team-b"]
     reference = yaml.safe_load((DEPLOY / "namespaced" / "rolebinding.yaml").read_text())
     (account,) = of_kind(docs, "ServiceAccount")

@@ -34,9 +34,10 @@ def allowed(
     namespace: str = "",
     group: str = "",
     subresource: str = "",
+    name: str = "",
 ) -> bool:
     """Whether ServiceAccount ``(namespace, name)`` may ``verb`` the resource; ``namespace=""``
-    asks about every namespace at once (a cluster-wide list or watch)."""
+    asks about every namespace at once (a cluster-wide list or watch), ``name`` about one object."""
     sa_namespace, sa_name = serviceaccount
     review = {
         "apiVersion": "authorization.k8s.io/v1",
@@ -54,6 +55,7 @@ def allowed(
                 "group": group,
                 "resource": resource,
                 "subresource": subresource,
+                "name": name,
             },
         },
     }

@@ -27,6 +27,7 @@ def free_port() -> int:
 def install_operator_access(kube_env: Any, path: Path) -> Path:
     """Apply the CRD and deploy/ RBAC; write a kubeconfig acting as the operator's ServiceAccount."""
     kube_env.apply(REPO / "crds" / "containergroup.yaml")
+    kube_env.apply(REPO / "crds" / "eciaccount.yaml")
     for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
         kube_env.apply(REPO / "deploy" / name)
     return Path(kube_env.serviceaccount_kubeconfig(SA_NAMESPACE, SA_NAME, path))

@@ -127,7 +127,7 @@ def test_each_field_once_and_accepted_values_documented() -> None:
 ECI_FIELDS = {
     "regionId", "containerGroupId", "containerGroupName", "zoneId", "securityGroupId", "vSwitchId",
     "instanceType", "cpu", "memory", "resourceGroupId", "tags", "deletionPolicy", "updatePolicy",
-    "driftPolicy", "unenforceableFields",
+    "driftPolicy", "unenforceableFields", "accountRef",
 }  # fmt: skip
 
 

@@ -48,7 +48,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/*
 The operator's permissions: the rules of deploy/rbac.yaml (tests/helm compares them). It watches
 ContainerGroups and ConfigMaps, reads only the Secrets a ContainerGroup names (get, never
-list/watch), writes status, its own finalizer and Events.
+list/watch), writes status, its own finalizer and Events; reads the EciAccounts ContainerGroups name
+and the labels of their namespaces (get, by name).
 */}}
 {{- define "eci-operator.rules" -}}
 - apiGroups: ["eci.operator.dev"]
@@ -66,4 +67,13 @@ list/watch), writes status, its own finalizer and Events.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+- apiGroups: ["eci.operator.dev"]
+  resources: ["eciaccounts"]
+  verbs: ["get"]
+- apiGroups: ["eci.operator.dev"]
+  resources: ["eciaccounts/status"]
+  verbs: ["patch"]
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get"]
 {{- end }}

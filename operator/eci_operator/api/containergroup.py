@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
-from eci_operator.api.base import PodModel, StatusModel
-from eci_operator.api.names import DNS_LABEL, LABEL_RULE, check_object_name, is_namespace_name
+from eci_operator.api.base import PodModel, SpecModel, StatusModel
+from eci_operator.api.names import DNS_LABEL, LABEL_RULE, ObjectName, check_object_name, is_namespace_name
 from eci_operator.api.pod import (
     MAX_CONTAINERS,
     MAX_VOLUMES,
@@ -120,6 +120,13 @@ def _has_url(text: str) -> bool:
     return "http://" in text or "https://" in text
 
 
+class AccountReference(SpecModel):
+    """An EciAccount (cluster-scoped) whose credentials and endpoint this ContainerGroup uses."""
+
+    name: ObjectName
+    """Name of the EciAccount; it must allow this ContainerGroup's namespace."""
+
+
 class ContainerGroupSpec(PodModel):
     """The desired ECI container group: ECI instance fields plus a Pod spec. Pod-spec fields ECI
     cannot enforce are refused by name unless unenforceableFields is Ignore."""
@@ -153,6 +160,12 @@ class ContainerGroupSpec(PodModel):
                 field_path=".cpu",
             ),
             rule(
+                "has(self.accountRef) == has(oldSelf.accountRef) && (!has(self.accountRef)"
+                " || self.accountRef.name == oldSelf.accountRef.name)",
+                "accountRef cannot be added, changed or removed: the instance lives in its account",
+                field_path=".accountRef",
+            ),
+            rule(
                 "!has(oldSelf.containerGroupId) || (has(self.containerGroupId)"
                 " && self.containerGroupId == oldSelf.containerGroupId)",
                 "containerGroupId cannot be changed or removed once set",
@@ -168,6 +181,9 @@ class ContainerGroupSpec(PodModel):
         Field(json_schema_extra=validations(rule("self == oldSelf", "regionId cannot be changed"))),
     ]
     """Region of the instance, e.g. cn-hangzhou. Cannot be changed."""
+    account_ref: AccountReference | None = None
+    """The EciAccount whose credentials and endpoint are used (default: the operator's own
+    credentials). The account must allow this namespace. Cannot be changed."""
     container_group_id: (
         Annotated[str, StringConstraints(min_length=5, max_length=64, pattern=r"^eci-[A-Za-z0-9]+$")] | None
     ) = None
@@ -395,6 +411,9 @@ class ContainerGroupStatus(StatusModel):
     """The metadata.generation last reconciled; -1 until the operator first reconciles the object."""
     container_group_id: str | None = None
     """ID of the ECI instance."""
+    account: str | None = None
+    """The EciAccount whose credentials and quota the instance's calls use (spec.accountRef); absent
+    for the operator's own."""
     phase: str | None = None
     """ECI status: Scheduling, Pending, Running, Updating, Succeeded, Failed, ..."""
     intranet_ip: str | None = None

@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--access-key-secret", help="the AccessKeySecret of --access-key-id")
     parser.add_argument(
+        "--extra-access-key",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="one more accepted AccessKey pair (repeatable), e.g. the new pair of a key rotation",
+    )
+    parser.add_argument(
         "--state-file", help="keep instances in this JSON file (saved atomically, reloaded on start)"
     )
     parser.add_argument(
@@ -64,6 +71,14 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
     if (args.access_key_id is None) != (args.access_key_secret is None):
         raise ValueError("--access-key-id and --access-key-secret go together")
+    extra_keys: dict[str, str] = {}
+    for pair in args.extra_access_key:
+        key_id, sep, secret = pair.partition(":")
+        if not sep or not key_id or not secret:
+            raise ValueError("--extra-access-key: give ID:SECRET")
+        extra_keys[key_id] = secret
+    if extra_keys and args.access_key_id is None:
+        raise ValueError("--extra-access-key needs --access-key-id (without it no signature is checked)")
     quotas: dict[str, int] = {}
     for item in args.quota:
         action, sep, value = item.partition("=")
@@ -88,6 +103,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         port=args.port,
         access_key_id=args.access_key_id,
         access_key_secret=args.access_key_secret,
+        extra_keys=extra_keys,
         state_file=args.state_file,
         transition_delay=args.transition_delay,
         quotas=quotas,

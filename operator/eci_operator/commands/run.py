@@ -81,6 +81,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="this cluster's name in the ownership tags (default: $ECI_OPERATOR_CLUSTER_ID or 'default')",
     )
     parser.add_argument(
+        "--leader-elect",
+        action="store_true",
+        help="elect one active replica through a coordination.k8s.io Lease; the others stand by "
+        "(watching Kubernetes only) and take over when it stops renewing (default: off, one replica)",
+    )
+    parser.add_argument(
+        "--leader-election-namespace",
+        default=None,
+        metavar="NS",
+        help="namespace of the Lease (default: the operator's own, from its ServiceAccount or kubeconfig)",
+    )
+    parser.add_argument(
+        "--leader-election-id",
+        default="eci-operator",
+        metavar="NAME",
+        help="name of the Lease: replicas using the same Lease elect one leader (default eci-operator)",
+    )
+    parser.add_argument(
+        "--lease-duration",
+        type=_positive,
+        default=15.0,
+        metavar="S",
+        help="seconds a standby waits after the Lease last changed before taking over (default 15)",
+    )
+    parser.add_argument(
+        "--renew-deadline",
+        type=_positive,
+        default=10.0,
+        metavar="S",
+        help="seconds the leader keeps trying to renew before it stops reconciling (default 10)",
+    )
+    parser.add_argument(
+        "--retry-period",
+        type=_positive,
+        default=2.0,
+        metavar="S",
+        help="seconds between two attempts to take or renew the Lease (default 2)",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("plain", "full", "json"),
         default="full",
@@ -103,8 +142,11 @@ def run(args: argparse.Namespace) -> int:
     import kopf
 
     from eci_operator import handlers
+    from eci_operator.controller.kube import load_config
+    from eci_operator.controller.leases import Timing
     from eci_operator.controller.settings import (
         CloudSettings,
+        LeaderElectionSettings,
         MetricsSettings,
         OperatorSettings,
         ReconcileSettings,
@@ -112,8 +154,6 @@ def run(args: argparse.Namespace) -> int:
 
     # Before Kopf configures logging: a bad kubeconfig is one line on stderr.
     if args.kubeconfig or args.context:
-        from eci_operator.controller.kube import load_config
-
         try:
             handlers.Runtime.kube_config = load_config(args.kubeconfig, args.context)
         except (OSError, ValueError) as exc:
@@ -125,6 +165,26 @@ def run(args: argparse.Namespace) -> int:
         for noisy in ("httpx", "kopf.objects", "aiohttp.access", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     namespaces = list(dict.fromkeys(args.namespaces))
+    election = None
+    if args.leader_elect:
+        lease_namespace = args.leader_election_namespace
+        if not lease_namespace:
+            try:
+                handlers.Runtime.kube_config = handlers.Runtime.kube_config or load_config()
+            except (OSError, ValueError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            lease_namespace = handlers.Runtime.kube_config.default_namespace
+        if not lease_namespace:
+            raise SystemExit("--leader-election-namespace is needed: the operator's namespace is unknown")
+        try:
+            timing = Timing(args.lease_duration, args.renew_deadline, args.retry_period)
+        except ValueError as exc:
+            raise SystemExit(f"--lease-duration/--renew-deadline/--retry-period: {exc}") from None
+        election = LeaderElectionSettings(
+            namespace=lease_namespace, name=args.leader_election_id, timing=timing
+        )
+    stop_flag = asyncio.Event()
     handlers.configure(
         OperatorSettings(
             cluster_id=args.cluster_id,
@@ -136,7 +196,9 @@ def run(args: argparse.Namespace) -> int:
             ),
             cloud=CloudSettings(endpoint=args.eci_endpoint),
             metrics=MetricsSettings(port=args.metrics_port, host=args.metrics_host),
-        )
+            election=election,
+        ),
+        stop_flag,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
@@ -146,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
                 namespaces=namespaces,
                 liveness_endpoint=args.liveness,
                 settings=handlers.operator_settings(),
+                stop_flag=stop_flag,
             )
         )
-    return 0
+    return 1 if handlers.Runtime.lost_leadership else 0

@@ -35,7 +35,7 @@ from eci_operator.eci.models import (
     UntagResourcesRequest,
     UpdateContainerGroupRequest,
 )
-from eci_operator.eci.quotas import Priority
+from eci_operator.eci.quotas import Priority, QuotaLimiter
 from eci_operator.translate.ownership import TAG_UID
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,12 @@ class Cloud:
         credentials: CredentialsProvider | None,
         metrics: Metrics,
         credentials_id: str = "default",
+        account: str = "",
+        limiter: QuotaLimiter | None = None,
     ) -> None:
         self.settings = settings
+        self.account = account  # the EciAccount's name; "" for the operator's own credentials
+        self._limiter = limiter  # None: the process-wide quotas of the operator's own account
         self._credentials: CredentialsProvider = credentials or ChainCredentials()
         self._metrics = metrics
         self.credentials_id = credentials_id
@@ -83,6 +87,7 @@ class Cloud:
                 endpoint=self.settings.endpoint,
                 retry=self.settings.retry,
                 breaker_settings=self.settings.breaker,
+                limiter=self._limiter,
             )
             self._clients[region] = client
             self._subscribe(client)
@@ -114,7 +119,7 @@ class Cloud:
 
     def _count(self, action: str, error: EciError | None) -> None:
         # A bounded label set: a hostile endpoint's codes cannot grow the series.
-        self._metrics.eci_requests.labels(action=action, code=error_label(error)).inc()
+        self._metrics.eci_requests.labels(action=action, code=error_label(error), account=self.account).inc()
 
     async def describe(
         self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
@@ -138,6 +143,17 @@ class Cloud:
         an answer that does not list it); errors raise."""
         found = await self.describe(scope, [group_id], priority=Priority.USER)
         return found.get(group_id)
+
+    async def probe(self, region: str) -> None:
+        """The cheapest authenticated read (at most one instance listed): raises when ECI refuses the
+        credentials."""
+        request = DescribeContainerGroupsRequest(region_id=region, limit=1)
+        try:
+            await self.client(region).describe_container_groups(request, priority=Priority.USER)
+        except EciError as exc:
+            self._count("DescribeContainerGroups", exc)
+            raise
+        self._count("DescribeContainerGroups", None)
 
     async def find_owned(self, region: str, uid: str) -> list[ContainerGroupOut]:
         """Instances tagged as owned by the ContainerGroup with ``uid`` (newest first)."""

@@ -3,9 +3,10 @@
 Why not the official ``kubernetes`` client: it is synchronous, and calling it from the event loop
 would stall every reconcile (and Kopf's liveness endpoint) while a request is in flight; running it
 in threads adds a pool to size and tune. ``kubernetes_asyncio`` would work but is another large
-dependency generated from the full OpenAPI. The controller needs five calls (get a Secret, get a
-ConfigMap, patch a ContainerGroup's status, patch its finalizers, create an Event); httpx is
-already the ECI transport, so a typed ~150-line client costs less than either. Kopf keeps doing the
+dependency generated from the full OpenAPI. The controller needs a few calls (get a Secret, get a
+ConfigMap, patch a ContainerGroup's status, patch its finalizers, create an Event, read and write
+the leader-election Lease); httpx is already the ECI transport, so a typed client of a few hundred
+lines costs less than either. Kopf keeps doing the
 watching with its own aiohttp session. Both use the same credentials: :func:`load_config` reads the
 in-cluster ServiceAccount or the kubeconfig (with the ``kubernetes`` package's loader), and the Kopf
 login handler hands the same values to Kopf.
@@ -29,6 +30,7 @@ from urllib.parse import quote
 
 import httpx
 
+from eci_operator.api.account import ACCOUNT_PLURAL
 from eci_operator.api.containergroup import GROUP, KIND, PLURAL, VERSION
 
 SA_DIR = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -81,15 +83,28 @@ class Kube(Protocol):
 
     async def get_secret(self, namespace: str, name: str) -> dict[str, Any] | None: ...
     async def get_configmap(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def get_account(self, name: str) -> dict[str, Any] | None: ...
+    async def get_namespace(self, name: str) -> dict[str, Any] | None: ...
     async def patch_status(
         self, namespace: str, name: str, patch: Mapping[str, Any]
     ) -> dict[str, Any] | None: ...
+    async def patch_account_status(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any] | None: ...
     async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None: ...
     async def remove_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None: ...
     async def create_event(
         self, body: Mapping[str, Any], *, reason: str, message: str, type_: str = "Normal"
     ) -> None: ...
     async def close(self) -> None: ...
+
+
+class Leases(Protocol):
+    """The Lease calls of leader election (``KubeApi``; tests may bring their own)."""
+
+    async def get_lease(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def create_lease(self, namespace: str, name: str, spec: Mapping[str, Any]) -> dict[str, Any]: ...
+    async def replace_lease(
+        self, namespace: str, name: str, resource_version: str, spec: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
 
 
 def segment(value: str) -> str:
@@ -257,8 +272,22 @@ class KubeApi:
             "GET", f"/api/v1/namespaces/{segment(namespace)}/configmaps/{segment(name)}"
         )
 
+    async def get_account(self, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", f"/apis/{GROUP}/{VERSION}/{ACCOUNT_PLURAL}/{segment(name)}")
+
+    async def get_namespace(self, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", f"/api/v1/namespaces/{segment(name)}")
+
     async def get_containergroup(self, namespace: str, name: str) -> dict[str, Any] | None:
         return await self._request("GET", self.cg_path(namespace, name))
+
+    async def get_lease(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self._request("GET", self._lease_path(namespace, name))
+
+    @staticmethod
+    def _lease_path(namespace: str, name: str | None = None) -> str:
+        path = f"/apis/coordination.k8s.io/v1/namespaces/{segment(namespace)}/leases"
+        return path if name is None else f"{path}/{segment(name)}"
 
     @staticmethod
     def cg_path(namespace: str, name: str) -> str:
@@ -297,6 +326,14 @@ class KubeApi:
             content_type="application/merge-patch+json",
         )
 
+    async def patch_account_status(self, name: str, patch: Mapping[str, Any]) -> dict[str, Any] | None:
+        return await self._request(
+            "PATCH",
+            f"/apis/{GROUP}/{VERSION}/{ACCOUNT_PLURAL}/{segment(name)}/status",
+            json={"status": patch},
+            content_type="application/merge-patch+json",
+        )
+
     async def add_finalizer(self, body: Mapping[str, Any], finalizer: str) -> dict[str, Any] | None:
         meta = body.get("metadata", {})
         ops: list[dict[str, Any]] = [
@@ -319,6 +356,35 @@ class KubeApi:
             {"op": "remove", "path": f"/metadata/finalizers/{index}"},
         ]
         return await self._json_patch(meta["namespace"], meta["name"], ops)
+
+    async def create_lease(self, namespace: str, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Create the Lease; someone else creating it first is a :class:`KubeConflict` (409)."""
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": dict(spec),
+        }
+        answer = await self._request(
+            "POST", self._lease_path(namespace), json=body, content_type="application/json"
+        )
+        return answer or {}
+
+    async def replace_lease(
+        self, namespace: str, name: str, resource_version: str, spec: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Replace the Lease's spec if it is still at ``resource_version``, else :class:`KubeConflict`:
+        two replicas racing for the Lease cannot both win."""
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": name, "namespace": namespace, "resourceVersion": resource_version},
+            "spec": dict(spec),
+        }
+        answer = await self._request(
+            "PUT", self._lease_path(namespace, name), json=body, content_type="application/json"
+        )
+        return answer or {}
 
     async def _json_patch(
         self, namespace: str, name: str, ops: list[dict[str, Any]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -35,8 +35,9 @@ class Metrics:
         )
         self.eci_requests = Counter(
             f"{PREFIX}_eci_requests_total",
-            "ECI API requests by action and result code (OK for success).",
-            ["action", "code"],
+            "ECI API requests by action, result code (OK for success) and EciAccount (empty: the "
+            "operator's own credentials).",
+            ["action", "code", "account"],
             registry=self.registry,
         )
         self.drift = Counter(
@@ -49,6 +50,11 @@ class Metrics:
             f"{PREFIX}_kube_writes_total",
             "Writes to the Kubernetes API by kind (status, finalizer, event).",
             ["kind"],
+            registry=self.registry,
+        )
+        self.leader = Gauge(
+            f"{PREFIX}_leader",
+            "1 while this replica holds the leader-election Lease (or runs without election), else 0.",
             registry=self.registry,
         )
 

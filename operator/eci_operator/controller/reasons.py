@@ -59,6 +59,12 @@ class Reason(StrEnum):
     INSTANCE_FAILED = "InstanceFailed"
     INSTANCE_SCHEDULE_FAILED = "InstanceScheduleFailed"
     INSTANCE_EXPIRED = "InstanceExpired"
+    ACCOUNT_NOT_ALLOWED = "AccountNotAllowed"
+    """spec.accountRef names an EciAccount that does not allow this namespace: no ECI call is made."""
+    ACCOUNT_NOT_FOUND = "AccountNotFound"
+    ACCOUNT_INVALID = "AccountInvalid"
+    CREDENTIALS_VALID = "CredentialsValid"
+    """An EciAccount's Ready reason: ECI accepted its credentials."""
 
     # -- Events only: one-off facts
     CREATED = "Created"

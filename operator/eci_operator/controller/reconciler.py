@@ -37,7 +37,7 @@ from eci_operator.controller.intent import Intent, SpecError, build_intent, pars
 from eci_operator.controller.kube import Kube, KubeConflict, KubeError
 from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
-from eci_operator.controller.observation import Present
+from eci_operator.controller.observation import Present, recorded_id
 from eci_operator.controller.observer import Observer
 from eci_operator.controller.reasons import Reason
 from eci_operator.controller.recorder import Recorder
@@ -117,15 +117,27 @@ class Reconciler:
 
     # -- entry point ------------------------------------------------------------------------
 
-    async def reconcile(self, memory: ObjectMemory, failures: int = 0) -> Requeue:
+    async def reconcile(
+        self, memory: ObjectMemory, failures: int = 0, refusal: tuple[Reason, str] | None = None
+    ) -> Requeue:
+        """One reconcile. With a ``refusal`` (the EciAccount it names may not be used) no ECI call is
+        made: the object is Stalled with that reason, re-checked at the resync interval."""
         started = time.monotonic()
         result = "error"
         try:
             if memory.meta.get("deletionTimestamp"):
+                if refusal is not None:
+                    requeue, result = await self._refused_deletion(memory, refusal)
+                    return requeue
                 requeue = await self.finalizer.finalize(memory, failures)
                 result = "deleting" if requeue.after is not None or requeue.failed else "deleted"
                 return requeue
-            outcome = await self._reconcile(memory, failures)
+            if refusal is not None:
+                outcome = _stalled(*refusal, recheck=self.settings.reconcile.resync_interval)
+            else:
+                outcome = await self._reconcile(memory, failures)
+                if self.cloud.account:
+                    outcome.fields["account"] = self.cloud.account  # whose keys and quota it uses
             await self.recorder.status(
                 memory, outcome.summary, outcome.fields, announce_stall=outcome.announce_stall
             )
@@ -140,6 +152,21 @@ class Reconciler:
         finally:
             self.metrics.reconciles.labels(result=result).inc()
             self.metrics.reconcile_seconds.observe(time.monotonic() - started)
+
+    async def _refused_deletion(
+        self, memory: ObjectMemory, refusal: tuple[Reason, str]
+    ) -> tuple[Requeue, str]:
+        """Deleting, with an account that may not be used: nothing was ever created for an object that
+        recorded no instance, so the finalizer goes; otherwise the deletion waits for the account."""
+        if recorded_id(memory) is None and not memory.created_ids:
+            await self.kube.remove_finalizer(memory.body, FINALIZER)
+            self.metrics.kube_writes.labels(kind="finalizer").inc()
+            return DONE, "deleted"
+        reason, message = refusal
+        await self.recorder.status(
+            memory, Summary(Health.STALLED, Reason.DELETION_BLOCKED, f"{reason}: {message}"), {}
+        )
+        return Requeue(after=self.settings.reconcile.resync_interval), "deleting"
 
     def _pace(self, memory: ObjectMemory, requeue: Requeue) -> Requeue:
         """Polls of a transition slow down (x1.5 each, up to the resync interval): a group that

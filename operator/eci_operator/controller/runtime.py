@@ -10,24 +10,36 @@ Triggers and what they cost:
   already cached (no extra ECI call); that is also when referenced Secrets are re-read (get only)
   and a rotation is noticed.
 - a reconcile asked to look again later (polling, backoff) → the work queue's timer.
+
+With leader election (``settings.election``), a standby keeps its memory of every ContainerGroup
+up to date from the watch (Kubernetes only) but triggers nothing, sweeps nothing and writes
+nothing; ECI is not called at all. On taking the Lease it starts the observer and triggers every
+object it knows, as a restart does (objects in sync cost reads, not writes). On losing it, it stops
+reconciling at once, before the Lease can expire, and tells its owner (``on_lost``) to end the
+process: a fresh process starts as a standby.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import start_http_server
 
+from eci_operator.api.account import EciAccountSpec
 from eci_operator.api.containergroup import RESTART_ANNOTATION
 from eci_operator.controller import intent
+from eci_operator.controller.accounts import Accounts, Refusal, SecretCredentials
 from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.cloud import Cloud, Scope
+from eci_operator.controller.election import Elector
 from eci_operator.controller.finalizer import FINALIZER, Finalizer
-from eci_operator.controller.kube import Kube, KubeApi, KubeConfig
+from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, KubeError, Leases
 from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import Observer
@@ -35,9 +47,10 @@ from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.resolving import ConfigMapIndex
 from eci_operator.controller.settings import OperatorSettings
-from eci_operator.controller.workqueue import Backoff, Requeue, WorkQueue
-from eci_operator.eci.credentials import CredentialsProvider
+from eci_operator.controller.workqueue import FAILED, Backoff, Requeue, WorkQueue
+from eci_operator.eci.credentials import Credentials, CredentialsError, CredentialsProvider
 from eci_operator.eci.models import ContainerGroupOut
+from eci_operator.eci.quotas import Priority, QuotaLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +76,27 @@ def needs_reconcile(body: Mapping[str, Any]) -> bool:
     return bool(status.get("observedGeneration") != meta.get("generation"))
 
 
+def _account_of(body: Mapping[str, Any]) -> str | None:
+    """``spec.accountRef.name`` when set (the schema makes it a DNS subdomain; anything else here is
+    passed on and found not to exist)."""
+    spec = body.get("spec")
+    ref = spec.get("accountRef") if isinstance(spec, Mapping) else None
+    name = ref.get("name") if isinstance(ref, Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
+class _Unsupported:
+    """Credentials of a kind this version declares but does not implement yet (rrsa, assumeRole)."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+
+    async def get(self) -> Credentials:
+        raise CredentialsError(
+            f"EciAccount {self.account}: only credentials.secretRef is implemented in this version"
+        )
+
+
 class Controller:
     def __init__(
         self,
@@ -71,27 +105,22 @@ class Controller:
         cloud: Cloud,
         settings: OperatorSettings,
         metrics: Metrics | None = None,
+        leases: Leases | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.kube = kube
         self.cloud = cloud
         self.metrics = metrics or Metrics()
         self.observer: BatchedObserver[Key, Scope, ContainerGroupOut] = BatchedObserver(
-            cloud.describe,
+            self._describe,
             interval=settings.reconcile.resync_interval,
             on_sweep=self._swept,
         )
-        recorder = Recorder(kube, self.metrics)
-        observer = Observer(cloud, self.observer, settings.reconcile, settings.adoption)
-        self.reconciler = Reconciler(
-            kube=kube,
-            cloud=cloud,
-            observer=observer,
-            recorder=recorder,
-            finalizer=Finalizer(cloud, kube, recorder, observer, self.metrics, settings),
-            metrics=self.metrics,
-            settings=settings,
-        )
+        self._recorder = Recorder(kube, self.metrics)
+        self.reconciler = self._reconciler(cloud)
+        self.accounts = Accounts(kube, self._account_cloud, refresh=settings.accounts.refresh)
+        self._account_reconcilers: dict[int, Reconciler] = {}
         self.queue: WorkQueue[Key] = WorkQueue(
             self._work,
             concurrency=settings.reconcile.concurrency,
@@ -103,6 +132,72 @@ class Controller:
         self.metrics.add_state_collector(self._phases, lambda: self.queue.depth, self._lags)
         self._metrics_server: Any = None
         self._started = time.monotonic()
+        self.elector: Elector | None = None
+        election = settings.election
+        if election is not None:
+            if leases is None:
+                raise ValueError("leader election needs a Lease client")
+            self.elector = Elector(
+                leases,
+                namespace=election.namespace,
+                name=election.name,
+                identity=election.identity,
+                timing=election.timing,
+            )
+        self.leading = False
+        self._on_lost = on_lost
+        self._election: asyncio.Task[None] | None = None
+
+    def _reconciler(self, cloud: Cloud) -> Reconciler:
+        settings, kube, recorder = self.settings, self.kube, self._recorder
+        observer = Observer(cloud, self.observer, settings.reconcile, settings.adoption)
+        return Reconciler(
+            kube=kube,
+            cloud=cloud,
+            observer=observer,
+            recorder=recorder,
+            finalizer=Finalizer(cloud, kube, recorder, observer, self.metrics, settings),
+            metrics=self.metrics,
+            settings=settings,
+        )
+
+    def _account_cloud(self, name: str, spec: EciAccountSpec) -> Cloud:
+        """An EciAccount's own client: its credentials, its endpoint, its own quotas (each account has
+        ECI's per-account limits) and its own scope, hence its own Describe batches."""
+        credentials = spec.credentials
+        if credentials.secret_ref is None:
+            # rrsa/assumeRole are declared in the API; until they are implemented, say so plainly.
+            provider: CredentialsProvider = _Unsupported(name)
+        else:
+            ref = credentials.secret_ref
+            provider = SecretCredentials(
+                self.kube, ref.namespace, ref.name, refresh=self.settings.accounts.refresh
+            )
+        cloud_settings = self.settings.cloud
+        if spec.endpoint is not None:
+            cloud_settings = dataclasses.replace(cloud_settings, endpoint=spec.endpoint.rstrip("/"))
+        cloud = Cloud(
+            settings=cloud_settings,
+            credentials=provider,
+            metrics=self.metrics,
+            credentials_id=f"account:{name}",  # cannot collide with "default": names have no ':'
+            account=name,
+            limiter=QuotaLimiter(),
+        )
+        cloud.on_recovery(self.queue.retry_failing)
+        return cloud
+
+    async def _describe(
+        self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
+    ) -> dict[str, ContainerGroupOut]:
+        """The batched observer's read, through the client of the scope's account."""
+        cloud = self.cloud
+        if scope[0] != self.cloud.credentials_id:
+            found = self.accounts.clouds().get(scope[0].removeprefix("account:"))
+            if found is None:
+                return {}  # the account went away meanwhile: its objects' own reconciles say so
+            cloud = found
+        return await cloud.describe(scope, ids, priority=priority)
 
     @classmethod
     async def create(
@@ -111,16 +206,20 @@ class Controller:
         settings: OperatorSettings,
         *,
         credentials: CredentialsProvider | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> Controller:
         metrics = Metrics()
         kube = KubeApi(kube_config)
         cloud = Cloud(settings=settings.cloud, credentials=credentials, metrics=metrics)
-        return cls(kube=kube, cloud=cloud, settings=settings, metrics=metrics)
+        return cls(kube=kube, cloud=cloud, settings=settings, metrics=metrics, leases=kube, on_lost=on_lost)
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.observer.start()
+        if self.elector is None:
+            self._lead()
+        else:
+            self._election = asyncio.create_task(self._elect(self.elector), name="leader election")
         metrics = self.settings.metrics
         if metrics.port is not None:
             self._metrics_server = start_http_server(
@@ -129,9 +228,14 @@ class Controller:
             logger.info("Serving metrics on %s:%s/metrics", metrics.host, metrics.port)
 
     async def stop(self) -> None:
-        await self.queue.close()
-        await self.observer.stop()
+        if self._election is not None:
+            self._election.cancel()
+            await asyncio.gather(self._election, return_exceptions=True)
+        await self._stop_reconciling()
+        if self.elector is not None:
+            await self.elector.release()  # a clean shutdown need not make the standby wait
         await self.cloud.close()
+        await self.accounts.close()
         await self.kube.close()
         if self._metrics_server is not None:
             server, thread = self._metrics_server
@@ -139,8 +243,40 @@ class Controller:
             thread.join(timeout=5)
             self._metrics_server = None
 
+    # -- leadership -------------------------------------------------------------------------
+
+    def _lead(self) -> None:
+        self.leading = True
+        self.metrics.leader.set(1)
+        self.observer.start()
+        for key, memory in self.objects.items():
+            # What the standby saw change while nobody led (an edit right after the leader died) goes
+            # first; the rest is routine: a look, and no write where ECI agrees with the spec.
+            self.queue.trigger(key, urgent=needs_reconcile(memory.body))
+
+    async def _stop_reconciling(self) -> None:
+        self.leading = False
+        self.metrics.leader.set(0)
+        await self.queue.close()
+        await self.observer.stop()
+
+    async def _elect(self, elector: Elector) -> None:
+        try:
+            await elector.acquire()
+            self._lead()
+            await elector.hold()
+            await self._stop_reconciling()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the election must not die silently: a standby that never leads is an outage
+            logger.exception("Leader election failed")
+            await self._stop_reconciling()
+        if self._on_lost is not None:
+            self._on_lost()
+
     def probe(self) -> dict[str, Any]:
         return {
+            "leading": self.leading,
             "objects": len(self.objects),
             "queue_depth": self.queue.depth,
             "observer_lag_seconds": self._lags(),
@@ -173,7 +309,12 @@ class Controller:
             self.observer.untrack(key)
         if memory is None:
             # Seen before our finalizer was added: every Create for it will be sent by this process.
-            fresh = FINALIZER not in (meta.get("finalizers") or []) and not meta.get("deletionTimestamp")
+            # A standby cannot say so: the leader may have sent a Create it has not heard of yet.
+            fresh = (
+                (self.leading or self.elector is None)
+                and FINALIZER not in (meta.get("finalizers") or [])
+                and not meta.get("deletionTimestamp")
+            )
             self.objects[key] = memory = ObjectMemory(body=body, seen_from_start=fresh)
             first = True
         else:
@@ -187,12 +328,12 @@ class Controller:
         except intent.SpecError:
             names = frozenset()  # an invalid spec stalls in the reconcile; nothing to watch for it
         self.configmaps.update(key, names)
-        if first or needs_reconcile(body):
+        if self.leading and (first or needs_reconcile(body)):
             # A live watch event is someone's change; the start-up listing (type None) is routine.
             self.queue.trigger(key, urgent=event_type is not None)
 
     def on_configmap_event(self, event_type: str | None, body: dict[str, Any]) -> None:
-        if event_type is None:
+        if event_type is None or not self.leading:
             return  # the initial listing: every user reconciles on its own first sight anyway
         meta = body.get("metadata", {})
         for key in self.configmaps.users(meta.get("namespace", ""), meta.get("name", "")):
@@ -209,7 +350,23 @@ class Controller:
         memory = self.objects.get(key)
         if memory is None:
             return Requeue()
-        return await self.reconciler.reconcile(memory, failures)
+        account = _account_of(memory.body)
+        if account is None:
+            return await self.reconciler.reconcile(memory, failures)
+        try:
+            use = await self.accounts.resolve(account, key[0])
+        except KubeError as exc:
+            logger.warning("Could not read EciAccount %s for %s/%s: %s", account, *key, exc)
+            return FAILED
+        if isinstance(use, Refusal):
+            return await self.reconciler.reconcile(memory, failures, refusal=(use.reason, use.message))
+        reconciler = self._account_reconcilers.get(id(use))
+        if reconciler is None:
+            reconciler = self._account_reconcilers[id(use)] = self._reconciler(use)
+        region = (memory.body.get("spec") or {}).get("regionId")
+        if isinstance(region, str) and region:
+            await self.accounts.verify(account, use, region)
+        return await reconciler.reconcile(memory, failures)
 
     # -- metrics ----------------------------------------------------------------------------
 

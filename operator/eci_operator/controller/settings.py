@@ -7,8 +7,11 @@ are in seconds. The objects are frozen: a setting never changes while the operat
 
 from __future__ import annotations
 
+import socket
+import uuid
 from dataclasses import dataclass, field
 
+from eci_operator.controller.leases import Timing
 from eci_operator.eci.breaker import BreakerSettings
 from eci_operator.eci.transport import RetryPolicy
 
@@ -88,6 +91,39 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class AccountSettings:
+    """EciAccounts (spec.accountRef)."""
+
+    refresh: float = 10.0
+    """An EciAccount and its Secret are read again (get, by name) once this many seconds have passed:
+    a rotated key or a changed allow-list is in force within this time."""
+
+
+def _identity() -> str:
+    # The pod name (the hostname in a pod) tells people which replica leads; the suffix tells apart
+    # two processes of one pod (a container restart), which must not take each other's Lease.
+    return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class LeaderElectionSettings:
+    """Leader election on a ``coordination.k8s.io/v1`` Lease: one replica reconciles, the others
+    stand by (watching Kubernetes only) and take over when its Lease runs out."""
+
+    namespace: str
+    """Where the Lease lives (the operator's own namespace)."""
+
+    name: str = "eci-operator"
+    """The Lease's name; replicas with the same namespace and name elect one leader."""
+
+    identity: str = field(default_factory=_identity)
+    """This process's holder identity in the Lease."""
+
+    timing: Timing = field(default_factory=Timing)
+    """Lease duration, renew deadline and retry period (controller-runtime's: 15 s, 10 s, 2 s)."""
+
+
+@dataclass(frozen=True)
 class OperatorSettings:
     """The whole configuration of one operator process."""
 
@@ -102,3 +138,6 @@ class OperatorSettings:
     cloud: CloudSettings = field(default_factory=CloudSettings)
     adoption: AdoptionSettings = field(default_factory=AdoptionSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)
+    election: LeaderElectionSettings | None = None
+    """None: this process reconciles from the start (one replica only)."""

@@ -53,6 +53,7 @@ class EmulatorConfig:
     port: int = 8080
     access_key_id: str | None = None
     access_key_secret: str | None = None
+    extra_keys: dict[str, str] = field(default_factory=dict)  # more accepted pairs (key rotation)
     state_file: str | None = None
     transition_delay: float = 2.0
     quotas: dict[str, int] = field(default_factory=dict)
@@ -142,7 +143,7 @@ class Emulator:
         self.store = Store(config.transition_delay, seed=config.seed)
         keys = None
         if config.access_key_id is not None:
-            keys = {config.access_key_id: config.access_key_secret or ""}
+            keys = {config.access_key_id: config.access_key_secret or "", **config.extra_keys}
         self.auth = Authenticator(keys, actions.HANDLERS.keys())
         self.quotas = Quotas(config.quotas)
         self.faults = Faults(config.fault_rate, seed=config.seed)
@@ -179,10 +180,12 @@ class Emulator:
         params: dict[str, str],
         request_id: str,
         fault: Fault | None,
+        access_key_id: str | None = None,
     ) -> None:
         self.requests.append(
             {
                 "Action": action,
+                "AccessKeyId": access_key_id,  # who called: tells accounts and rotated keys apart
                 "Code": code,
                 "HttpStatus": status,
                 "Time": _stamp(time.time()),
@@ -208,6 +211,7 @@ class Emulator:
         action: str | None = None
         params: dict[str, str] = {}
         fault: Fault | None = None
+        key_id: str | None = None
         try:
             query = merge_pairs(parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True))
             form: dict[str, str] = {}
@@ -216,32 +220,33 @@ class Emulator:
             params = {**query, **form}
             caller = self.auth.authenticate(request.method, query, form, request.headers.items(), body)
             action = caller.action
+            key_id = caller.access_key_id
             self.quotas.take(action)
             mutating = action in actions.MUTATING
             fault = self.faults.draw(mutating)
             if fault is not None and not fault.after_effect:
-                self._record(action, fault.kind, STATUS.get(fault.kind, 0), params, request_id, fault)
+                self._record(action, fault.kind, STATUS.get(fault.kind, 0), params, request_id, fault, key_id)
                 return await self._fail(request, request_id, fault)
             result = actions.call(self.store, action, caller.params)
             if mutating:
                 self.save()
         except ApiError as err:
-            self._record(action, err.code, err.status, params, request_id, fault)
+            self._record(action, err.code, err.status, params, request_id, fault, key_id)
             return self._error(request, request_id, err)
         except Exception:  # a bug in the emulator still answers in ECI's error shape
             trace = _scrubber(params).clean(traceback.format_exc())
             log.error("request %s (%s) failed\n%s", request_id, action, trace)
             internal = ApiError("InternalError", MESSAGES["InternalError"], 500)
-            self._record(action, internal.code, internal.status, params, request_id, None)
+            self._record(action, internal.code, internal.status, params, request_id, None, key_id)
             return self._error(request, request_id, internal)
         if fault is not None and fault.kind == "SlowReply":
-            self._record(action, None, 200, params, request_id, fault)
+            self._record(action, None, 200, params, request_id, fault, key_id)
             await asyncio.sleep(self.config.fault_delay)
         elif fault is not None:
-            self._record(action, fault.kind, STATUS.get(fault.kind, 0), params, request_id, fault)
+            self._record(action, fault.kind, STATUS.get(fault.kind, 0), params, request_id, fault, key_id)
             return await self._fail(request, request_id, fault)
         else:
-            self._record(action, None, 200, params, request_id, None)
+            self._record(action, None, 200, params, request_id, None, key_id)
         if action == "ExecContainerCommand" and "WebSocketUri" in result:
             base = f"{'wss' if request.secure else 'ws'}://{request.host}"
             result = {
