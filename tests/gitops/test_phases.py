@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.gitops.recorder import Recorder
+from tests.gitops.versions import Recorder
 from tests.support.cluster import Cluster, condition
 from tests.support.manifests import container_group
 from tests.support.operator import REPO, Operator
