@@ -47,7 +47,7 @@ from tests.support.hostile_proxy import (
     echo_forms,
 )
 
-from .scripted_server import Reply, ScriptedServer, error
+from .scripted_server import Reply, ScriptedServer, Step, error
 
 AK_SECRET = "AkSecret/with+odd=chars"
 STS_TOKEN = "StsToken-9f8e7d6c5b4a"
@@ -101,7 +101,7 @@ async def test_no_secret_in_debug_logs_or_errors(caplog: pytest.LogCaptureFixtur
     echoed = ""
 
     class Echo(ScriptedServer):
-        def _next(self):  # type: ignore[no-untyped-def]
+        def _next(self) -> Step:
             nonlocal echoed
             step = super()._next()
             if isinstance(step, Reply) and step.body.get("Code") == "SignatureDoesNotMatch":

@@ -100,7 +100,7 @@ class Lifecycle:
 
 def observed(body: dict[str, Any]) -> bool:
     status = body.get("status") or {}
-    return status.get("observedGeneration") == body["metadata"]["generation"]
+    return bool(status.get("observedGeneration") == body["metadata"]["generation"])
 
 
 def phase_is(value: str) -> Callable[[dict[str, Any]], bool]:

@@ -63,5 +63,7 @@ def refs(*objects: dict[str, Any]) -> References:
     return References.from_objects(objects)
 
 
-def container(spec: dict[str, Any], **fields: Any) -> None:
+def container(spec: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """Set fields of the first container; returns the spec, so an edit can chain it."""
     spec["containers"][0].update(fields)
+    return spec

@@ -348,12 +348,8 @@ def test_secret_env_change_is_a_redacted_container_change() -> None:
     assert result.changes[0].changes == (
         "Container[web].EnvironmentVars[DB_PASSWORD].Value: (sensitive value changed)",
     )
-    shown = (
-        result.render()
-        + repr(result)
-        + repr(result.status())
-        + str(result.status().to_dict() if result.status() else "")
-    )
+    status = result.status()
+    shown = result.render() + repr(result) + repr(status) + str(status.to_dict() if status else "")
     for value in ("new-db-password", DB_PASSWORD, PASSWORD):
         assert value not in shown
     assert result.update is not None

@@ -107,7 +107,7 @@ def test_secret_values_never_shown_when_a_secret_env_var_becomes_a_literal() -> 
     """The example the property above found: an env var set from a Secret, then set to a literal;
     the instance still holds the Secret's value when the plan is made."""
     secret_ref = {"secretKeyRef": {"name": "db", "key": "password"}}
-    before = {"regionId": "cn-hangzhou", "containers": [{"name": "a", "image": "redis:7"}]}
+    before: dict[str, Any] = {"regionId": "cn-hangzhou", "containers": [{"name": "a", "image": "redis:7"}]}
     before["containers"][0]["env"] = [{"name": "X", "valueFrom": secret_ref}]
     after = {**before, "containers": [{"name": "a", "image": "redis:7", "env": [{"name": "X", "value": ""}]}]}
     first, second = _desired(before), _desired(after)
