@@ -59,7 +59,7 @@ async def test_filters_by_status_tag_and_name(api: Local) -> None:
     )
     b = await make(api, "beta", **flat("", {"Tag": [{"Key": "team", "Value": "shop"}]}))
     c = await make(api, "gamma")
-    api.emulator.store.get(c).view["Status"] = "Failed"  # type: ignore[union-attr]
+    api.get(c)["Status"] = "Failed"
 
     async def ids(**params: str) -> list[str]:
         body = await api.ok("DescribeContainerGroups", RegionId=REGION, **params)
