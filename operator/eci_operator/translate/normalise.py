@@ -115,13 +115,54 @@ def _size(value: str | None) -> str | None:
         return value
 
 
-def _probe(kind: str, handler: Any, timings: dict[str, int | None]) -> dict[str, Any]:
+def _probe(kind: str, handler: Any, p: eci.Probe | eci.ProbeOut) -> dict[str, Any]:
+    """One probe on either side: its handler, and its timings with ECI's defaults filled in."""
+    timings = {
+        "InitialDelaySeconds": p.initial_delay_seconds,
+        "PeriodSeconds": p.period_seconds,
+        "TimeoutSeconds": p.timeout_seconds,
+        "SuccessThreshold": p.success_threshold,
+        "FailureThreshold": p.failure_threshold,
+    }
     out: dict[str, Any] = {"Handler": {kind: handler}}
     for name, default in PROBE_DEFAULTS.items():
         value = timings.get(name)
         # 0 is not a valid period/timeout/threshold: Describe's 0 means "unset".
         out[name] = default if value is None or (value == 0 and default != 0) else value
     return out
+
+
+def _http_get(h: eci.HttpGetAction | eci.HttpGetOut) -> dict[str, Any]:
+    return {"Path": _none(h.path), "Port": h.port, "Scheme": h.scheme or "HTTP"}
+
+
+def _container(
+    c: eci.Container | eci.InitContainer | eci.ContainerOut | eci.InitContainerOut,
+    *,
+    image_pull_policy: str | None,
+    commands: list[str],
+    args: list[str],
+    env: dict[str, Any],
+    ports: Sequence[eci.Port | eci.PortOut],
+    create_only: Any,
+) -> dict[str, Any]:
+    """The fields every container compares by, on either side (each side reads a few its own way)."""
+    return {
+        "Name": c.name,
+        "Image": c.image,
+        "Cpu": _num(c.cpu),
+        "Memory": _num(c.memory),
+        "Gpu": c.gpu or None,
+        "WorkingDir": _none(c.working_dir),
+        "ImagePullPolicy": image_pull_policy,
+        "Commands": commands,
+        "Args": args,
+        "EnvironmentVars": env,
+        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in ports),
+        "VolumeMounts": _mounts(c.volume_mounts),
+        "SecurityContext": _security(c.security_context),
+        "CreateOnly": create_only,
+    }
 
 
 # ---------------------------------------------------------------------- desired side
@@ -165,42 +206,24 @@ def _security(sc: eci.SecurityContext | eci.SecurityContextOut | None) -> dict[s
 def _probe_in(p: eci.Probe | None) -> dict[str, Any] | None:
     if p is None:
         return None
-    timings = {
-        "InitialDelaySeconds": p.initial_delay_seconds,
-        "PeriodSeconds": p.period_seconds,
-        "TimeoutSeconds": p.timeout_seconds,
-        "SuccessThreshold": p.success_threshold,
-        "FailureThreshold": p.failure_threshold,
-    }
     if p.exec is not None:
-        return _probe("Exec", list(p.exec.commands), timings)
+        return _probe("Exec", list(p.exec.commands), p)
     if p.http_get is not None:
-        return _probe(
-            "HttpGet",
-            {"Path": _none(p.http_get.path), "Port": p.http_get.port, "Scheme": p.http_get.scheme or "HTTP"},
-            timings,
-        )
+        return _probe("HttpGet", _http_get(p.http_get), p)
     assert p.tcp_socket is not None
-    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
+    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, p)
 
 
 def _container_in(c: eci.Container | eci.InitContainer, secret_keys: frozenset[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Name": c.name,
-        "Image": c.image,
-        "Cpu": _num(c.cpu),
-        "Memory": _num(c.memory),
-        "Gpu": c.gpu or None,
-        "WorkingDir": _none(c.working_dir),
-        "ImagePullPolicy": c.image_pull_policy,
-        "Commands": list(c.commands or []),
-        "Args": list(c.args or []),
-        "EnvironmentVars": _env_in(c.environment_vars, secret_keys),
-        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports or []),
-        "VolumeMounts": _mounts(c.volume_mounts),
-        "SecurityContext": _security(c.security_context),
-        "CreateOnly": unreported.container_create_only(c),
-    }
+    out = _container(
+        c,
+        image_pull_policy=c.image_pull_policy,
+        commands=list(c.commands or []),
+        args=list(c.args or []),
+        env=_env_in(c.environment_vars, secret_keys),
+        ports=c.ports or [],
+        create_only=unreported.container_create_only(c),
+    )
     if isinstance(c, eci.Container):
         out.update(
             Stdin=bool(c.stdin),
@@ -321,42 +344,25 @@ def _env_out(vars_: list[eci.EnvironmentVarOut], visible: frozenset[str]) -> dic
 def _probe_out(p: eci.ProbeOut | None) -> dict[str, Any] | None:
     if p is None or p.is_empty:
         return None
-    timings: dict[str, int | None] = {
-        "InitialDelaySeconds": p.initial_delay_seconds,
-        "PeriodSeconds": p.period_seconds,
-        "TimeoutSeconds": p.timeout_seconds,
-        "SuccessThreshold": p.success_threshold,
-        "FailureThreshold": p.failure_threshold,
-    }
     if p.execs:
-        return _probe("Exec", list(p.execs), timings)
+        return _probe("Exec", list(p.execs), p)
     if p.http_get is not None and (p.http_get.port or p.http_get.path):
-        h = p.http_get
-        return _probe(
-            "HttpGet", {"Path": _none(h.path), "Port": h.port, "Scheme": h.scheme or "HTTP"}, timings
-        )
+        return _probe("HttpGet", _http_get(p.http_get), p)
     assert p.tcp_socket is not None
-    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
+    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, p)
 
 
 def _container_out(c: eci.ContainerOut | eci.InitContainerOut, visible: frozenset[str]) -> dict[str, Any]:
     is_init = isinstance(c, eci.InitContainerOut)
-    out: dict[str, Any] = {
-        "Name": c.name,
-        "Image": c.image,
-        "Cpu": _num(c.cpu),
-        "Memory": _num(c.memory),
-        "Gpu": c.gpu or None,
-        "WorkingDir": _none(c.working_dir),
-        "ImagePullPolicy": _none(c.image_pull_policy),
-        "Commands": list(c.command if isinstance(c, eci.InitContainerOut) else c.commands),
-        "Args": list(c.args),
-        "EnvironmentVars": _env_out(c.environment_vars, visible),
-        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports),
-        "VolumeMounts": _mounts(c.volume_mounts),
-        "SecurityContext": _security(c.security_context),
-        "CreateOnly": None,  # not reported: see normalise
-    }
+    out = _container(
+        c,
+        image_pull_policy=_none(c.image_pull_policy),
+        commands=list(c.command if isinstance(c, eci.InitContainerOut) else c.commands),
+        args=list(c.args),
+        env=_env_out(c.environment_vars, visible),
+        ports=c.ports,
+        create_only=None,  # not reported: see normalise
+    )
     if not is_init:
         assert isinstance(c, eci.ContainerOut)
         out.update(

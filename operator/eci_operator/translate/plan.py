@@ -58,8 +58,8 @@ _ALLOWED = {
     UpdatePolicy.ALLOW_RESTART: Impact.RESTART,
     UpdatePolicy.ALLOW_REPLACE: Impact.REPLACE,
 }
-# Display order: replacement groups first, then in-place groups.
-GROUP_ORDER = (
+# Groups no update can change: a change needs a new instance.
+REPLACE_ONLY = (
     "ContainerGroupName",
     "ZoneId",
     "VSwitchId",
@@ -77,15 +77,21 @@ GROUP_ORDER = (
     "HostSecurityContext",
     "TerminationGracePeriodSeconds",
     "ActiveDeadlineSeconds",
-    "RestartPolicy",
-    "ResourceGroupId",
-    "Tag",
-    "ImageRegistryCredential",
-    "DnsConfig",
-    "Volume",
-    "InitContainer",
-    "Container",
 )
+# Groups UpdateContainerGroup changes in place, each with the request field it is sent as (the whole
+# group, taken from the Create request; tags also keep the foreign ones).
+UPDATABLE = {
+    "RestartPolicy": "restart_policy",
+    "ResourceGroupId": "resource_group_id",
+    "Tag": "tags",
+    "ImageRegistryCredential": "image_registry_credentials",
+    "DnsConfig": "dns_config",
+    "Volume": "volumes",
+    "InitContainer": "init_containers",
+    "Container": "containers",
+}
+# Display order: replacement groups first, then in-place groups.
+GROUP_ORDER = (*REPLACE_ONLY, *UPDATABLE)
 
 
 @dataclass(frozen=True)
@@ -247,6 +253,12 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     def add(group: str, impact: Impact, lines: list[str], reason: str | None = None) -> None:
         changes[group] = GroupChange(group, impact, tuple(lines), reason)
 
+    def add_whole(group: str, lines: list[str], emptied: str | None, carried: str | None = None) -> None:
+        """A group UpdateContainerGroup replaces whole: a new instance when it would become empty
+        (``emptied`` says why) or its items carry create-only settings; else in place with a restart."""
+        reason = emptied or carried
+        add(group, Impact.REPLACE if reason else Impact.RESTART, lines, reason)
+
     # -- instance fields: not updatable, a change needs a new instance
     if d.container_group_name != o.container_group_name and o.container_group_name is not None:
         add(
@@ -337,37 +349,34 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         else:
             add("ImageRegistryCredential", Impact.NO_RESTART, [line])  # final impact decided below
     if d.dns_config != o.dns_config:
-        lines = diff_lines("DnsConfig", o.dns_config, d.dns_config)
-        if d.dns_config is None:
-            add("DnsConfig", Impact.REPLACE, lines, "ECI cannot remove the DNS configuration in place")
-        else:
-            add("DnsConfig", Impact.RESTART, lines)
+        add_whole(
+            "DnsConfig",
+            diff_lines("DnsConfig", o.dns_config, d.dns_config),
+            "ECI cannot remove the DNS configuration in place" if d.dns_config is None else None,
+        )
     if d.volumes != o.volumes:
-        lines = diff_lines("Volume", o.volumes, d.volumes, keyed=True)
-        modes = _carried(d.volumes, o.volumes, "Modes")
-        if not d.volumes:
-            add("Volume", Impact.REPLACE, lines, "ECI cannot remove every volume in place")
-        elif modes:
-            add("Volume", Impact.REPLACE, lines, modes)
-        else:
-            add("Volume", Impact.RESTART, lines)
+        add_whole(
+            "Volume",
+            diff_lines("Volume", o.volumes, d.volumes, keyed=True),
+            None if d.volumes else "ECI cannot remove every volume in place",
+            _carried(d.volumes, o.volumes, "Modes"),
+        )
     if d.init_containers != o.init_containers:
         old_i = {c["Name"]: c for c in o.init_containers}
         new_i = {c["Name"]: c for c in d.init_containers}
         lines = diff_lines("InitContainer", old_i, new_i, keyed=True)
         if list(old_i) != list(new_i) and old_i.keys() == new_i.keys():
             lines.append(f"InitContainer order: {list(old_i)} -> {list(new_i)}")
-        carried = _carried(new_i, old_i, "CreateOnly")
-        if not d.init_containers:
-            add("InitContainer", Impact.REPLACE, lines, "ECI cannot remove every init container in place")
-        elif carried:
-            add("InitContainer", Impact.REPLACE, lines, carried)
-        else:
-            add("InitContainer", Impact.RESTART, lines)
+        add_whole(
+            "InitContainer",
+            lines,
+            None if d.init_containers else "ECI cannot remove every init container in place",
+            _carried(new_i, old_i, "CreateOnly"),
+        )
     carried = _carried(d.containers, o.containers, "CreateOnly")
     if d.containers != o.containers:
         lines = diff_lines("Container", o.containers, d.containers, keyed=True)
-        add("Container", Impact.REPLACE if carried else Impact.RESTART, lines, carried)
+        add_whole("Container", lines, None, carried)
     elif (
         "Volume" in changes
         and changes["Volume"].impact is Impact.RESTART
@@ -433,24 +442,10 @@ def _update_request(
     if not groups:
         return None
     r = desired.request
-    fields: dict[str, Any] = {}
-    if "RestartPolicy" in groups:
-        fields["restart_policy"] = r.restart_policy
-    if "ResourceGroupId" in groups:
-        fields["resource_group_id"] = r.resource_group_id
+    fields: dict[str, Any] = {UPDATABLE[g]: getattr(r, UPDATABLE[g]) for g in groups}
     if "Tag" in groups:
         merged = {**foreign_tags, **{t.key: t.value for t in r.tags or []}}
         fields["tags"] = [eci.Tag(key=k, value=v) for k, v in sorted(merged.items())]
-    if "ImageRegistryCredential" in groups:
-        fields["image_registry_credentials"] = r.image_registry_credentials
-    if "DnsConfig" in groups:
-        fields["dns_config"] = r.dns_config
-    if "Volume" in groups:
-        fields["volumes"] = r.volumes
-    if "InitContainer" in groups:
-        fields["init_containers"] = r.init_containers
-    if "Container" in groups:
-        fields["containers"] = r.containers
     return eci.UpdateContainerGroupRequest(
         region_id=r.region_id,
         container_group_id=observed.container_group_id,
