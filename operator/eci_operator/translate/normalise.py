@@ -165,6 +165,19 @@ def _container(
     }
 
 
+def _placement(x: eci.CreateContainerGroupRequest | eci.ContainerGroupOut) -> dict[str, Any]:
+    """Where and how large the instance is, compared the same way on both sides."""
+    return {
+        "zone_id": _none(x.zone_id),
+        "v_switch_id": _none(x.v_switch_id),
+        "security_group_id": _none(x.security_group_id),
+        "instance_type": _none(x.instance_type),
+        "cpu": _num(x.cpu),
+        "memory": _num(x.memory),
+        "resource_group_id": _none(x.resource_group_id),
+    }
+
+
 # ---------------------------------------------------------------------- desired side
 
 
@@ -304,13 +317,7 @@ def desired_state(
     return State(
         region_id=request.region_id,
         container_group_name=request.container_group_name,
-        zone_id=_none(request.zone_id),
-        v_switch_id=_none(request.v_switch_id),
-        security_group_id=_none(request.security_group_id),
-        instance_type=_none(request.instance_type),
-        cpu=_num(request.cpu),
-        memory=_num(request.memory),
-        resource_group_id=_none(request.resource_group_id),
+        **_placement(request),
         restart_policy=request.restart_policy or "Always",
         tags={t.key: t.value for t in request.tags or []},
         containers={
@@ -411,13 +418,7 @@ def observed_state(
         region_id=_none(group.region_id),
         container_group_id=_none(group.container_group_id),
         container_group_name=_none(group.container_group_name),
-        zone_id=_none(group.zone_id),
-        v_switch_id=_none(group.v_switch_id),
-        security_group_id=_none(group.security_group_id),
-        instance_type=_none(group.instance_type),
-        cpu=_num(group.cpu),
-        memory=_num(group.memory),
-        resource_group_id=_none(group.resource_group_id),
+        **_placement(group),
         restart_policy=_none(group.restart_policy),
         tags={t.key: t.value for t in group.tags},
         containers={
