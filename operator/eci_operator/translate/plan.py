@@ -37,7 +37,7 @@ from eci_operator.eci import models as eci
 from eci_operator.eci.flatten import flatten
 from eci_operator.translate.desired import Desired
 from eci_operator.translate.fingerprints import digest, fingerprints
-from eci_operator.translate.normalise import NotReported, Redacted, desired_state, normalise
+from eci_operator.translate.normalise import NotReported, Redacted, State, desired_state, normalise
 
 
 class Impact(StrEnum):
@@ -248,20 +248,51 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     want = fingerprints(desired)
     d = desired_state(desired.request, dict(desired.sensitive.env))
     o = normalise(observed, desired, applied)
-    changes: dict[str, GroupChange] = {}
+    # Tags set by others survive the whole-group update; system tags (acs:, aliyun) cannot be sent.
+    foreign_tags = {
+        t.key: t.value
+        for t in observed.tags
+        if t.key not in o.tags and t.key not in d.tags and not t.key.lower().startswith(("acs:", "aliyun"))
+    }
+    changes = _Changes()
+    _instance_changes(changes, d, o, desired.request, observed)
+    _in_place_changes(changes, d, o, want, applied, foreign_tags)
+    _credentials_impact(changes, want, applied)
+    ordered = tuple(
+        changes[g] for g in [*GROUP_ORDER, *sorted(set(changes) - set(GROUP_ORDER))] if g in changes
+    )
+    update = _update_request(desired, observed, ordered, foreign_tags)
+    ignored = tuple(
+        f"{p.field} is ignored (unenforceableFields: Ignore): {p.message}" for p in desired.ignored
+    )
+    return Plan(changes=ordered, update=update, fingerprints=want, notes=desired.notes + ignored)
 
-    def add(group: str, impact: Impact, lines: list[str], reason: str | None = None) -> None:
-        changes[group] = GroupChange(group, impact, tuple(lines), reason)
 
-    def add_whole(group: str, lines: list[str], emptied: str | None, carried: str | None = None) -> None:
+class _Changes(dict[str, GroupChange]):
+    """The changed groups of one plan, by group."""
+
+    def add(self, group: str, impact: Impact, lines: list[str], reason: str | None = None) -> None:
+        self[group] = GroupChange(group, impact, tuple(lines), reason)
+
+    def add_whole(
+        self, group: str, lines: list[str], emptied: str | None, carried: str | None = None
+    ) -> None:
         """A group UpdateContainerGroup replaces whole: a new instance when it would become empty
         (``emptied`` says why) or its items carry create-only settings; else in place with a restart."""
         reason = emptied or carried
-        add(group, Impact.REPLACE if reason else Impact.RESTART, lines, reason)
+        self.add(group, Impact.REPLACE if reason else Impact.RESTART, lines, reason)
 
-    # -- instance fields: not updatable, a change needs a new instance
+
+def _instance_changes(
+    changes: _Changes,
+    d: State,
+    o: State,
+    request: eci.CreateContainerGroupRequest,
+    observed: eci.ContainerGroupOut,
+) -> None:
+    """Instance fields: no update changes them, so a change needs a new instance."""
     if d.container_group_name != o.container_group_name and o.container_group_name is not None:
-        add(
+        changes.add(
             "ContainerGroupName",
             Impact.REPLACE,
             diff_lines("ContainerGroupName", o.container_group_name, d.container_group_name),
@@ -269,27 +300,22 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     for group, want_v, have in (
         ("ZoneId", d.zone_id, o.zone_id),
         ("SecurityGroupId", d.security_group_id, o.security_group_id),
-    ):
-        if want_v is not None and have is not None and want_v != have:
-            add(group, Impact.REPLACE, diff_lines(group, have, want_v))
-    for group, want_v, have in (
         ("VSwitchId", d.v_switch_id, o.v_switch_id),
         ("InstanceType", d.instance_type, o.instance_type),
+        ("Cpu", d.cpu, o.cpu),
+        ("Memory", d.memory, o.memory),
     ):
         if want_v is not None and have is not None and want_v != have:
-            add(group, Impact.REPLACE, diff_lines(group, have, want_v))
-    for group, want_n, have_n in (("Cpu", d.cpu, o.cpu), ("Memory", d.memory, o.memory)):
-        if want_n is not None and have_n is not None and want_n != have_n:
-            add(group, Impact.REPLACE, diff_lines(group, have_n, want_n))
+            changes.add(group, Impact.REPLACE, diff_lines(group, have, want_v))
 
-    # -- an instance ECI sized from its containers cannot grow: containers that need more replace it
-    need_cpu, need_memory = container_totals(desired.request)
+    # An instance ECI sized from its containers cannot grow: containers that need more replace it.
+    need_cpu, need_memory = container_totals(request)
     for name, wanted_n, have_n, need, unit in (
         ("Cpu", d.cpu, observed.cpu, need_cpu, "vCPU"),
         ("Memory", d.memory, observed.memory, need_memory, "GiB"),
     ):
         if wanted_n is None and have_n and need > have_n + 1e-9 and name not in changes:
-            add(
+            changes.add(
                 name,
                 Impact.REPLACE,
                 [f"{name}: {have_n:g} -> at least {need:g} (what the containers need)"],
@@ -297,42 +323,42 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
                 "ECI cannot resize an instance",
             )
 
-    # -- set only by CreateContainerGroup
+    # Set only by CreateContainerGroup.
     for group in sorted({*d.create_only, *o.create_only}):
         want_v, have = d.create_only.get(group), o.create_only.get(group)
         if want_v != have:
-            add(group, Impact.REPLACE, diff_lines(group, have, want_v), CREATE_ONLY_REASON)
+            changes.add(group, Impact.REPLACE, diff_lines(group, have, want_v), CREATE_ONLY_REASON)
 
-    # -- in-place groups
+
+def _in_place_changes(
+    changes: _Changes,
+    d: State,
+    o: State,
+    want: Fingerprints,
+    applied: Fingerprints,
+    foreign_tags: dict[str, str],
+) -> None:
+    """The groups UpdateContainerGroup can change, and what changing each costs."""
     if o.restart_policy is not None and d.restart_policy != o.restart_policy:
-        add("RestartPolicy", Impact.RESTART, diff_lines("RestartPolicy", o.restart_policy, d.restart_policy))
+        changes.add(
+            "RestartPolicy", Impact.RESTART, diff_lines("RestartPolicy", o.restart_policy, d.restart_policy)
+        )
     if (
         d.resource_group_id is not None
         and o.resource_group_id is not None
         and d.resource_group_id != o.resource_group_id
     ):
-        add(
+        changes.add(
             "ResourceGroupId",
             Impact.RESTART,
             diff_lines("ResourceGroupId", o.resource_group_id, d.resource_group_id),
         )
-    # Tags set by others survive the whole-group update; system tags (acs:, aliyun) cannot be sent.
-    foreign_tags = {
-        t.key: t.value
-        for t in observed.tags
-        if t.key not in o.tags and t.key not in d.tags and not t.key.lower().startswith(("acs:", "aliyun"))
-    }
     if d.tags != o.tags:
-        sent = {**foreign_tags, **d.tags}
-        if sent:
-            add("Tag", Impact.NO_RESTART, diff_lines("Tag", o.tags, d.tags, keyed=True))
+        lines = diff_lines("Tag", o.tags, d.tags, keyed=True)
+        if {**foreign_tags, **d.tags}:
+            changes.add("Tag", Impact.NO_RESTART, lines)
         else:
-            add(
-                "Tag",
-                Impact.REPLACE,
-                diff_lines("Tag", o.tags, d.tags, keyed=True),
-                "ECI cannot remove every tag in place",
-            )
+            changes.add("Tag", Impact.REPLACE, lines, "ECI cannot remove every tag in place")
     if want.image_registry_credential != applied.image_registry_credential:
         old_n, new_n = applied.image_registry_credential_count, want.image_registry_credential_count or 0
         line = (
@@ -340,22 +366,22 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
             f"{'unknown' if old_n is None else old_n} -> {new_n} credential(s)"
         )
         if new_n == 0:
-            add(
+            changes.add(
                 "ImageRegistryCredential",
                 Impact.REPLACE,
                 [line],
                 "ECI cannot remove every registry credential in place",
             )
         else:
-            add("ImageRegistryCredential", Impact.NO_RESTART, [line])  # final impact decided below
+            changes.add("ImageRegistryCredential", Impact.NO_RESTART, [line])  # see _credentials_impact
     if d.dns_config != o.dns_config:
-        add_whole(
+        changes.add_whole(
             "DnsConfig",
             diff_lines("DnsConfig", o.dns_config, d.dns_config),
             "ECI cannot remove the DNS configuration in place" if d.dns_config is None else None,
         )
     if d.volumes != o.volumes:
-        add_whole(
+        changes.add_whole(
             "Volume",
             diff_lines("Volume", o.volumes, d.volumes, keyed=True),
             None if d.volumes else "ECI cannot remove every volume in place",
@@ -367,7 +393,7 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         lines = diff_lines("InitContainer", old_i, new_i, keyed=True)
         if list(old_i) != list(new_i) and old_i.keys() == new_i.keys():
             lines.append(f"InitContainer order: {list(old_i)} -> {list(new_i)}")
-        add_whole(
+        changes.add_whole(
             "InitContainer",
             lines,
             None if d.init_containers else "ECI cannot remove every init container in place",
@@ -375,8 +401,9 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         )
     carried = _carried(d.containers, o.containers, "CreateOnly")
     if d.containers != o.containers:
-        lines = diff_lines("Container", o.containers, d.containers, keyed=True)
-        add_whole("Container", lines, None, carried)
+        changes.add_whole(
+            "Container", diff_lines("Container", o.containers, d.containers, keyed=True), None, carried
+        )
     elif (
         "Volume" in changes
         and changes["Volume"].impact is Impact.RESTART
@@ -385,34 +412,29 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         # Containers find their volumes by name: when volumes come or go, ECI wants the containers
         # updated in the same request.
         if carried:
-            add("Container", Impact.REPLACE, [], carried)
+            changes.add("Container", Impact.REPLACE, [], carried)
             changes["Volume"] = GroupChange("Volume", Impact.REPLACE, changes["Volume"].changes, carried)
         else:
-            add("Container", Impact.RESTART, [], "sent with the volumes, whose names changed")
+            changes.add("Container", Impact.RESTART, [], "sent with the volumes, whose names changed")
 
-    # -- registry credentials restart unless they are the only update and do not grow
+
+def _credentials_impact(changes: _Changes, want: Fingerprints, applied: Fingerprints) -> None:
+    """Registry credentials update without a restart only when they are the only in-place group and
+    their number does not grow."""
     creds = changes.get("ImageRegistryCredential")
-    if creds is not None and creds.impact is Impact.NO_RESTART:
-        in_place = [g for g, c in changes.items() if c.impact is not Impact.REPLACE]
-        old_n = applied.image_registry_credential_count
-        new_n = want.image_registry_credential_count or 0
-        if in_place != ["ImageRegistryCredential"]:
-            changes["ImageRegistryCredential"] = GroupChange(
-                creds.group, Impact.RESTART, creds.changes, "updated together with other groups: ECI restarts"
-            )
-        elif old_n is None or new_n > old_n:
-            changes["ImageRegistryCredential"] = GroupChange(
-                creds.group, Impact.RESTART, creds.changes, "more credentials than before: ECI restarts"
-            )
-
-    ordered = tuple(
-        changes[g] for g in [*GROUP_ORDER, *sorted(set(changes) - set(GROUP_ORDER))] if g in changes
-    )
-    update = _update_request(desired, observed, ordered, foreign_tags)
-    ignored = tuple(
-        f"{p.field} is ignored (unenforceableFields: Ignore): {p.message}" for p in desired.ignored
-    )
-    return Plan(changes=ordered, update=update, fingerprints=want, notes=desired.notes + ignored)
+    if creds is None or creds.impact is not Impact.NO_RESTART:
+        return
+    in_place = [g for g, c in changes.items() if c.impact is not Impact.REPLACE]
+    old_n = applied.image_registry_credential_count
+    new_n = want.image_registry_credential_count or 0
+    if in_place != ["ImageRegistryCredential"]:
+        changes["ImageRegistryCredential"] = GroupChange(
+            creds.group, Impact.RESTART, creds.changes, "updated together with other groups: ECI restarts"
+        )
+    elif old_n is None or new_n > old_n:
+        changes["ImageRegistryCredential"] = GroupChange(
+            creds.group, Impact.RESTART, creds.changes, "more credentials than before: ECI restarts"
+        )
 
 
 CREATE_ONLY_REASON = "only CreateContainerGroup sets it: a change needs a new instance"
