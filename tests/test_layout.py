@@ -25,7 +25,9 @@ SAME_IDEA = {
     "errors": "the exceptions a package raises (the client's, the translator's refusals, the emulator's)",
     "quotas": "ECI's per-action request quotas (the client's token buckets, the emulator's enforcement)",
     "crd": "the ContainerGroup CRD (generated in api, printed by the `crd` subcommand)",
-    "plan": "the Plan of an edit (made in translate, printed by the `plan` subcommand)",
+    "plan": "the Plan of an edit (made in translate, printed by `eci-operator plan` and `kubectl eci plan`)",
+    "export": "a manifest that adopts an instance (made in translate, printed by `kubectl eci export`)",
+    "logs": "an instance's container logs (DescribeContainerLog: the emulator serves, kubectl eci reads)",
     "emulator": "the local ECI emulator (the subcommand that runs it, the tests' handle on that process)",
     "corpus": "a test folder's corpus of manifest files and their loader",
 }
