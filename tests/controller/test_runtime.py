@@ -24,7 +24,7 @@ def test_only_news_triggers_a_reconcile() -> None:
 
 
 async def test_steady_state_costs_ceil_n_over_20_describes_per_resync(emulator: Any) -> None:
-    resync = 0.6  # short: the bounds below are in resync intervals, whatever their length
+    resync = 1.5
     kube, controller = memory_controller(emulator, resync=resync)
     controller.start()
     n = 45
