@@ -155,12 +155,8 @@ class Cloud:
         """The cheapest authenticated read (at most one instance listed): raises when ECI refuses the
         credentials."""
         request = DescribeContainerGroupsRequest(region_id=region, limit=1)
-        try:
+        with self._counted("DescribeContainerGroups"):
             await self.client(region).describe_container_groups(request, priority=Priority.USER)
-        except EciError as exc:
-            self._count("DescribeContainerGroups", exc)
-            raise
-        self._count("DescribeContainerGroups", None)
 
     async def find_owned(self, region: str, uid: str) -> list[ContainerGroupOut]:
         """Instances tagged as owned by the ContainerGroup with ``uid`` (newest first)."""
