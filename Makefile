@@ -86,7 +86,7 @@ demo: $(STAMP) $(if $(KUBECONFIG),,$(KUBE_TESTENV))
 # Benchmarks (not part of `make test`): the default runs N=100/1000/5000; `make bench N=1000` runs
 # one size. Results: .cache/bench/results.json. More options: BENCH_ARGS="--resync 30 --edits 20".
 bench: $(STAMP) $(KUBE_TESTENV)
-	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.bench.run $(if $(N),--sizes $(N)) $(BENCH_ARGS) \
+	KUBE_TESTENV=$(KUBE_TESTENV) $(BIN)/python -m tests.bench.suite $(if $(N),--sizes $(N)) $(BENCH_ARGS) \
 		--out $(CACHE)/bench/results.json
 
 # Chaos and hostile endpoints at full size (not part of `make test`, which runs the same tests small):

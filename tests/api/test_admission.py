@@ -8,13 +8,14 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from eci_operator.api.containergroup import GROUP, PLURAL, VERSION
 from tests.api.corpus import Case, example_documents, invalid_cases, refused_cases
@@ -39,12 +40,15 @@ def crd_installed(kube_env: Any) -> Any:
             raise AssertionError(f"the apiserver refused the CRD: {_message(exc)}") from None
     deadline = time.monotonic() + 60
     while True:
-        crd = ext.read_custom_resource_definition(body["metadata"]["name"])
-        conditions = {c.type: c.status for c in (crd.status.conditions or [])}
+        conditions = _conditions(ext.read_custom_resource_definition(body["metadata"]["name"]))
         if conditions.get("Established") == "True":
             return kube_env
         assert time.monotonic() < deadline, f"CRD not established: {conditions}"
         time.sleep(0.1)
+
+
+def _conditions(crd: client.V1CustomResourceDefinition) -> dict[str, str]:
+    return {c.type: c.status for c in ((crd.status.conditions if crd.status else None) or [])}
 
 
 def _create(
@@ -60,19 +64,27 @@ def _create(
     if dry_run:
         kwargs["dry_run"] = "All"
     if kind == "ContainerGroup":
-        result: dict[str, Any] = client.CustomObjectsApi(api).create_namespaced_custom_object(
+        result = client.CustomObjectsApi(api).create_namespaced_custom_object(
             GROUP, VERSION, namespace, PLURAL, body, **kwargs
         )
+        assert isinstance(result, dict)  # the custom objects API answers with the object's JSON
         return result
     core = client.CoreV1Api(api)
-    create = {"Secret": core.create_namespaced_secret, "ConfigMap": core.create_namespaced_config_map}[kind]
-    return dict(api.sanitize_for_serialization(create(namespace, body, **kwargs)))
+    creators: dict[str, Callable[..., object]] = {
+        "Secret": core.create_namespaced_secret,
+        "ConfigMap": core.create_namespaced_config_map,
+    }
+    # The client's serialiser is unannotated; it turns a model back into the API's JSON shape.
+    serialise = cast(Callable[[object], dict[str, Any]], api.sanitize_for_serialization)
+    return dict(serialise(creators[kind](namespace, body, **kwargs)))
 
 
 def _message(exc: ApiException) -> str:
+    if exc.body is None:
+        return str(exc)
     try:
         body = json.loads(exc.body)
-    except (TypeError, ValueError):
+    except ValueError:
         return str(exc.body)
     details = body.get("details", {}).get("causes", [])
     return " | ".join(
@@ -83,7 +95,7 @@ def _message(exc: ApiException) -> str:
 def test_crd_is_established(crd_installed: Any) -> None:
     ext = client.ApiextensionsV1Api(crd_installed.admin_api())
     crd = ext.read_custom_resource_definition(f"{PLURAL}.{GROUP}")
-    conditions = {c.type: c.status for c in crd.status.conditions}
+    conditions = _conditions(crd)
     assert conditions.get("Established") == "True"
     assert conditions.get("NamesAccepted") == "True"
     assert crd.spec.names.short_names == ["ecicg"]

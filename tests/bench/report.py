@@ -1,4 +1,4 @@
-"""Render a results.json of ``tests.bench.run`` as the Markdown tables of ``docs/benchmarks.md``.
+"""Render a results.json of ``tests.bench.suite`` as the Markdown tables of ``docs/benchmarks.md``.
 
 python -m tests.bench.report .cache/bench/results.json
 """

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.bench.run import run_bench
+from tests.bench.suite import run_bench
 from tests.kube.testenv import KubeEnv
 from tests.support.emulator import EmulatorHandle
 

@@ -19,7 +19,7 @@ from eci_operator.eci.client import EciClient
 from eci_operator.eci.credentials import StaticCredentials
 from eci_operator.eci.models import DescribeContainerGroupsRequest
 from eci_operator.eci.quotas import QuotaLimiter
-from eci_operator.eci.transport import RetryPolicy
+from eci_operator.eci.transport import RetryPolicy, SignatureScheme
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, deadline=10, attempt_timeout=5)
 SCHEMES = ["acs3", "hmac-sha1"]
@@ -40,12 +40,14 @@ class Recorder(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def client(emulator: Any, scheme: str, transport: httpx.AsyncBaseTransport | None = None) -> EciClient:
+def client(
+    emulator: Any, scheme: SignatureScheme, transport: httpx.AsyncBaseTransport | None = None
+) -> EciClient:
     return EciClient(
         region_id=emulator.region,
         endpoint=emulator.url,
         credentials=StaticCredentials(emulator.access_key_id, emulator.access_key_secret),
-        signature=scheme,  # type: ignore[arg-type]
+        signature=scheme,
         retry=FAST,
         limiter=QuotaLimiter(),
         http_transport=transport,
@@ -73,7 +75,7 @@ def reused_nonce(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 async def test_client_recovers_from_signature_nonce_used_with_a_new_nonce(
-    emulator: Any, scheme: str, reused_nonce: list[str]
+    emulator: Any, scheme: SignatureScheme, reused_nonce: list[str]
 ) -> None:
     async with client(emulator, scheme) as eci:
         await eci.describe_container_groups(describe())
@@ -86,7 +88,7 @@ async def test_client_recovers_from_signature_nonce_used_with_a_new_nonce(
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 async def test_clock_skew_fails_at_once_with_a_message_about_the_clock(
-    emulator: Any, scheme: str, monkeypatch: pytest.MonkeyPatch
+    emulator: Any, scheme: SignatureScheme, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = signing.format_timestamp
     monkeypatch.setattr(
@@ -104,7 +106,9 @@ async def test_clock_skew_fails_at_once_with_a_message_about_the_clock(
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-async def test_a_captured_request_replayed_verbatim_is_refused(emulator: Any, scheme: str) -> None:
+async def test_a_captured_request_replayed_verbatim_is_refused(
+    emulator: Any, scheme: SignatureScheme
+) -> None:
     recorder = Recorder()
     async with client(emulator, scheme, recorder) as eci:
         await eci.describe_container_groups(describe())
@@ -115,7 +119,9 @@ async def test_a_captured_request_replayed_verbatim_is_refused(emulator: Any, sc
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-async def test_a_captured_request_with_one_altered_parameter_is_refused(emulator: Any, scheme: str) -> None:
+async def test_a_captured_request_with_one_altered_parameter_is_refused(
+    emulator: Any, scheme: SignatureScheme
+) -> None:
     recorder = Recorder()
     async with client(emulator, scheme, recorder) as eci:
         await eci.describe_container_groups(describe())
@@ -138,7 +144,7 @@ async def test_a_captured_request_with_one_altered_parameter_is_refused(emulator
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 async def test_a_stale_signed_request_is_refused_even_with_a_valid_signature(
-    emulator: Any, scheme: str, monkeypatch: pytest.MonkeyPatch
+    emulator: Any, scheme: SignatureScheme, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A request signed 16 minutes ago (captured, held back, then sent) is expired."""
     real = signing.format_timestamp

@@ -139,8 +139,12 @@ class MemoryKube:
 
 
 class Harness:
-    def __init__(self, emulator: Any, *, resync: float = 60.0, gone_grace: float = 0.3) -> None:
-        self.kube = MemoryKube()
+    """One reconciler (a process: memory, caches, cloud client) on ``kube``, a new one unless given."""
+
+    def __init__(
+        self, emulator: Any, *, kube: MemoryKube | None = None, resync: float = 60.0, gone_grace: float = 0.3
+    ) -> None:
+        self.kube = kube if kube is not None else MemoryKube()
         self.metrics = Metrics()
         self.settings = OperatorSettings(
             cluster_id="test",
@@ -155,15 +159,15 @@ class Harness:
             metrics=self.metrics,
         )
         self.observer: BatchedObserver[Any, Any, Any] = BatchedObserver(self.cloud.describe, interval=resync)
-        kube: Kube = self.kube
-        recorder = Recorder(kube, self.metrics)
+        writer: Kube = self.kube  # MemoryKube is checked against the controller's Protocol here
+        recorder = Recorder(writer, self.metrics)
         observer = Observer(self.cloud, self.observer, self.settings.reconcile, self.settings.adoption)
         self.reconciler = Reconciler(
-            kube=kube,
+            kube=writer,
             cloud=self.cloud,
             observer=observer,
             recorder=recorder,
-            finalizer=Finalizer(self.cloud, kube, recorder, observer, self.metrics, self.settings),
+            finalizer=Finalizer(self.cloud, writer, recorder, observer, self.metrics, self.settings),
             metrics=self.metrics,
             settings=self.settings,
         )

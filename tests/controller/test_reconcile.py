@@ -46,10 +46,8 @@ async def test_create_reaches_ready_with_one_instance(h: Harness, emulator: Any)
     assert tags["eci.operator.dev/namespace"] == "default"
     assert tags["eci.operator.dev/name"] == "web"
     assert writes(emulator) == ["CreateContainerGroup"]
-    assert (
-        "eci.operator.dev/finalizer"
-        in h.kube.get("ContainerGroup", "default", "web")["metadata"]["finalizers"]
-    )
+    body = h.kube.get("ContainerGroup", "default", "web")
+    assert body is not None and "eci.operator.dev/finalizer" in body["metadata"]["finalizers"]
 
 
 async def test_in_sync_reconcile_writes_nothing(h: Harness, emulator: Any) -> None:
@@ -302,7 +300,7 @@ async def test_rotated_pull_secret_updates_registry_credentials_only(h: Harness,
 
 
 async def test_changed_configmap_updates_the_volume(h: Harness, emulator: Any) -> None:
-    config_map = {
+    config_map: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "app-config", "namespace": "default"},
@@ -339,9 +337,7 @@ async def test_restart_in_sync_makes_no_writes(h: Harness, emulator: Any) -> Non
     await h.settle("default", "web")
     emulator.clear_requests()
     writes_before = len(h.kube.writes)
-    fresh = Harness(emulator)  # a new process: empty memory, empty caches
-    fresh.kube = h.kube
-    fresh.reconciler.kube = h.kube  # type: ignore[assignment]
+    fresh = Harness(emulator, kube=h.kube)  # a new process: empty memory, empty caches
     try:
         await fresh.settle("default", "web")
     finally:
@@ -533,7 +529,7 @@ async def test_events_refused_by_a_terminating_namespace_are_not_warnings(
 
 
 async def test_fields_eci_cannot_enforce_stall_naming_them(h: Harness, emulator: Any) -> None:
-    spec = {
+    spec: dict[str, Any] = {
         "serviceAccountName": "web",
         "containers": [
             {"name": "web", "image": "nginx:1.27", "securityContext": {"capabilities": {"drop": ["ALL"]}}}
@@ -550,7 +546,7 @@ async def test_fields_eci_cannot_enforce_stall_naming_them(h: Harness, emulator:
 
 
 async def test_ignored_fields_are_listed_evented_once_and_named_by_ready(h: Harness, emulator: Any) -> None:
-    spec = {
+    spec: dict[str, Any] = {
         "unenforceableFields": "Ignore",
         "serviceAccountName": "web",
         "containers": [

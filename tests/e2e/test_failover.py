@@ -52,7 +52,7 @@ def test_kill_9_of_the_leader_the_standby_takes_over_without_duplicates_or_write
         for name in names:
             cluster.wait(name, is_ready, timeout=120)
         time.sleep(3)  # a sweep or so: the leader has nothing left to write
-        versions = {name: cluster.get(name)["metadata"]["resourceVersion"] for name in names}  # type: ignore[index]
+        versions = {name: cluster.version(name) for name in names}
         assert not leading(second)
         assert second_proxy.count() == 0  # the standby made no ECI call at all
 
@@ -74,7 +74,7 @@ def test_kill_9_of_the_leader_the_standby_takes_over_without_duplicates_or_write
         writes = {action: second_proxy.count(action) for action in WRITES}
         assert writes == {**dict.fromkeys(WRITES, 0), "UpdateContainerGroup": 1}  # the edit, and only it
         assert len(emulator.instances()) == N  # no duplicate
-        after = {name: cluster.get(name)["metadata"]["resourceVersion"] for name in names[1:]}  # type: ignore[index]
+        after = {name: cluster.version(name) for name in names[1:]}
         assert after == {name: versions[name] for name in names[1:]}  # in sync: not one Kubernetes write
         print(
             f"\nfailover: edit reached ECI {failover:.1f}s after kill -9 of the leader; "

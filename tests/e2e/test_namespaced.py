@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from tests.e2e.conftest import AuditedControlPlane
 from tests.support import access, kustomize

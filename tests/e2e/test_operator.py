@@ -63,11 +63,11 @@ def test_create_update_tags_quiet_and_delete(cluster: Cluster, emulator: Any, st
 
     # No edit: no write at all, to ECI or to Kubernetes, across several resyncs.
     emulator.clear_requests()
-    before = cluster.get("web")
+    before = cluster.version("web")
     events_before = len(cluster.events())
     time.sleep(RESYNC * 3)
     assert eci_writes(emulator) == []
-    assert cluster.get("web")["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]  # type: ignore[index]
+    assert cluster.version("web") == before
     assert len(cluster.events()) == events_before
     describes = emulator.requests("DescribeContainerGroups")
     assert 1 <= len(describes) <= 5  # one batched read per resync interval, not per object per trigger
@@ -246,7 +246,7 @@ def test_refused_spec_stalls_without_retry_storm(
     assert "InvalidParameter.CPU.Memory" in condition(stalled, "Stalled")["message"]
     time.sleep(RESYNC * 3)
     assert len(emulator.requests("CreateContainerGroup")) == 1
-    assert cluster.get("web")["metadata"]["resourceVersion"] == stalled["metadata"]["resourceVersion"]  # type: ignore[index]
+    assert cluster.version("web") == stalled["metadata"]["resourceVersion"]
 
 
 def test_restart_in_sync_makes_zero_writes(cluster: Cluster, emulator: Any, start_operator: Any) -> None:
@@ -255,11 +255,11 @@ def test_restart_in_sync_makes_zero_writes(cluster: Cluster, emulator: Any, star
     cluster.wait("web", is_ready)
     operator.stop()
     emulator.clear_requests()
-    before = cluster.get("web")
+    before = cluster.version("web")
     events_before = len(cluster.events())
     start_operator(cluster.namespace, emulator, resync=RESYNC)
     time.sleep(RESYNC * 3)
     assert eci_writes(emulator) == []
     assert emulator.requests("DescribeContainerGroups")  # it did look
-    assert cluster.get("web")["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]  # type: ignore[index]
+    assert cluster.version("web") == before
     assert len(cluster.events()) == events_before

@@ -14,6 +14,7 @@ import json
 import socket
 import struct
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -54,7 +55,7 @@ def error(code: str, status: int = 400, message: str = "m", **headers: str) -> R
 
 
 class ScriptedServer:
-    def __init__(self, script: list[Step]) -> None:
+    def __init__(self, script: Sequence[Step]) -> None:
         self.script = list(script)
         self.requests: list[Recorded] = []
         self._server: asyncio.Server | None = None

@@ -25,19 +25,19 @@ from eci_operator.eci.models import (
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import QuotaLimiter
-from eci_operator.eci.transport import RetryPolicy
+from eci_operator.eci.transport import RetryPolicy, SignatureScheme
 
 from .test_call_command import run_cli
 
 FAST = RetryPolicy(max_attempts=8, base_delay=0.02, max_delay=0.1, deadline=20, attempt_timeout=1.0)
 
 
-def make_client(emu: Any, signature: str = "acs3", secret: str | None = None) -> EciClient:
+def make_client(emu: Any, signature: SignatureScheme = "acs3", secret: str | None = None) -> EciClient:
     return EciClient(
         region_id=emu.region,
         endpoint=emu.url,
         credentials=StaticCredentials(emu.access_key_id, secret or emu.access_key_secret),
-        signature=signature,  # type: ignore[arg-type]
+        signature=signature,
         retry=FAST,
         limiter=QuotaLimiter(),
     )
@@ -66,7 +66,7 @@ def create_request(region: str, name: str, token: str | None = None) -> CreateCo
 
 
 @pytest.mark.parametrize("signature", ["acs3", "hmac-sha1"])
-async def test_lifecycle_with_typed_client(emulator: Any, signature: str) -> None:
+async def test_lifecycle_with_typed_client(emulator: Any, signature: SignatureScheme) -> None:
     async with make_client(emulator, signature) as eci:
         created = await eci.create_container_group(create_request(emulator.region, f"web-{signature[:4]}"))
         gid = created.container_group_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from pydantic import ValidationError
 
@@ -212,9 +214,9 @@ def test_describe_ids_json_array() -> None:
         ),
     ],
 )
-def test_bad_input_names_the_field(build: object, field: str) -> None:
+def test_bad_input_names_the_field(build: Callable[[], object], field: str) -> None:
     with pytest.raises(ValidationError) as info:
-        build()  # type: ignore[operator]
+        build()
     assert field in str(info.value)
 
 

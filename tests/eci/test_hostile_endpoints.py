@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import tracemalloc
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -179,9 +180,9 @@ async def test_an_oversized_describe_page_is_fetched_in_halves(hostile_proxy: Ho
     ids=["html-200", "array", "empty", "null", "200-with-code", "html-403", "no-code-400"],
 )
 async def test_answers_that_are_not_eci_s_are_one_retryable_error(
-    hostile_proxy: HostileProxy, setup: object, problem: str
+    hostile_proxy: HostileProxy, setup: Callable[[HostileProxy], object], problem: str
 ) -> None:
-    setup(hostile_proxy)  # type: ignore[operator]
+    setup(hostile_proxy)
     async with client(hostile_proxy) as eci:
         with pytest.raises(errors.InvalidResponseError) as info:
             await eci.describe_container_groups(page())

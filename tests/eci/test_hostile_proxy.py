@@ -22,7 +22,7 @@ from eci_operator.eci.models import (
     TagFilter,
 )
 from eci_operator.eci.quotas import QuotaLimiter
-from eci_operator.eci.transport import RetryPolicy
+from eci_operator.eci.transport import RetryPolicy, SignatureScheme
 from tests.support.emulator import ACCESS_KEY_ID, ACCESS_KEY_SECRET, REGION, EmulatorHandle
 from tests.support.hostile_proxy import ECHO_CLOSE, ECHO_OPEN, PLAIN_OPEN, Hit, HostileProxy
 
@@ -31,12 +31,12 @@ from .test_call_command import run_cli
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, deadline=20, attempt_timeout=5)
 
 
-def client(proxy: HostileProxy, signature: str = "acs3") -> EciClient:
+def client(proxy: HostileProxy, signature: SignatureScheme = "acs3") -> EciClient:
     return EciClient(
         region_id=REGION,
         endpoint=proxy.url,
         credentials=StaticCredentials(ACCESS_KEY_ID, ACCESS_KEY_SECRET),
-        signature=signature,  # type: ignore[arg-type]
+        signature=signature,
         retry=FAST,
         limiter=QuotaLimiter(),
     )
@@ -58,7 +58,7 @@ def raw(proxy: HostileProxy, action: str = "DescribeContainerGroups", timeout: f
 
 @pytest.mark.parametrize("signature", ["acs3", "hmac-sha1"])
 async def test_it_forwards_signed_requests_untouched(
-    hostile_proxy: HostileProxy, emulator: EmulatorHandle, signature: str
+    hostile_proxy: HostileProxy, emulator: EmulatorHandle, signature: SignatureScheme
 ) -> None:
     async with client(hostile_proxy, signature) as eci:
         created = await eci.create_container_group(create("through"))

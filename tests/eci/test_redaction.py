@@ -37,7 +37,7 @@ from eci_operator.eci.redact import (
     scrub,
     secret_values,
 )
-from eci_operator.eci.transport import RetryPolicy
+from eci_operator.eci.transport import RetryPolicy, SignatureScheme
 from tests.support.hostile_proxy import (
     ECHO_CLOSE,
     ECHO_OPEN,
@@ -47,7 +47,7 @@ from tests.support.hostile_proxy import (
     echo_forms,
 )
 
-from .scripted_server import Reply, ScriptedServer, error
+from .scripted_server import Reply, ScriptedServer, Step, error
 
 AK_SECRET = "AkSecret/with+odd=chars"
 STS_TOKEN = "StsToken-9f8e7d6c5b4a"
@@ -96,12 +96,14 @@ def request() -> UpdateContainerGroupRequest:
 
 
 @pytest.mark.parametrize("scheme", ["acs3", "hmac-sha1"])
-async def test_no_secret_in_debug_logs_or_errors(caplog: pytest.LogCaptureFixture, scheme: str) -> None:
+async def test_no_secret_in_debug_logs_or_errors(
+    caplog: pytest.LogCaptureFixture, scheme: SignatureScheme
+) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
     echoed = ""
 
     class Echo(ScriptedServer):
-        def _next(self):  # type: ignore[no-untyped-def]
+        def _next(self) -> Step:
             nonlocal echoed
             step = super()._next()
             if isinstance(step, Reply) and step.body.get("Code") == "SignatureDoesNotMatch":
@@ -116,7 +118,7 @@ async def test_no_secret_in_debug_logs_or_errors(caplog: pytest.LogCaptureFixtur
             region_id="cn-hangzhou",
             endpoint=server.url,
             credentials=StaticCredentials("testid", AK_SECRET, STS_TOKEN),
-            signature=scheme,  # type: ignore[arg-type]
+            signature=scheme,
             retry=RetryPolicy(base_delay=0.01, max_delay=0.02, deadline=5, attempt_timeout=1),
             limiter=QuotaLimiter(),
         )
@@ -373,7 +375,7 @@ async def test_no_echoed_secret_reaches_any_channel(
     status: int,
     pad: int,
     filler: int,
-    scheme: str,
+    scheme: SignatureScheme,
 ) -> None:
     assume(not is_trivial(env) and not is_trivial(password))
     echo_proxy.clear()
@@ -389,7 +391,7 @@ async def test_no_echoed_secret_reaches_any_channel(
         region_id="cn-hangzhou",
         endpoint=echo_proxy.url,
         credentials=StaticCredentials("testid", AK_SECRET, STS_TOKEN),
-        signature=scheme,  # type: ignore[arg-type]
+        signature=scheme,
         retry=RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.002, deadline=10, attempt_timeout=5),
         limiter=QuotaLimiter(),
         breaker=CircuitBreaker(echo_proxy.url, BreakerSettings(failure_threshold=10**6)),

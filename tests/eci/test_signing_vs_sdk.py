@@ -26,7 +26,7 @@ SEGMENT = st.sampled_from(
 )
 NAME = st.lists(SEGMENT, min_size=1, max_size=5).map(".".join).filter(lambda n: not n[0].isdigit())
 TRICKY = st.sampled_from(["~", "*", "+", "/", "=", "&", "%", " ", "%20", "+%2B", "你好", "é", "\u00a0", "😀"])
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 VALUE = st.one_of(
     st.just(""),
     TEXT,

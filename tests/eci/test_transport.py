@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -24,14 +25,14 @@ FAST = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05, deadline=10,
 CREDS = StaticCredentials("testid", "testsecret")
 
 
-def client(server: ScriptedServer, policy: RetryPolicy = FAST, **kw: object) -> EciClient:
+def client(server: ScriptedServer, policy: RetryPolicy = FAST, **kw: Any) -> EciClient:
     return EciClient(
         region_id="cn-hangzhou",
         endpoint=server.url,
-        credentials=kw.pop("credentials", CREDS),  # type: ignore[arg-type]
+        credentials=kw.pop("credentials", CREDS),
         retry=policy,
         limiter=QuotaLimiter(),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -60,9 +61,18 @@ class Api:
         return flat("", body)
 
     async def call(
-        self, action: str, *, method: str = "POST", form: bool = False, **params: Any
+        self,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        /,
+        *,
+        method: str = "POST",
+        form: bool = False,
+        **more: Any,
     ) -> tuple[int, dict[str, Any]]:
-        business = {k: v if isinstance(v, str) else flat("", {k: v})[k] for k, v in params.items()}
+        """Sign and send one call; its parameters as a mapping (``api.group()``), keywords or both."""
+        merged = {**(params or {}), **more}
+        business = {k: v if isinstance(v, str) else flat("", {k: v})[k] for k, v in merged.items()}
         host = self.url.removeprefix("http://")
         nonce, stamp = signing.new_nonce(), signing.format_timestamp()
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:

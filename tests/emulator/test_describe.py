@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from tests.emulator.conftest import Local
 from tests.emulator.rpc import container, flat
@@ -12,7 +13,7 @@ from tests.emulator.rpc import container, flat
 REGION = "cn-hangzhou"
 
 
-async def make(api: Local, name: str, **more: object) -> str:
+async def make(api: Local, name: str, **more: Any) -> str:
     ident: str = (await api.ok("CreateContainerGroup", **api.group(name, **more)))["ContainerGroupId"]
     return ident
 
@@ -58,7 +59,7 @@ async def test_filters_by_status_tag_and_name(api: Local) -> None:
     )
     b = await make(api, "beta", **flat("", {"Tag": [{"Key": "team", "Value": "shop"}]}))
     c = await make(api, "gamma")
-    api.emulator.store.get(c).view["Status"] = "Failed"  # type: ignore[union-attr]
+    api.get(c)["Status"] = "Failed"
 
     async def ids(**params: str) -> list[str]:
         body = await api.ok("DescribeContainerGroups", RegionId=REGION, **params)

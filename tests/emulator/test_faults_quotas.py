@@ -102,7 +102,7 @@ async def test_server_errors_before_and_after_the_effect(
 async def test_dropped_connection(api: Local, after: bool) -> None:
     force(api, Fault("ConnectionDropped", after))
     with pytest.raises(httpx.TransportError):
-        await api.call("CreateContainerGroup", **api.group())
+        await api.call("CreateContainerGroup", api.group())
     assert len(api.emulator.store.instances) == (1 if after else 0)
     [entry] = [r for r in api.emulator.requests if r["Action"] == "CreateContainerGroup"]
     assert entry["Fault"].startswith("ConnectionDropped")
@@ -113,7 +113,7 @@ async def test_slow_reply_comes_after_the_work_is_done(start_local: StartLocal) 
 
     api = await start_local(fault_delay=5.0)
     force(api, Fault("SlowReply", True))
-    call = asyncio.create_task(api.call("CreateContainerGroup", **api.group()))
+    call = asyncio.create_task(api.call("CreateContainerGroup", api.group()))
     await asyncio.sleep(0.5)
     assert not call.done(), "the reply is slower than a client's timeout"
     assert len(api.emulator.store.instances) == 1, "the instance exists before the reply comes"

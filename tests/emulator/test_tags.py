@@ -112,7 +112,7 @@ async def test_refusals_name_the_parameter(
 ) -> None:
     ident = await make(api, {"team": "a"})
     body = {"RegionId": REGION, "ResourceType": "ContainerGroup", "ResourceId": [ident], **params}
-    answer = await api.error(action, code, **flat("", body))
+    answer = await api.error(action, code, None, **flat("", body))
     assert field in answer["Message"]
     assert shown(api, ident) == {"team": "a"}  # nothing changed
 

@@ -209,7 +209,7 @@ async def test_update_reverts_console_drift(api: Local) -> None:
 )
 async def test_update_only_from_pending_or_running(api: Local, status: str) -> None:
     ident = await make(api)
-    api.emulator.store.get(ident).view["Status"] = status  # type: ignore[union-attr]
+    api.get(ident)["Status"] = status
     body = await api.error(
         "UpdateContainerGroup", "IncorrectStatus", 400,
         **flat("", {"RegionId": REGION, "ContainerGroupId": ident, "Tag": [{"Key": "x"}]}),

@@ -43,7 +43,8 @@ def test_apply_server_side_apply_and_diff_without_conflicts(
     assert same.returncode == 0, same.stdout
     # Moving to server-side apply (kubectl migrates the client-side manager) changes no field.
     kubectl.ok("apply", "--server-side", "-f", "-", stdin=manifest())
-    assert cluster.get("web")["metadata"]["generation"] == 1  # type: ignore[index]
+    applied = cluster.get("web")
+    assert applied is not None and applied["metadata"]["generation"] == 1
     same = kubectl("diff", "--server-side", "-f", "-", stdin=manifest())
     assert same.returncode == 0, same.stdout
 

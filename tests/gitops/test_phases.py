@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.gitops.recorder import Recorder
+from tests.gitops.versions import Recorder
 from tests.support.cluster import Cluster, condition
 from tests.support.manifests import container_group
 from tests.support.operator import REPO, Operator
@@ -100,7 +100,7 @@ class Lifecycle:
 
 def observed(body: dict[str, Any]) -> bool:
     status = body.get("status") or {}
-    return status.get("observedGeneration") == body["metadata"]["generation"]
+    return bool(status.get("observedGeneration") == body["metadata"]["generation"])
 
 
 def phase_is(value: str) -> Callable[[dict[str, Any]], bool]:

@@ -11,7 +11,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from tests.chaos.figures import record
-from tests.hostile.support import channels, peak_rss_mib
+from tests.hostile.measures import channels, peak_rss_mib
 from tests.support.cluster import Cluster, is_ready, is_stalled
 from tests.support.hostile_proxy import HostileProxy
 from tests.support.manifests import container_group

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.figures import record
-from tests.hostile.support import FULL, instances_by_owner, wait_for
+from tests.hostile.measures import FULL, instances_by_owner, wait_for
 from tests.support.cluster import Cluster, is_ready
 from tests.support.hostile_proxy import HostileProxy
 from tests.support.manifests import container_group

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.figures import record
-from tests.hostile.support import FULL, instances_by_owner, wait_for
+from tests.hostile.measures import FULL, instances_by_owner, wait_for
 from tests.support.cluster import Cluster, is_ready
 from tests.support.hostile_proxy import HostileProxy
 from tests.support.manifests import container_group
@@ -73,12 +73,12 @@ def test_an_outage_costs_few_calls_and_everything_converges_after_it(
     edited = set(names[:6])
 
     def converged() -> bool:
-        bodies = {n: cluster.get(n) for n in everyone}
-        if not all(b is not None and is_ready(b) for b in bodies.values()):
+        bodies = {n: b for n in everyone if (b := cluster.get(n)) is not None and is_ready(b)}
+        if len(bodies) < len(set(everyone)):
             return False
         images = {}
         for name in edited:
-            instance = emulator.instance(bodies[name]["status"]["containerGroupId"])  # type: ignore[index]
+            instance = emulator.instance(bodies[name]["status"]["containerGroupId"])
             images[name] = instance and instance["Containers"][0]["Image"]
         return all(image == NEW_IMAGE for image in images.values())
 

@@ -21,10 +21,10 @@ import ssl
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -208,10 +208,9 @@ class KubeEnv:
 
 def api_from_kubeconfig(path: Path | str) -> kubernetes.client.ApiClient:
     """An official (sync) client configured from a kubeconfig file (e.g. serviceaccount_kubeconfig)."""
-    client: kubernetes.client.ApiClient = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
-        config_file=str(path)
-    )
-    return client
+    # The loader is unannotated; it returns the configured ApiClient.
+    load = cast(Callable[..., kubernetes.client.ApiClient], kubernetes.config.new_client_from_config)
+    return load(config_file=str(path))
 
 
 def _documents(manifest: Manifest) -> list[dict[str, Any]]:

@@ -36,6 +36,12 @@ class Cluster:
         response.raise_for_status()
         return dict(response.json())
 
+    def version(self, name: str) -> str:
+        """The resourceVersion of a ContainerGroup that must exist: it moves on every write."""
+        body = self.get(name)
+        assert body is not None, f"ContainerGroup {name} is gone"
+        return str(body["metadata"]["resourceVersion"])
+
     def patch_spec(self, name: str, spec: dict[str, Any]) -> dict[str, Any]:
         response = self.http.patch(
             self.path(name), json={"spec": spec}, headers={"Content-Type": "application/merge-patch+json"}

@@ -384,7 +384,8 @@ class HostileProxy:
         return json.dumps(data, ensure_ascii=False).encode()
 
     async def _drip(self, request: web.Request, upstream: web.Response, rule: Rule) -> web.StreamResponse:
-        payload = bytes(upstream.body)  # type: ignore[arg-type]
+        payload = upstream.body
+        assert isinstance(payload, bytes), "upstream answers are read whole"
         response = web.StreamResponse(status=upstream.status, headers={"Content-Type": "application/json"})
         response.content_length = len(payload)
         await response.prepare(request)

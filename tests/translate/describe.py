@@ -15,7 +15,7 @@ from typing import Any
 from eci_operator.api.containergroup import INSTANCE_SPECS
 from eci_operator.eci import models as eci
 
-EMPTY_PROBE = {"HttpGet": {}, "TcpSocket": {}, "Execs": []}
+EMPTY_PROBE: dict[str, Any] = {"HttpGet": {}, "TcpSocket": {}, "Execs": []}
 
 
 def _probe(p: eci.Probe | None) -> dict[str, Any]:

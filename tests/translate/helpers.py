@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eci_operator.eci.flatten import flatten
-from eci_operator.translate import Desired, References, parse_group, translate
+from eci_operator.translate import Desired, GroupChange, Plan, References, parse_group, translate
 
 BASE: dict[str, Any] = {
     "apiVersion": "eci.operator.dev/v1alpha1",
@@ -63,5 +63,20 @@ def refs(*objects: dict[str, Any]) -> References:
     return References.from_objects(objects)
 
 
-def container(spec: dict[str, Any], **fields: Any) -> None:
+def change_of(result: Plan, group: str) -> GroupChange:
+    """The plan's change of ``group``, which must be in it."""
+    change = result.get(group)
+    assert change is not None, f"{group} not in the plan: {result.groups}"
+    return change
+
+
+def shown(result: Plan) -> str:
+    """Everything a plan shows: ``eci-operator plan``, status.plan / status.drift, reprs."""
+    status = result.status()
+    return result.render() + repr(result) + (str(status.to_dict()) if status else "")
+
+
+def container(spec: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """Set fields of the first container; returns the spec, so an edit can chain it."""
     spec["containers"][0].update(fields)
+    return spec

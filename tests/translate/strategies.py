@@ -26,7 +26,7 @@ REFS = References.from_objects(
 @st.composite
 def probes(draw: st.DrawFn, port: int) -> dict[str, Any]:
     kind = draw(st.sampled_from(["httpGet", "tcpSocket", "exec"]))
-    handler: dict[str, Any] = {
+    handlers: dict[str, dict[str, Any]] = {
         "httpGet": {
             "port": port,
             **draw(
@@ -37,7 +37,8 @@ def probes(draw: st.DrawFn, port: int) -> dict[str, Any]:
         },
         "tcpSocket": {"port": port},
         "exec": {"command": draw(st.lists(WORDS, min_size=1, max_size=3))},
-    }[kind]
+    }
+    handler = handlers[kind]
     timings = draw(
         st.fixed_dictionaries(
             {},
@@ -63,7 +64,7 @@ def containers(draw: st.DrawFn, name: str, volumes: list[str], init: bool) -> di
     if draw(st.booleans()):
         c["args"] = draw(st.lists(WORDS, min_size=1, max_size=3))
     env_keys = draw(st.lists(ENV_KEYS, max_size=4, unique=True))
-    env = []
+    env: list[dict[str, Any]] = []
     for i, key in enumerate(env_keys):
         choice = i % 4 if draw(st.booleans()) else 0
         if choice == 0:
@@ -79,7 +80,7 @@ def containers(draw: st.DrawFn, name: str, volumes: list[str], init: bool) -> di
             st.sampled_from(["metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels['app']"])
         )
         env.append({"name": "META_" + str(len(env)), "valueFrom": {"fieldRef": {"fieldPath": path}}})
-    if env and draw(st.booleans()):  # a reference to a variable defined before it
+    if len(env) > 0 and draw(st.booleans()):  # a reference to a variable defined before it
         env.append({"name": "REF_" + str(len(env)), "value": f"x-$({env[0]['name']})-$$(NO)"})
     if env:
         c["env"] = env

@@ -25,7 +25,7 @@ from eci_operator.translate import (
 )
 from eci_operator.translate.normalise import desired_state
 from tests.translate.describe import describe, describe_dict
-from tests.translate.helpers import BASE, config_map, dockerconfigjson, secret
+from tests.translate.helpers import BASE, change_of, config_map, dockerconfigjson, secret, shown
 
 PASSWORD = "registry-pass-123"
 DB_PASSWORD = "db-pass-456"
@@ -205,8 +205,8 @@ def test_credentials_shrinking_no_restart() -> None:
 def test_credentials_with_another_group_restart() -> None:
     result = plan_for(lambda s: s["tags"].update(team="x"), refs=the_refs(password="rotated"))
     assert result.groups == ["Tag", "ImageRegistryCredential"]
-    assert result.get("Tag").impact is Impact.NO_RESTART  # type: ignore[union-attr]
-    assert result.get("ImageRegistryCredential").impact is Impact.RESTART  # type: ignore[union-attr]
+    assert change_of(result, "Tag").impact is Impact.NO_RESTART
+    assert change_of(result, "ImageRegistryCredential").impact is Impact.RESTART
     assert result.impact is Impact.RESTART
     assert sent_groups(result) == {"Tag", "ImageRegistryCredential"}
 
@@ -348,12 +348,8 @@ def test_secret_env_change_is_a_redacted_container_change() -> None:
     assert result.changes[0].changes == (
         "Container[web].EnvironmentVars[DB_PASSWORD].Value: (sensitive value changed)",
     )
-    shown = (
-        result.render()
-        + repr(result)
-        + repr(result.status())
-        + str(result.status().to_dict() if result.status() else "")
-    )
+    status = result.status()
+    shown = result.render() + repr(result) + repr(status) + str(status.to_dict() if status else "")
     for value in ("new-db-password", DB_PASSWORD, PASSWORD):
         assert value not in shown
     assert result.update is not None
@@ -378,12 +374,6 @@ def test_config_file_content_from_describe_is_not_trusted_when_recorded() -> Non
     o = eci.ContainerGroupOut.model_validate(data)
     assert plan(BASELINE, o, APPLIED).empty
     assert plan(BASELINE, o, APPLIED.model_copy(update={"config_files": None})).groups == ["Volume"]
-
-
-def shown(result: Plan) -> str:
-    """Everything a plan shows: ``eci-operator plan``, status.plan / status.drift, reprs."""
-    status = result.status()
-    return result.render() + repr(result) + (str(status.to_dict()) if status else "")
 
 
 def _db_password(**entry: Any) -> Callable[[dict[str, Any]], Any]:
@@ -588,8 +578,8 @@ def test_containers_outgrowing_an_eci_sized_instance_need_a_new_instance() -> No
     only(within, "Container", Impact.RESTART)
     beyond = plan(make(_sized("1", "4Gi")), live, fingerprints(small))
     assert beyond.groups == ["Memory", "Container"]
-    assert beyond.get("Memory").impact is Impact.REPLACE  # type: ignore[union-attr]
-    assert beyond.get("Memory").changes == ("Memory: 2 -> at least 4 (what the containers need)",)  # type: ignore[union-attr]
+    assert change_of(beyond, "Memory").impact is Impact.REPLACE
+    assert change_of(beyond, "Memory").changes == ("Memory: 2 -> at least 4 (what the containers need)",)
     assert beyond.impact is Impact.REPLACE
     assert beyond.update is not None and beyond.update.containers  # the in-place part, should policy allow
 
@@ -597,7 +587,7 @@ def test_containers_outgrowing_an_eci_sized_instance_need_a_new_instance() -> No
 def test_removed_secret_env_var_is_not_shown() -> None:
     result = plan_for(lambda s: s["containers"][0]["env"].pop(2))
     only(result, "Container", Impact.RESTART)
-    assert DB_PASSWORD not in result.render() + str(result.status().to_dict())  # type: ignore[union-attr]
+    assert DB_PASSWORD not in shown(result)
     assert result.changes[0].changes == (
         'Container[web].EnvironmentVars[DB_PASSWORD]: {"Value": "(sensitive value)"} -> (unset)',
     )
@@ -622,7 +612,7 @@ def test_fingerprints_hold_no_values_and_are_salted_per_object() -> None:
 def test_adding_a_volume_sends_the_containers_too() -> None:
     result = plan_for(lambda s: s["volumes"].append({"name": "scratch", "emptyDir": {}}))
     assert result.groups == ["Volume", "Container"]
-    assert result.get("Container").reason == "sent with the volumes, whose names changed"  # type: ignore[union-attr]
+    assert change_of(result, "Container").reason == "sent with the volumes, whose names changed"
     assert result.impact is Impact.RESTART
     assert sent_groups(result) == {"Volume", "Container"}
 

@@ -24,7 +24,7 @@ from eci_operator.translate import (
     translate,
 )
 from tests.translate.describe import describe
-from tests.translate.helpers import config_map, manifest, refs, secret
+from tests.translate.helpers import change_of, config_map, manifest, refs, secret
 
 C = "Container.1."
 Patch = Callable[[dict[str, Any]], Any]
@@ -147,18 +147,18 @@ def test_requests_differing_from_limits_are_noted_in_the_plan() -> None:
     assert rendered.startswith("No changes.") and f"note: {note}" in rendered
 
 
-IGNORED: list[tuple[str, Patch, str, dict[str, str]]] = [
+IGNORED: list[tuple[str, Patch, str, dict[str, str | None]]] = [
     ("a claim becomes an empty directory", lambda s: (s.update(volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]), c0(volumeMounts=[{"name": "d", "mountPath": "/d"}])(s)),
      "spec.volumes[0].persistentVolumeClaim", {"Volume.1.Type": "EmptyDirVolume", C + "VolumeMount.1.Name": "d"}),
-    ("a gRPC probe is left out", c0(readinessProbe={"grpc": {"port": 9000}, "periodSeconds": 5}), "spec.containers[0].readinessProbe.grpc", {C + "ReadinessProbe.PeriodSeconds": None}),  # type: ignore[dict-item]
+    ("a gRPC probe is left out", c0(readinessProbe={"grpc": {"port": 9000}, "periodSeconds": 5}), "spec.containers[0].readinessProbe.grpc", {C + "ReadinessProbe.PeriodSeconds": None}),
     ("a probe's headers are left out, the probe kept", c0(livenessProbe={"httpGet": {"port": 80, "path": "/h", "httpHeaders": [{"name": "a", "value": "b"}]}}),
      "spec.containers[0].livenessProbe.httpGet.httpHeaders", {C + "LivenessProbe.HttpGet.Path": "/h"}),
-    ("a sleep hook is left out", c0(lifecycle=hook(sleep={"seconds": 5})), "spec.containers[0].lifecycle.preStop.sleep", {C + "LifecyclePreStopHandlerExec.1": None}),  # type: ignore[dict-item]
+    ("a sleep hook is left out", c0(lifecycle=hook(sleep={"seconds": 5})), "spec.containers[0].lifecycle.preStop.sleep", {C + "LifecyclePreStopHandlerExec.1": None}),
     ("a node field ref is left out", c0(env=[{"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}, {"name": "A", "value": "1"}]),
      "spec.containers[0].env[0].valueFrom.fieldRef.fieldPath", {C + "EnvironmentVar.1.Key": "A"}),
     ("capabilities ECI cannot add are left out", c0(securityContext={"capabilities": {"add": ["NET_BIND_SERVICE", "NET_RAW"], "drop": ["ALL"]}}),
      "spec.containers[0].securityContext.capabilities.add[0]", {C + "SecurityContext.Capability.Add.1": "NET_RAW"}),
-    ("ClusterFirst DNS runs with the VPC's resolver", lambda s: s.update(dnsPolicy="ClusterFirst"), "spec.dnsPolicy", {"DnsPolicy": None}),  # type: ignore[dict-item]
+    ("ClusterFirst DNS runs with the VPC's resolver", lambda s: s.update(dnsPolicy="ClusterFirst"), "spec.dnsPolicy", {"DnsPolicy": None}),
     ("a hostPort other than the containerPort", c0(ports=[{"containerPort": 80, "hostPort": 8080}]), "spec.containers[0].ports[0].hostPort", {C + "Port.1.Port": "80"}),
     ("an extended resource", c0(resources={"limits": {"example.com/foo": 1, "cpu": "1"}}), "spec.containers[0].resources.limits.example.com/foo", {C + "Cpu": "1"}),
 ]  # fmt: skip
@@ -248,7 +248,7 @@ def test_unreported_settings_of_an_adopted_instance_are_not_assumed() -> None:
 def test_hooks_the_operator_never_sent_are_planned_as_a_restart() -> None:
     desired = build(c0(lifecycle=hook(exec={"command": ["stop"]})))
     result = plan(desired, describe(desired.request), None)
-    assert result.get("Container") is not None and result.get("Container").impact is Impact.RESTART  # type: ignore[union-attr]
+    assert change_of(result, "Container").impact is Impact.RESTART
 
 
 def test_the_update_rendering_leaves_out_what_only_create_takes() -> None:

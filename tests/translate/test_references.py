@@ -125,7 +125,8 @@ def test_requested_objects_are_served_under_the_name_asked_for() -> None:
     refs = References.requested(NAMESPACE, {"db": secret_object("db", value="pw"), "gone": None}, {})
     assert set(refs.secrets) == {"db"}
     desired = translate(parse_group(env_spec("db")), refs)
-    assert desired.request.containers[0].environment_vars[0].value == "pw"  # type: ignore[index]
+    env = desired.request.containers[0].environment_vars
+    assert env is not None and env[0].value == "pw"
     with pytest.raises(TranslationError, match="Secret 'gone' not found"):
         translate(parse_group(env_spec("gone")), refs)
 

@@ -69,7 +69,7 @@ def test_create_describe_normalise_has_no_phantom_drift(emulator: Any, spec: dic
 
 @pytest.mark.slow
 def test_update_from_a_plan_lands_and_then_the_plan_is_empty(emulator: Any) -> None:
-    base = {
+    base: dict[str, Any] = {
         "regionId": "cn-hangzhou",
         "tags": {"team": "a"},
         "imagePullSecrets": [{"name": "reg"}],

@@ -18,8 +18,8 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from eci_operator.api.base import SpecModel, StatusModel
 from eci_operator.api.containergroup import GROUP, VERSION, Condition
+from eci_operator.api.markers import list_map, list_set, rule, validations
 from eci_operator.api.names import DNS_LABEL, ObjectName
-from eci_operator.api.schema import list_map, list_set, rule, validations
 
 ACCOUNT_KIND = "EciAccount"
 ACCOUNT_PLURAL = "eciaccounts"

@@ -28,22 +28,26 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
-class SpecModel(BaseModel):
-    """A part of the ContainerGroup spec: camelCase aliases, unknown fields refused, immutable."""
+class CamelModel(BaseModel):
+    """camelCase names on the wire; attribute docstrings become the schema's descriptions."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        extra="forbid",
-        frozen=True,
         use_attribute_docstrings=True,
     )
 
     def to_dict(self) -> dict[str, Any]:
         """The manifest form: camelCase keys, unset fields left out."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class SpecModel(CamelModel):
+    """A part of the ContainerGroup spec: camelCase aliases, unknown fields refused, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PodModel(SpecModel):
@@ -53,18 +57,7 @@ class PodModel(SpecModel):
     model_config = ConfigDict(extra="allow")
 
 
-class StatusModel(BaseModel):
+class StatusModel(CamelModel):
     """A part of the ContainerGroup status: camelCase aliases, written by the operator only."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="ignore",
-        use_attribute_docstrings=True,
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The manifest form: camelCase keys, unset fields left out."""
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+    model_config = ConfigDict(extra="ignore")

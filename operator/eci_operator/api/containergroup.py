@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from eci_operator.api.base import PodModel, SpecModel, StatusModel
+from eci_operator.api.markers import list_map, rule, validations
 from eci_operator.api.names import DNS_LABEL, LABEL_RULE, ObjectName, check_object_name, is_namespace_name
 from eci_operator.api.pod import (
     MAX_CONTAINERS,
@@ -21,7 +22,6 @@ from eci_operator.api.pod import (
     PodSecurityContext,
     Volume,
 )
-from eci_operator.api.schema import list_map, rule, validations
 
 GROUP = "eci.operator.dev"
 VERSION = "v1alpha1"

@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator, model_validator
 
 from eci_operator.api.base import PodModel
+from eci_operator.api.markers import list_map, list_set, rule, validations
 from eci_operator.api.names import DNS_LABEL, ObjectName
 from eci_operator.api.quantity import Quantity, ResourceQuantity
-from eci_operator.api.schema import list_map, list_set, rule, validations
 
 PORT_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -9,15 +9,12 @@ HELP = "print the plan (changed ECI groups and their impact) of a ContainerGroup
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-f",
-        "--filename",
-        dest="files",
-        action="append",
-        required=True,
-        metavar="FILE",
-        help="YAML file with a ContainerGroup (as applied, or `kubectl get -o yaml` output including status) "
-        "and any Secrets/ConfigMaps it refers to; repeatable",
+    from eci_operator.commands.render import add_files_argument
+
+    add_files_argument(
+        parser,
+        "YAML file with a ContainerGroup (as applied, or `kubectl get -o yaml` output including status) "
+        "and any Secrets/ConfigMaps it refers to",
     )
     parser.add_argument(
         "--endpoint",
@@ -39,20 +36,18 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from eci_operator.api.containergroup import Fingerprints
-    from eci_operator.commands.render import ManifestError, load_group
+    from eci_operator.commands.render import translated
     from eci_operator.eci import models as eci
     from eci_operator.eci.client import EciClient
     from eci_operator.eci.credentials import CredentialsError
     from eci_operator.eci.errors import EciError
     from eci_operator.eci.transport import RetryPolicy
-    from eci_operator.translate import OWNERSHIP_TAG_KEYS, TranslationError, plan, translate
+    from eci_operator.translate import OWNERSHIP_TAG_KEYS, plan, translate
 
-    try:
-        group, refs = load_group(args.files)
-        desired = translate(group, refs)
-    except (ManifestError, TranslationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    loaded = translated(args.files)
+    if loaded is None:
         return 1
+    group, refs, desired = loaded
     status = group.status
     wanted_id = (
         args.container_group_id or group.spec.container_group_id or (status and status.container_group_id)
@@ -70,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                 region_id=group.spec.region_id, container_group_name=desired.request.container_group_name
             )
             found = [g async for g in client.iter_container_groups(request)]
-            live = [g for g in found if g.status not in ("Failed", "Succeeded", "Expired", "ScheduleFailed")]
+            live = [g for g in found if g.status not in eci.FAILED and g.status != "Succeeded"]
             candidates = live or found
             return candidates[0] if candidates else None
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from eci_operator.api.containergroup import ContainerGroup
-    from eci_operator.translate import References
+    from eci_operator.translate import Desired, References
 
 HELP = (
     "print the flattened ECI parameters of a ContainerGroup (with the Secrets/ConfigMaps in the same "
@@ -18,16 +18,7 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-f",
-        "--filename",
-        dest="files",
-        action="append",
-        required=True,
-        metavar="FILE",
-        help="YAML file with a ContainerGroup and any Secrets/ConfigMaps it refers to "
-        "('-' = stdin); repeatable",
-    )
+    add_files_argument(parser, "YAML file with a ContainerGroup and any Secrets/ConfigMaps it refers to")
     parser.add_argument(
         "--action",
         choices=("CreateContainerGroup", "UpdateContainerGroup"),
@@ -40,15 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from eci_operator.translate import TranslationError, translate
     from eci_operator.translate.parameters import parameter_sort_key, parameters
 
-    try:
-        group, refs = load_group(args.files)
-        desired = translate(group, refs)
-    except (ManifestError, TranslationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    loaded = translated(args.files)
+    if loaded is None:
         return 1
+    group, _, desired = loaded
     params = parameters(
         desired,
         args.action,
@@ -58,6 +46,19 @@ def run(args: argparse.Namespace) -> int:
     ordered = {k: params[k] for k in sorted(params, key=parameter_sort_key)}
     print(json.dumps(ordered, indent=2, ensure_ascii=False))
     return 0
+
+
+def add_files_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``-f FILE`` (repeatable, ``-`` = stdin): the manifests ``load_group`` reads."""
+    parser.add_argument(
+        "-f",
+        "--filename",
+        dest="files",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help=f"{what} ('-' = stdin); repeatable",
+    )
 
 
 class ManifestError(Exception):
@@ -111,3 +112,15 @@ def load_group(files: Iterable[str]) -> tuple[ContainerGroup, References]:
     except ValueError as exc:
         raise ManifestError(str(exc)) from None
     return group, refs
+
+
+def translated(files: Iterable[str]) -> tuple[ContainerGroup, References, Desired] | None:
+    """``load_group`` and the translation; None, after saying why on stderr, when either refuses."""
+    from eci_operator.translate import TranslationError, translate
+
+    try:
+        group, refs = load_group(files)
+        return group, refs, translate(group, refs)
+    except (ManifestError, TranslationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None

@@ -6,10 +6,11 @@ updates, deletes and the reads that decide them go in the user lane, ahead of pe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.settings import CloudSettings
@@ -121,6 +122,16 @@ class Cloud:
         # A bounded label set: a hostile endpoint's codes cannot grow the series.
         self._metrics.eci_requests.labels(action=action, code=error_label(error), account=self.account).inc()
 
+    @contextlib.contextmanager
+    def _counted(self, action: str) -> Iterator[None]:
+        """Count the call made inside by its outcome (the error's code, or success); errors go on."""
+        try:
+            yield
+        except EciError as exc:
+            self._count(action, exc)
+            raise
+        self._count(action, None)
+
     async def describe(
         self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
     ) -> dict[str, ContainerGroupOut]:
@@ -128,14 +139,10 @@ class Cloud:
         region = scope[1]
         request = DescribeContainerGroupsRequest(region_id=region, container_group_ids=list(ids))
         try:
-            response = await self.client(region).describe_container_groups(request, priority=priority)
-        except NotFoundError as exc:
-            self._count("DescribeContainerGroups", exc)
+            with self._counted("DescribeContainerGroups"):
+                response = await self.client(region).describe_container_groups(request, priority=priority)
+        except NotFoundError:
             return {}
-        except EciError as exc:
-            self._count("DescribeContainerGroups", exc)
-            raise
-        self._count("DescribeContainerGroups", None)
         return {g.container_group_id: g for g in response.container_groups if g.container_group_id in ids}
 
     async def describe_one(self, scope: Scope, group_id: str) -> ContainerGroupOut | None:
@@ -148,12 +155,8 @@ class Cloud:
         """The cheapest authenticated read (at most one instance listed): raises when ECI refuses the
         credentials."""
         request = DescribeContainerGroupsRequest(region_id=region, limit=1)
-        try:
+        with self._counted("DescribeContainerGroups"):
             await self.client(region).describe_container_groups(request, priority=Priority.USER)
-        except EciError as exc:
-            self._count("DescribeContainerGroups", exc)
-            raise
-        self._count("DescribeContainerGroups", None)
 
     async def find_owned(self, region: str, uid: str) -> list[ContainerGroupOut]:
         """Instances tagged as owned by the ContainerGroup with ``uid`` (newest first)."""
@@ -166,14 +169,10 @@ class Cloud:
                 limit=DESCRIBE_MAX_IDS,
                 next_token=token,
             )
-            try:
+            with self._counted("DescribeContainerGroups"):
                 response = await self.client(region).describe_container_groups(
                     request, priority=Priority.USER
                 )
-            except EciError as exc:
-                self._count("DescribeContainerGroups", exc)
-                raise
-            self._count("DescribeContainerGroups", None)
             found.extend(
                 g
                 for g in response.container_groups
@@ -186,14 +185,10 @@ class Cloud:
 
     async def create(self, request: CreateContainerGroupRequest, *, public: Collection[str] = ()) -> str:
         """The new instance's ID; ``public`` as in ``EciClient.create_container_group``."""
-        try:
+        with self._counted("CreateContainerGroup"):
             response = await self.client(request.region_id).create_container_group(
                 request, public_values=public
             )
-        except EciError as exc:
-            self._count("CreateContainerGroup", exc)
-            raise
-        self._count("CreateContainerGroup", None)
         if not GROUP_ID.match(response.container_group_id):
             # It goes into status and into every later request: never take a stranger's word for it.
             raise InvalidResponseError(
@@ -205,14 +200,10 @@ class Cloud:
     async def update(self, request: UpdateContainerGroupRequest, *, public: Collection[str] = ()) -> bool:
         """Send an update; False when ECI says there was nothing to change (NoNeedUpdate)."""
         try:
-            await self.client(request.region_id).update_container_group(request, public_values=public)
-        except NoNeedUpdateError as exc:
-            self._count("UpdateContainerGroup", exc)
+            with self._counted("UpdateContainerGroup"):
+                await self.client(request.region_id).update_container_group(request, public_values=public)
+        except NoNeedUpdateError:
             return False
-        except EciError as exc:
-            self._count("UpdateContainerGroup", exc)
-            raise
-        self._count("UpdateContainerGroup", None)
         return True
 
     async def restart(self, region: str, group_id: str, client_token: str) -> None:
@@ -231,12 +222,8 @@ class Cloud:
         request = UntagResourcesRequest(
             region_id=region, resource_ids=[group_id], tag_keys=list(keys), client_token=client_token
         )
-        try:
+        with self._counted("UntagResources"):
             await self.client(region).untag_resources(request, priority=Priority.USER)
-        except EciError as exc:
-            self._count("UntagResources", exc)
-            raise
-        self._count("UntagResources", None)
 
     async def delete(self, region: str, group_id: str, client_token: str) -> bool:
         """Delete an instance; False when it was already gone (NotFound counts as deleted)."""
@@ -244,12 +231,8 @@ class Cloud:
             region_id=region, container_group_id=group_id, client_token=client_token
         )
         try:
-            await self.client(region).delete_container_group(request)
-        except NotFoundError as exc:
-            self._count("DeleteContainerGroup", exc)
+            with self._counted("DeleteContainerGroup"):
+                await self.client(region).delete_container_group(request)
+        except NotFoundError:
             return False
-        except EciError as exc:
-            self._count("DeleteContainerGroup", exc)
-            raise
-        self._count("DeleteContainerGroup", None)
         return True

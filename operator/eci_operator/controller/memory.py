@@ -28,6 +28,14 @@ class Absence:
     """Monotonic time of the latest such read."""
     reads: int = 1
 
+    def proven(self, now: float, grace: float, reads: int) -> bool:
+        """The existence rule: gone only when nothing was found for ``grace`` seconds, in ``reads`` reads."""
+        return now - self.since >= grace and self.reads >= reads
+
+    def next_read(self, now: float, grace: float, spacing: float) -> float:
+        """Seconds until another read counts: ``spacing`` after the last, or the end of the window."""
+        return max(0.5, min(spacing - (now - self.last), self.since + grace - now))
+
 
 @dataclass
 class ObjectMemory:
@@ -86,6 +94,16 @@ class ObjectMemory:
 
     failures: int = 0
     """Consecutive failed reconciles (kept by the work queue; here for messages and Events)."""
+
+    def absent(self, key: str, now: float) -> Absence:
+        """Count one more direct read of ``key`` (an instance ID, or the uid lookup) that found nothing."""
+        absence = self.absences.get(key)
+        if absence is None:
+            absence = self.absences[key] = Absence(since=now, last=now)
+        else:
+            absence.reads += 1
+            absence.last = now
+        return absence
 
     @property
     def meta(self) -> Mapping[str, Any]:

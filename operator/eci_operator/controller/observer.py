@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.claims import Ownership, claim
 from eci_operator.controller.cloud import Cloud, Scope
-from eci_operator.controller.memory import Absence, Key, ObjectMemory
+from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.observation import (
     Gone,
     InstanceObservation,
@@ -88,16 +88,13 @@ class Observer:
         nothing over the grace window (``gone_reads`` of them), else seconds until the next is due.
         Needed when an earlier process may have sent a Create whose answer it never recorded."""
         key, now, settings = _uid_key(memory), time.monotonic(), self.settings
-        spacing = settings.gone_grace / max(1, settings.gone_reads - 1)
+        spacing = settings.gone_spacing
         absence = memory.absences.get(key)
-        if absence is None:
-            absence = memory.absences[key] = Absence(since=now, last=now)
-        elif now - absence.last >= spacing * 0.9:  # searches closer together than that do not count
-            absence.reads += 1
-            absence.last = now
-        if now - absence.since >= settings.gone_grace and absence.reads >= settings.gone_reads:
+        if absence is None or now - absence.last >= spacing * 0.9:  # closer searches do not count
+            absence = memory.absent(key, now)
+        if absence.proven(now, settings.gone_grace, settings.gone_reads):
             return None
-        return max(0.5, min(spacing - (now - absence.last), absence.since + settings.gone_grace - now))
+        return absence.next_read(now, settings.gone_grace, spacing)
 
     def _claim(self, group: ContainerGroupOut, owner: Owner, adopt_id: str | None) -> Ownership:
         return claim(group, owner, adopt_id=adopt_id, may_adopt=self.adoption.allows(owner.namespace))
@@ -128,7 +125,7 @@ class Observer:
             return Gone(group_id)
         now = time.monotonic()
         settings = self.settings
-        spacing = settings.gone_grace / max(1, settings.gone_reads - 1)
+        spacing = settings.gone_spacing
         absence = memory.absences.get(group_id)
         if absence is None or now - absence.last >= spacing:
             found = await self.cloud.describe_one(scope, group_id)
@@ -136,15 +133,10 @@ class Observer:
             if found is not None:
                 memory.absences.pop(group_id, None)
                 return found
-            if absence is None:
-                absence = memory.absences[group_id] = Absence(since=now, last=now)
-            else:
-                absence.reads += 1
-                absence.last = now
-        if now - absence.since >= settings.gone_grace and absence.reads >= settings.gone_reads:
+            absence = memory.absent(group_id, now)
+        if absence.proven(now, settings.gone_grace, settings.gone_reads):
             return Gone(group_id)
-        recheck = max(0.0, min(spacing - (now - absence.last), absence.since + settings.gone_grace - now))
-        return Missing(group_id, absence.since, recheck=max(recheck, 0.5))
+        return Missing(group_id, absence.since, recheck=absence.next_read(now, settings.gone_grace, spacing))
 
 
 def _uid_key(memory: ObjectMemory) -> str:

@@ -360,13 +360,7 @@ class Reconciler:
         gid = group.container_group_id
         names = ", ".join(plan.groups)
         if decision.drift:
-            self.metrics.drift.labels(action="enforced").inc()
-            await self.recorder.event(
-                memory,
-                Reason.DRIFT_DETECTED,
-                f"instance differs from spec in {names}; correcting",
-                warning=True,
-            )
+            await self._drift_found(memory, plan, "enforced", "correcting")
         assert plan.update is not None
         request = plan.update.model_copy(
             update={
@@ -525,19 +519,23 @@ class Reconciler:
         recheck = self.settings.reconcile.resync_interval if decision.recheck else None
         return _stalled(decision.reason, decision.message, fields=fields, recheck=recheck, result="blocked")
 
+    async def _drift_found(self, memory: ObjectMemory, plan: Plan, action: str, outcome: str) -> None:
+        """Count and announce drift (the instance changed outside the spec) and what is done about it."""
+        self.metrics.drift.labels(action=action).inc()
+        await self.recorder.event(
+            memory,
+            Reason.DRIFT_DETECTED,
+            f"instance differs from spec in {', '.join(plan.groups)}; {outcome}",
+            warning=True,
+        )
+
     async def _report_drift(
         self, memory: ObjectMemory, observed: dict[str, Any], decision: decisions.ReportDrift
     ) -> Outcome:
         names = ", ".join(decision.plan.groups)
         if decision.new:
             memory.reported_drift = tuple(decision.plan.groups)
-            self.metrics.drift.labels(action="reported").inc()
-            await self.recorder.event(
-                memory,
-                Reason.DRIFT_DETECTED,
-                f"instance differs from spec in {names}; driftPolicy Report leaves it",
-                warning=True,
-            )
+            await self._drift_found(memory, decision.plan, "reported", "driftPolicy Report leaves it")
         return Outcome(
             Summary(
                 Health.READY,

@@ -44,6 +44,11 @@ class ReconcileSettings:
     gone_reads: int = 3
     """At least this many direct reads, spread over ``gone_grace``, must find nothing."""
 
+    @property
+    def gone_spacing(self) -> float:
+        """How far apart those reads are."""
+        return self.gone_grace / max(1, self.gone_reads - 1)
+
     reference_grace: float = 300.0
     """A missing referenced Secret or ConfigMap (another controller such as External Secrets may
     create it a moment later) is reported as Reconciling and re-checked with short backoff for this

@@ -14,7 +14,7 @@ injected faults. Modules:
 - ``tags``: the tag API (TagResources, UntagResources, ListTagResources)
 - ``logs``: DescribeContainerLog (admin ``POST /_emulator/instances/{id}/logs`` appends lines)
 - ``execs``: ExecContainerCommand (Sync commands; interactive sessions on the ``/exec/`` WebSocket)
-- ``render``: request shapes → the names and shapes DescribeContainerGroups returns
+- ``describing``: request shapes → the names and shapes DescribeContainerGroups returns
 - ``state``: instances, lazily applied lifecycle steps, ClientToken answers
 - ``admin``: seeding and out-of-band patches; ``quotas``, ``faults``, ``persistence``
 """

@@ -14,7 +14,7 @@ from typing import Any
 
 from eci_operator.eci.models import DESCRIBE_MAX_IDS
 
-from . import execs, logs, render, schema, specs, tags, validation
+from . import describing, execs, logs, schema, specs, tags, validation
 from .errors import (
     ApiError,
     cpu_memory,
@@ -139,12 +139,12 @@ def create(store: Store, params: dict[str, Any]) -> Body:
         "VSwitchId": (params.get("VSwitchId") or "vsw-emulator-default").split(",")[0],
         "SecurityGroupId": params.get("SecurityGroupId", "sg-emulator-default"),
         "EniInstanceId": "eni-" + ident[4:],
-        "Tags": render.tags(params.get("Tag", [])),
+        "Tags": describing.tags(params.get("Tag", [])),
         "Events": [],
-        "Containers": [render.container(c) for c in items],
-        "InitContainers": [render.container(c, init=True) for c in inits],
-        "Volumes": [render.volume(v) for v in vols],
-        "DnsConfig": render.dns_config(params.get("DnsConfig")),
+        "Containers": [describing.container(c) for c in items],
+        "InitContainers": [describing.container(c, init=True) for c in inits],
+        "Volumes": [describing.volume(v) for v in vols],
+        "DnsConfig": describing.dns_config(params.get("DnsConfig")),
         "EciSecurityContext": {"Sysctls": params.get("SecurityContext", {}).get("Sysctl", [])}
         if "SecurityContext" in params
         else {},
@@ -157,12 +157,12 @@ def create(store: Store, params: dict[str, Any]) -> Body:
             Ready=False, RestartCount=0, CurrentState={"State": "Waiting", "Reason": "ContainerCreating"}
         )
     hidden = {
-        "Container": {c["Name"]: render.invisible(c, init=False) for c in items},
-        "InitContainer": {c["Name"]: render.invisible(c, init=True) for c in inits},
+        "Container": {c["Name"]: describing.invisible(c, init=False) for c in items},
+        "InitContainer": {c["Name"]: describing.invisible(c, init=True) for c in inits},
         "ImageRegistryCredential": params.get("ImageRegistryCredential", []),
         "AcrRegistryInfo": params.get("AcrRegistryInfo", []),
-        "Create": {k: v for k, v in params.items() if k in render.CREATE_ONLY_UNREPORTED},
-        "VolumeModes": render.volume_modes(vols),
+        "Create": {k: v for k, v in params.items() if k in describing.CREATE_ONLY_UNREPORTED},
+        "VolumeModes": describing.volume_modes(vols),
     }
     inst = store.add(Instance(view=view, hidden=hidden))
     store.begin(inst, "Scheduling", [("Pending", False), ("Running", False)])

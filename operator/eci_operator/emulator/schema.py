@@ -7,6 +7,10 @@ Limits that the parameter documentation states (20 containers, 20 volumes, 20 ta
 
 from __future__ import annotations
 
+from typing import get_args
+
+from eci_operator.eci.models import Status
+
 from .params import Bool, Enum, Float, Int, List, Octal, Str, Struct
 
 MAX_CONTAINERS = 20
@@ -271,18 +275,7 @@ UPDATE = Struct(
     }
 )
 
-STATUSES = (
-    "Scheduling",
-    "ScheduleFailed",
-    "Pending",
-    "Running",
-    "Succeeded",
-    "Failed",
-    "Restarting",
-    "Updating",
-    "Terminating",
-    "Expired",
-)
+STATUSES: tuple[str, ...] = get_args(Status)
 
 DESCRIBE = Struct(
     {

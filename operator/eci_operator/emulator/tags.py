@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import render, validation
+from . import describing, validation
 from .errors import ApiError, invalid, not_found, value_exceeded
 from .state import Instance, Store
 
@@ -56,7 +56,7 @@ def tag_resources(store: Store, params: dict[str, Any]) -> Body:
     for inst in targets:
         merged = {t["Key"]: t.get("Value", "") for t in inst.view.get("Tags", [])}
         merged.update({t["Key"]: t.get("Value", "") for t in pairs})
-        inst.view["Tags"] = render.tags([{"Key": k, "Value": v} for k, v in merged.items()])
+        inst.view["Tags"] = describing.tags([{"Key": k, "Value": v} for k, v in merged.items()])
     return {}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import render, specs, validation
+from . import describing, specs, validation
 from .errors import NO_NEED_UPDATE, ApiError, cpu_memory
 from .state import Instance
 
@@ -23,7 +23,7 @@ NO_RESTART = frozenset({"Tag"})
 
 
 def _runtime_by_name(containers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {c["Name"]: {k: c[k] for k in render.RUNTIME_KEYS if k in c} for c in containers}
+    return {c["Name"]: {k: c[k] for k in describing.RUNTIME_KEYS if k in c} for c in containers}
 
 
 @dataclass
@@ -77,17 +77,17 @@ def plan_update(inst: Instance, params: dict[str, Any]) -> UpdatePlan:
         plan.view["ResourceGroupId"] = params["ResourceGroupId"]
         plan.changed.add("ResourceGroupId")
     if "Tag" in params:
-        tags = render.tags(params["Tag"])
+        tags = describing.tags(params["Tag"])
         if tags != view.get("Tags", []):
             plan.view["Tags"] = tags
             plan.changed.add("Tag")
     if "DnsConfig" in params:
-        dns = render.dns_config(params["DnsConfig"])
+        dns = describing.dns_config(params["DnsConfig"])
         if dns != view.get("DnsConfig", {}):
             plan.view["DnsConfig"] = dns
             plan.changed.add("DnsConfig")
     if "Volume" in params:
-        volumes = [render.volume(v) for v in params["Volume"]]
+        volumes = [describing.volume(v) for v in params["Volume"]]
         if volumes != view.get("Volumes", []) or hidden.get("VolumeModes"):
             plan.view["Volumes"] = volumes
             plan.hidden["VolumeModes"] = {}
@@ -95,10 +95,10 @@ def plan_update(inst: Instance, params: dict[str, Any]) -> UpdatePlan:
     for group, key, init in (("Container", "Containers", False), ("InitContainer", "InitContainers", True)):
         if group not in params:
             continue
-        shown = [render.container(c, init=init) for c in params[group]]
-        unseen = {c["Name"]: render.invisible(c, init=init) for c in params[group]}
+        shown = [describing.container(c, init=init) for c in params[group]]
+        unseen = {c["Name"]: describing.invisible(c, init=init) for c in params[group]}
         old_unseen = hidden.get(group, {name: {} for name in (c["Name"] for c in view.get(key, []))})
-        if shown != render.without_runtime(view.get(key, [])) or unseen != old_unseen:
+        if shown != describing.without_runtime(view.get(key, [])) or unseen != old_unseen:
             plan.view[key] = shown
             plan.hidden[group] = unseen
             plan.changed.add(group)
@@ -111,8 +111,8 @@ def plan_update(inst: Instance, params: dict[str, Any]) -> UpdatePlan:
     containers = params.get("Container") if "Container" in params else None
     inits = params.get("InitContainer") if "InitContainer" in params else None
     final_volumes = plan.view.get("Volumes", view.get("Volumes", []))
-    final_containers = plan.view.get("Containers", render.without_runtime(view.get("Containers", [])))
-    final_inits = plan.view.get("InitContainers", render.without_runtime(view.get("InitContainers", [])))
+    final_containers = plan.view.get("Containers", describing.without_runtime(view.get("Containers", [])))
+    final_inits = plan.view.get("InitContainers", describing.without_runtime(view.get("InitContainers", [])))
     validation.mounts(
         _as_request(final_containers) if containers is None else containers,
         _as_request(final_inits) if inits is None else inits,

@@ -115,13 +115,67 @@ def _size(value: str | None) -> str | None:
         return value
 
 
-def _probe(kind: str, handler: Any, timings: dict[str, int | None]) -> dict[str, Any]:
+def _probe(kind: str, handler: Any, p: eci.Probe | eci.ProbeOut) -> dict[str, Any]:
+    """One probe on either side: its handler, and its timings with ECI's defaults filled in."""
+    timings = {
+        "InitialDelaySeconds": p.initial_delay_seconds,
+        "PeriodSeconds": p.period_seconds,
+        "TimeoutSeconds": p.timeout_seconds,
+        "SuccessThreshold": p.success_threshold,
+        "FailureThreshold": p.failure_threshold,
+    }
     out: dict[str, Any] = {"Handler": {kind: handler}}
     for name, default in PROBE_DEFAULTS.items():
         value = timings.get(name)
         # 0 is not a valid period/timeout/threshold: Describe's 0 means "unset".
         out[name] = default if value is None or (value == 0 and default != 0) else value
     return out
+
+
+def _http_get(h: eci.HttpGetAction | eci.HttpGetOut) -> dict[str, Any]:
+    return {"Path": _none(h.path), "Port": h.port, "Scheme": h.scheme or "HTTP"}
+
+
+def _container(
+    c: eci.Container | eci.InitContainer | eci.ContainerOut | eci.InitContainerOut,
+    *,
+    image_pull_policy: str | None,
+    commands: list[str],
+    args: list[str],
+    env: dict[str, Any],
+    ports: Sequence[eci.Port | eci.PortOut],
+    create_only: Any,
+) -> dict[str, Any]:
+    """The fields every container compares by, on either side (each side reads a few its own way)."""
+    return {
+        "Name": c.name,
+        "Image": c.image,
+        "Cpu": _num(c.cpu),
+        "Memory": _num(c.memory),
+        "Gpu": c.gpu or None,
+        "WorkingDir": _none(c.working_dir),
+        "ImagePullPolicy": image_pull_policy,
+        "Commands": commands,
+        "Args": args,
+        "EnvironmentVars": env,
+        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in ports),
+        "VolumeMounts": _mounts(c.volume_mounts),
+        "SecurityContext": _security(c.security_context),
+        "CreateOnly": create_only,
+    }
+
+
+def _placement(x: eci.CreateContainerGroupRequest | eci.ContainerGroupOut) -> dict[str, Any]:
+    """Where and how large the instance is, compared the same way on both sides."""
+    return {
+        "zone_id": _none(x.zone_id),
+        "v_switch_id": _none(x.v_switch_id),
+        "security_group_id": _none(x.security_group_id),
+        "instance_type": _none(x.instance_type),
+        "cpu": _num(x.cpu),
+        "memory": _num(x.memory),
+        "resource_group_id": _none(x.resource_group_id),
+    }
 
 
 # ---------------------------------------------------------------------- desired side
@@ -165,42 +219,24 @@ def _security(sc: eci.SecurityContext | eci.SecurityContextOut | None) -> dict[s
 def _probe_in(p: eci.Probe | None) -> dict[str, Any] | None:
     if p is None:
         return None
-    timings = {
-        "InitialDelaySeconds": p.initial_delay_seconds,
-        "PeriodSeconds": p.period_seconds,
-        "TimeoutSeconds": p.timeout_seconds,
-        "SuccessThreshold": p.success_threshold,
-        "FailureThreshold": p.failure_threshold,
-    }
     if p.exec is not None:
-        return _probe("Exec", list(p.exec.commands), timings)
+        return _probe("Exec", list(p.exec.commands), p)
     if p.http_get is not None:
-        return _probe(
-            "HttpGet",
-            {"Path": _none(p.http_get.path), "Port": p.http_get.port, "Scheme": p.http_get.scheme or "HTTP"},
-            timings,
-        )
+        return _probe("HttpGet", _http_get(p.http_get), p)
     assert p.tcp_socket is not None
-    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
+    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, p)
 
 
 def _container_in(c: eci.Container | eci.InitContainer, secret_keys: frozenset[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Name": c.name,
-        "Image": c.image,
-        "Cpu": _num(c.cpu),
-        "Memory": _num(c.memory),
-        "Gpu": c.gpu or None,
-        "WorkingDir": _none(c.working_dir),
-        "ImagePullPolicy": c.image_pull_policy,
-        "Commands": list(c.commands or []),
-        "Args": list(c.args or []),
-        "EnvironmentVars": _env_in(c.environment_vars, secret_keys),
-        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports or []),
-        "VolumeMounts": _mounts(c.volume_mounts),
-        "SecurityContext": _security(c.security_context),
-        "CreateOnly": unreported.container_create_only(c),
-    }
+    out = _container(
+        c,
+        image_pull_policy=c.image_pull_policy,
+        commands=list(c.commands or []),
+        args=list(c.args or []),
+        env=_env_in(c.environment_vars, secret_keys),
+        ports=c.ports or [],
+        create_only=unreported.container_create_only(c),
+    )
     if isinstance(c, eci.Container):
         out.update(
             Stdin=bool(c.stdin),
@@ -281,13 +317,7 @@ def desired_state(
     return State(
         region_id=request.region_id,
         container_group_name=request.container_group_name,
-        zone_id=_none(request.zone_id),
-        v_switch_id=_none(request.v_switch_id),
-        security_group_id=_none(request.security_group_id),
-        instance_type=_none(request.instance_type),
-        cpu=_num(request.cpu),
-        memory=_num(request.memory),
-        resource_group_id=_none(request.resource_group_id),
+        **_placement(request),
         restart_policy=request.restart_policy or "Always",
         tags={t.key: t.value for t in request.tags or []},
         containers={
@@ -321,42 +351,25 @@ def _env_out(vars_: list[eci.EnvironmentVarOut], visible: frozenset[str]) -> dic
 def _probe_out(p: eci.ProbeOut | None) -> dict[str, Any] | None:
     if p is None or p.is_empty:
         return None
-    timings: dict[str, int | None] = {
-        "InitialDelaySeconds": p.initial_delay_seconds,
-        "PeriodSeconds": p.period_seconds,
-        "TimeoutSeconds": p.timeout_seconds,
-        "SuccessThreshold": p.success_threshold,
-        "FailureThreshold": p.failure_threshold,
-    }
     if p.execs:
-        return _probe("Exec", list(p.execs), timings)
+        return _probe("Exec", list(p.execs), p)
     if p.http_get is not None and (p.http_get.port or p.http_get.path):
-        h = p.http_get
-        return _probe(
-            "HttpGet", {"Path": _none(h.path), "Port": h.port, "Scheme": h.scheme or "HTTP"}, timings
-        )
+        return _probe("HttpGet", _http_get(p.http_get), p)
     assert p.tcp_socket is not None
-    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, timings)
+    return _probe("TcpSocket", {"Port": p.tcp_socket.port}, p)
 
 
 def _container_out(c: eci.ContainerOut | eci.InitContainerOut, visible: frozenset[str]) -> dict[str, Any]:
     is_init = isinstance(c, eci.InitContainerOut)
-    out: dict[str, Any] = {
-        "Name": c.name,
-        "Image": c.image,
-        "Cpu": _num(c.cpu),
-        "Memory": _num(c.memory),
-        "Gpu": c.gpu or None,
-        "WorkingDir": _none(c.working_dir),
-        "ImagePullPolicy": _none(c.image_pull_policy),
-        "Commands": list(c.command if isinstance(c, eci.InitContainerOut) else c.commands),
-        "Args": list(c.args),
-        "EnvironmentVars": _env_out(c.environment_vars, visible),
-        "Ports": sorted(f"{p.port}/{p.protocol or 'TCP'}" for p in c.ports),
-        "VolumeMounts": _mounts(c.volume_mounts),
-        "SecurityContext": _security(c.security_context),
-        "CreateOnly": None,  # not reported: see normalise
-    }
+    out = _container(
+        c,
+        image_pull_policy=_none(c.image_pull_policy),
+        commands=list(c.command if isinstance(c, eci.InitContainerOut) else c.commands),
+        args=list(c.args),
+        env=_env_out(c.environment_vars, visible),
+        ports=c.ports,
+        create_only=None,  # not reported: see normalise
+    )
     if not is_init:
         assert isinstance(c, eci.ContainerOut)
         out.update(
@@ -405,13 +418,7 @@ def observed_state(
         region_id=_none(group.region_id),
         container_group_id=_none(group.container_group_id),
         container_group_name=_none(group.container_group_name),
-        zone_id=_none(group.zone_id),
-        v_switch_id=_none(group.v_switch_id),
-        security_group_id=_none(group.security_group_id),
-        instance_type=_none(group.instance_type),
-        cpu=_num(group.cpu),
-        memory=_num(group.memory),
-        resource_group_id=_none(group.resource_group_id),
+        **_placement(group),
         restart_policy=_none(group.restart_policy),
         tags={t.key: t.value for t in group.tags},
         containers={
@@ -506,38 +513,83 @@ def normalise(
       desired one are taken as applied (Describe may hide or mangle them).
     """
     applied = applied or Fingerprints()
-    want = fingerprints(desired)
     d = desired_state(desired.request, dict(desired.sensitive.env))
     o = observed_state(observed, visible_env(desired, applied))
+    view = _OwnedView(desired, applied)
+    d_init = {c["Name"]: c for c in d.init_containers}
     owned_tags = set(d.tags) | set(applied.tag_keys or [])
-    env_keys = applied.env_keys or {}
-    applied_unreported = applied.unreported or {}
-    wanted_unreported = want.unreported or {}
+    return State(
+        region_id=o.region_id,
+        container_group_id=d.container_group_id,
+        container_group_name=o.container_group_name,
+        zone_id=_owned(d.zone_id, o.zone_id),
+        v_switch_id=_chosen(d.v_switch_id, o.v_switch_id),
+        security_group_id=_owned(d.security_group_id, o.security_group_id),
+        instance_type=_chosen(d.instance_type, o.instance_type),
+        cpu=_owned(d.cpu, o.cpu),
+        memory=_owned(d.memory, o.memory),
+        resource_group_id=_owned(d.resource_group_id, o.resource_group_id),
+        restart_policy=o.restart_policy,
+        tags={k: v for k, v in o.tags.items() if k in owned_tags},
+        containers={n: view.container(n, d.containers.get(n), c, False) for n, c in o.containers.items()},
+        init_containers=[
+            view.container(c["Name"], d_init.get(c["Name"]), c, True) for c in o.init_containers
+        ],
+        volumes=view.volumes(d.volumes, o.volumes),
+        dns_config=o.dns_config,
+        create_only=view.create_only(d.create_only, o.create_only),
+    )
 
-    def unreported_as(key: str, wanted: Any) -> Any:
+
+def _owned(wanted: Any, have: Any) -> Any:
+    """Instance fields the spec leaves to ECI are not compared."""
+    return None if wanted is None else have
+
+
+def _chosen(wanted: str | None, have: str | None) -> str | None:
+    """ECI picks one of a comma list: the pick stands for the list."""
+    if wanted is None:
+        return None
+    return wanted if _in_list(have, wanted) else have
+
+
+class _OwnedView:
+    """How ``normalise`` reads the observed parts against what the operator wants and last applied."""
+
+    def __init__(self, desired: Desired, applied: Fingerprints) -> None:
+        self.desired = desired
+        self.applied = applied
+        self.want = fingerprints(desired)
+        self.applied_unreported = applied.unreported or {}
+        self.wanted_unreported = self.want.unreported or {}
+
+    def unreported_as(self, key: str, wanted: Any) -> Any:
         """The desired value when it is what was last applied; otherwise NOT_REPORTED."""
-        if applied_unreported.get(key) == wanted_unreported.get(key):
+        if self.applied_unreported.get(key) == self.wanted_unreported.get(key):
             return wanted
         return NOT_REPORTED
 
-    def reconcile_container(
-        name: str, dc: dict[str, Any] | None, oc: dict[str, Any], init: bool
+    def container(
+        self, name: str, dc: dict[str, Any] | None, oc: dict[str, Any], init: bool
     ) -> dict[str, Any]:
+        applied, want = self.applied, self.want
         oc = copy.deepcopy(oc)
-        keep = set(env_keys.get(name, []))
+        keep = set((applied.env_keys or {}).get(name, []))
         if dc is not None:
             keep |= set(dc["EnvironmentVars"])
         oc["EnvironmentVars"] = _owned_env(oc["EnvironmentVars"], keep)
         kind = "InitContainer" if init else "Container"
-        oc["CreateOnly"] = unreported_as(f"{kind}/{name}/CreateOnly", dc["CreateOnly"] if dc else None)
+        oc["CreateOnly"] = self.unreported_as(f"{kind}/{name}/CreateOnly", dc["CreateOnly"] if dc else None)
         if not init:
-            oc["Lifecycle"] = unreported_as(f"Container/{name}/Lifecycle", dc["Lifecycle"] if dc else None)
+            oc["Lifecycle"] = self.unreported_as(
+                f"Container/{name}/Lifecycle", dc["Lifecycle"] if dc else None
+            )
         if dc is None:
             return oc
         oc["EnvironmentVars"] = _same_as_wanted(oc["EnvironmentVars"], dc["EnvironmentVars"])
         if dc["ImagePullPolicy"] is None:
             oc["ImagePullPolicy"] = None
-        secret_keys = desired.sensitive.env.get(name, frozenset())
+        secret_keys = self.desired.sensitive.env.get(name, frozenset())
         applied_secret = (applied.secret_env or {}).get(name)
         if secret_keys and applied_secret is not None and applied_secret == (want.secret_env or {}).get(name):
             for key in secret_keys:
@@ -550,60 +602,32 @@ def normalise(
                     mount["SubPath"] = wanted["SubPath"]
         return oc
 
-    containers = {n: reconcile_container(n, d.containers.get(n), c, False) for n, c in o.containers.items()}
-    d_init = {c["Name"]: c for c in d.init_containers}
-    init = [reconcile_container(c["Name"], d_init.get(c["Name"]), c, True) for c in o.init_containers]
+    def volumes(
+        self, desired: dict[str, dict[str, Any]], observed: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        volumes = copy.deepcopy(observed)
+        for name, vol in volumes.items():
+            wanted = desired.get(name)
+            applied_files = (self.applied.config_files or {}).get(name)
+            if (
+                wanted is not None
+                and wanted["Type"] == vol["Type"] == "ConfigFileVolume"
+                and applied_files is not None
+                and applied_files == (self.want.config_files or {}).get(name)
+            ):
+                vol["Files"] = {p: wanted["Files"].get(p, c) for p, c in vol["Files"].items()}
+            if vol["Type"] == "ConfigFileVolume":
+                modes = wanted.get("Modes") if wanted is not None and wanted["Type"] == vol["Type"] else None
+                vol["Modes"] = self.unreported_as(f"Volume/{name}/Modes", modes)
+        return volumes
 
-    volumes = copy.deepcopy(o.volumes)
-    for name, vol in volumes.items():
-        wanted = d.volumes.get(name)
-        applied_files = (applied.config_files or {}).get(name)
-        if (
-            wanted is not None
-            and wanted["Type"] == vol["Type"] == "ConfigFileVolume"
-            and applied_files is not None
-            and applied_files == (want.config_files or {}).get(name)
-        ):
-            vol["Files"] = {p: wanted["Files"].get(p, c) for p, c in vol["Files"].items()}
-        if vol["Type"] == "ConfigFileVolume":
-            modes = wanted.get("Modes") if wanted is not None and wanted["Type"] == vol["Type"] else None
-            vol["Modes"] = unreported_as(f"Volume/{name}/Modes", modes)
-
-    def owned(wanted: Any, have: Any) -> Any:
-        """Instance fields the spec leaves to ECI are not compared."""
-        return None if wanted is None else have
-
-    def chosen(wanted: str | None, have: str | None) -> str | None:
-        """ECI picks one of a comma list: the pick stands for the list."""
-        if wanted is None:
-            return None
-        return wanted if _in_list(have, wanted) else have
-
-    create_only = dict(o.create_only)
-    for key in [*applied_unreported, *wanted_unreported]:
-        if key.startswith("Instance/"):
-            name = key.removeprefix("Instance/")
-            create_only[name] = unreported_as(key, d.create_only.get(name))
-
-    return State(
-        region_id=o.region_id,
-        container_group_id=d.container_group_id,
-        container_group_name=o.container_group_name,
-        zone_id=owned(d.zone_id, o.zone_id),
-        v_switch_id=chosen(d.v_switch_id, o.v_switch_id),
-        security_group_id=owned(d.security_group_id, o.security_group_id),
-        instance_type=chosen(d.instance_type, o.instance_type),
-        cpu=owned(d.cpu, o.cpu),
-        memory=owned(d.memory, o.memory),
-        resource_group_id=owned(d.resource_group_id, o.resource_group_id),
-        restart_policy=o.restart_policy,
-        tags={k: v for k, v in o.tags.items() if k in owned_tags},
-        containers=containers,
-        init_containers=init,
-        volumes=volumes,
-        dns_config=o.dns_config,
-        create_only={k: v for k, v in create_only.items() if v is not None},
-    )
+    def create_only(self, desired: dict[str, Any], observed: dict[str, Any]) -> dict[str, Any]:
+        create_only = dict(observed)
+        for key in [*self.applied_unreported, *self.wanted_unreported]:
+            if key.startswith("Instance/"):
+                name = key.removeprefix("Instance/")
+                create_only[name] = self.unreported_as(key, desired.get(name))
+        return {k: v for k, v in create_only.items() if v is not None}
 
 
 def _in_list(value: str | None, wanted: str) -> bool:

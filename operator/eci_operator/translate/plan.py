@@ -37,7 +37,7 @@ from eci_operator.eci import models as eci
 from eci_operator.eci.flatten import flatten
 from eci_operator.translate.desired import Desired
 from eci_operator.translate.fingerprints import digest, fingerprints
-from eci_operator.translate.normalise import NotReported, Redacted, desired_state, normalise
+from eci_operator.translate.normalise import NotReported, Redacted, State, desired_state, normalise
 
 
 class Impact(StrEnum):
@@ -58,8 +58,8 @@ _ALLOWED = {
     UpdatePolicy.ALLOW_RESTART: Impact.RESTART,
     UpdatePolicy.ALLOW_REPLACE: Impact.REPLACE,
 }
-# Display order: replacement groups first, then in-place groups.
-GROUP_ORDER = (
+# Groups no update can change: a change needs a new instance.
+REPLACE_ONLY = (
     "ContainerGroupName",
     "ZoneId",
     "VSwitchId",
@@ -77,15 +77,21 @@ GROUP_ORDER = (
     "HostSecurityContext",
     "TerminationGracePeriodSeconds",
     "ActiveDeadlineSeconds",
-    "RestartPolicy",
-    "ResourceGroupId",
-    "Tag",
-    "ImageRegistryCredential",
-    "DnsConfig",
-    "Volume",
-    "InitContainer",
-    "Container",
 )
+# Groups UpdateContainerGroup changes in place, each with the request field it is sent as (the whole
+# group, taken from the Create request; tags also keep the foreign ones).
+UPDATABLE = {
+    "RestartPolicy": "restart_policy",
+    "ResourceGroupId": "resource_group_id",
+    "Tag": "tags",
+    "ImageRegistryCredential": "image_registry_credentials",
+    "DnsConfig": "dns_config",
+    "Volume": "volumes",
+    "InitContainer": "init_containers",
+    "Container": "containers",
+}
+# Display order: replacement groups first, then in-place groups.
+GROUP_ORDER = (*REPLACE_ONLY, *UPDATABLE)
 
 
 @dataclass(frozen=True)
@@ -242,160 +248,16 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
     want = fingerprints(desired)
     d = desired_state(desired.request, dict(desired.sensitive.env))
     o = normalise(observed, desired, applied)
-    changes: dict[str, GroupChange] = {}
-
-    def add(group: str, impact: Impact, lines: list[str], reason: str | None = None) -> None:
-        changes[group] = GroupChange(group, impact, tuple(lines), reason)
-
-    # -- instance fields: not updatable, a change needs a new instance
-    if d.container_group_name != o.container_group_name and o.container_group_name is not None:
-        add(
-            "ContainerGroupName",
-            Impact.REPLACE,
-            diff_lines("ContainerGroupName", o.container_group_name, d.container_group_name),
-        )
-    for group, want_v, have in (
-        ("ZoneId", d.zone_id, o.zone_id),
-        ("SecurityGroupId", d.security_group_id, o.security_group_id),
-    ):
-        if want_v is not None and have is not None and want_v != have:
-            add(group, Impact.REPLACE, diff_lines(group, have, want_v))
-    for group, want_v, have in (
-        ("VSwitchId", d.v_switch_id, o.v_switch_id),
-        ("InstanceType", d.instance_type, o.instance_type),
-    ):
-        if want_v is not None and have is not None and want_v != have:
-            add(group, Impact.REPLACE, diff_lines(group, have, want_v))
-    for group, want_n, have_n in (("Cpu", d.cpu, o.cpu), ("Memory", d.memory, o.memory)):
-        if want_n is not None and have_n is not None and want_n != have_n:
-            add(group, Impact.REPLACE, diff_lines(group, have_n, want_n))
-
-    # -- an instance ECI sized from its containers cannot grow: containers that need more replace it
-    need_cpu, need_memory = container_totals(desired.request)
-    for name, wanted_n, have_n, need, unit in (
-        ("Cpu", d.cpu, observed.cpu, need_cpu, "vCPU"),
-        ("Memory", d.memory, observed.memory, need_memory, "GiB"),
-    ):
-        if wanted_n is None and have_n and need > have_n + 1e-9 and name not in changes:
-            add(
-                name,
-                Impact.REPLACE,
-                [f"{name}: {have_n:g} -> at least {need:g} (what the containers need)"],
-                f"the containers need {need:g} {unit}, more than the instance has; "
-                "ECI cannot resize an instance",
-            )
-
-    # -- set only by CreateContainerGroup
-    for group in sorted({*d.create_only, *o.create_only}):
-        want_v, have = d.create_only.get(group), o.create_only.get(group)
-        if want_v != have:
-            add(group, Impact.REPLACE, diff_lines(group, have, want_v), CREATE_ONLY_REASON)
-
-    # -- in-place groups
-    if o.restart_policy is not None and d.restart_policy != o.restart_policy:
-        add("RestartPolicy", Impact.RESTART, diff_lines("RestartPolicy", o.restart_policy, d.restart_policy))
-    if (
-        d.resource_group_id is not None
-        and o.resource_group_id is not None
-        and d.resource_group_id != o.resource_group_id
-    ):
-        add(
-            "ResourceGroupId",
-            Impact.RESTART,
-            diff_lines("ResourceGroupId", o.resource_group_id, d.resource_group_id),
-        )
     # Tags set by others survive the whole-group update; system tags (acs:, aliyun) cannot be sent.
     foreign_tags = {
         t.key: t.value
         for t in observed.tags
         if t.key not in o.tags and t.key not in d.tags and not t.key.lower().startswith(("acs:", "aliyun"))
     }
-    if d.tags != o.tags:
-        sent = {**foreign_tags, **d.tags}
-        if sent:
-            add("Tag", Impact.NO_RESTART, diff_lines("Tag", o.tags, d.tags, keyed=True))
-        else:
-            add(
-                "Tag",
-                Impact.REPLACE,
-                diff_lines("Tag", o.tags, d.tags, keyed=True),
-                "ECI cannot remove every tag in place",
-            )
-    if want.image_registry_credential != applied.image_registry_credential:
-        old_n, new_n = applied.image_registry_credential_count, want.image_registry_credential_count or 0
-        line = (
-            f"ImageRegistryCredential: (sensitive value changed), "
-            f"{'unknown' if old_n is None else old_n} -> {new_n} credential(s)"
-        )
-        if new_n == 0:
-            add(
-                "ImageRegistryCredential",
-                Impact.REPLACE,
-                [line],
-                "ECI cannot remove every registry credential in place",
-            )
-        else:
-            add("ImageRegistryCredential", Impact.NO_RESTART, [line])  # final impact decided below
-    if d.dns_config != o.dns_config:
-        lines = diff_lines("DnsConfig", o.dns_config, d.dns_config)
-        if d.dns_config is None:
-            add("DnsConfig", Impact.REPLACE, lines, "ECI cannot remove the DNS configuration in place")
-        else:
-            add("DnsConfig", Impact.RESTART, lines)
-    if d.volumes != o.volumes:
-        lines = diff_lines("Volume", o.volumes, d.volumes, keyed=True)
-        modes = _carried(d.volumes, o.volumes, "Modes")
-        if not d.volumes:
-            add("Volume", Impact.REPLACE, lines, "ECI cannot remove every volume in place")
-        elif modes:
-            add("Volume", Impact.REPLACE, lines, modes)
-        else:
-            add("Volume", Impact.RESTART, lines)
-    if d.init_containers != o.init_containers:
-        old_i = {c["Name"]: c for c in o.init_containers}
-        new_i = {c["Name"]: c for c in d.init_containers}
-        lines = diff_lines("InitContainer", old_i, new_i, keyed=True)
-        if list(old_i) != list(new_i) and old_i.keys() == new_i.keys():
-            lines.append(f"InitContainer order: {list(old_i)} -> {list(new_i)}")
-        carried = _carried(new_i, old_i, "CreateOnly")
-        if not d.init_containers:
-            add("InitContainer", Impact.REPLACE, lines, "ECI cannot remove every init container in place")
-        elif carried:
-            add("InitContainer", Impact.REPLACE, lines, carried)
-        else:
-            add("InitContainer", Impact.RESTART, lines)
-    carried = _carried(d.containers, o.containers, "CreateOnly")
-    if d.containers != o.containers:
-        lines = diff_lines("Container", o.containers, d.containers, keyed=True)
-        add("Container", Impact.REPLACE if carried else Impact.RESTART, lines, carried)
-    elif (
-        "Volume" in changes
-        and changes["Volume"].impact is Impact.RESTART
-        and set(d.volumes) != set(o.volumes)
-    ):
-        # Containers find their volumes by name: when volumes come or go, ECI wants the containers
-        # updated in the same request.
-        if carried:
-            add("Container", Impact.REPLACE, [], carried)
-            changes["Volume"] = GroupChange("Volume", Impact.REPLACE, changes["Volume"].changes, carried)
-        else:
-            add("Container", Impact.RESTART, [], "sent with the volumes, whose names changed")
-
-    # -- registry credentials restart unless they are the only update and do not grow
-    creds = changes.get("ImageRegistryCredential")
-    if creds is not None and creds.impact is Impact.NO_RESTART:
-        in_place = [g for g, c in changes.items() if c.impact is not Impact.REPLACE]
-        old_n = applied.image_registry_credential_count
-        new_n = want.image_registry_credential_count or 0
-        if in_place != ["ImageRegistryCredential"]:
-            changes["ImageRegistryCredential"] = GroupChange(
-                creds.group, Impact.RESTART, creds.changes, "updated together with other groups: ECI restarts"
-            )
-        elif old_n is None or new_n > old_n:
-            changes["ImageRegistryCredential"] = GroupChange(
-                creds.group, Impact.RESTART, creds.changes, "more credentials than before: ECI restarts"
-            )
-
+    changes = _Changes()
+    _instance_changes(changes, d, o, desired.request, observed)
+    _in_place_changes(changes, d, o, want, applied, foreign_tags)
+    _credentials_impact(changes, want, applied)
     ordered = tuple(
         changes[g] for g in [*GROUP_ORDER, *sorted(set(changes) - set(GROUP_ORDER))] if g in changes
     )
@@ -404,6 +266,175 @@ def plan(desired: Desired, observed: eci.ContainerGroupOut, applied: Fingerprint
         f"{p.field} is ignored (unenforceableFields: Ignore): {p.message}" for p in desired.ignored
     )
     return Plan(changes=ordered, update=update, fingerprints=want, notes=desired.notes + ignored)
+
+
+class _Changes(dict[str, GroupChange]):
+    """The changed groups of one plan, by group."""
+
+    def add(self, group: str, impact: Impact, lines: list[str], reason: str | None = None) -> None:
+        self[group] = GroupChange(group, impact, tuple(lines), reason)
+
+    def add_whole(
+        self, group: str, lines: list[str], emptied: str | None, carried: str | None = None
+    ) -> None:
+        """A group UpdateContainerGroup replaces whole: a new instance when it would become empty
+        (``emptied`` says why) or its items carry create-only settings; else in place with a restart."""
+        reason = emptied or carried
+        self.add(group, Impact.REPLACE if reason else Impact.RESTART, lines, reason)
+
+
+def _instance_changes(
+    changes: _Changes,
+    d: State,
+    o: State,
+    request: eci.CreateContainerGroupRequest,
+    observed: eci.ContainerGroupOut,
+) -> None:
+    """Instance fields: no update changes them, so a change needs a new instance."""
+    if d.container_group_name != o.container_group_name and o.container_group_name is not None:
+        changes.add(
+            "ContainerGroupName",
+            Impact.REPLACE,
+            diff_lines("ContainerGroupName", o.container_group_name, d.container_group_name),
+        )
+    for group, want_v, have in (
+        ("ZoneId", d.zone_id, o.zone_id),
+        ("SecurityGroupId", d.security_group_id, o.security_group_id),
+        ("VSwitchId", d.v_switch_id, o.v_switch_id),
+        ("InstanceType", d.instance_type, o.instance_type),
+        ("Cpu", d.cpu, o.cpu),
+        ("Memory", d.memory, o.memory),
+    ):
+        if want_v is not None and have is not None and want_v != have:
+            changes.add(group, Impact.REPLACE, diff_lines(group, have, want_v))
+
+    # An instance ECI sized from its containers cannot grow: containers that need more replace it.
+    need_cpu, need_memory = container_totals(request)
+    for name, wanted_n, have_n, need, unit in (
+        ("Cpu", d.cpu, observed.cpu, need_cpu, "vCPU"),
+        ("Memory", d.memory, observed.memory, need_memory, "GiB"),
+    ):
+        if wanted_n is None and have_n and need > have_n + 1e-9 and name not in changes:
+            changes.add(
+                name,
+                Impact.REPLACE,
+                [f"{name}: {have_n:g} -> at least {need:g} (what the containers need)"],
+                f"the containers need {need:g} {unit}, more than the instance has; "
+                "ECI cannot resize an instance",
+            )
+
+    # Set only by CreateContainerGroup.
+    for group in sorted({*d.create_only, *o.create_only}):
+        want_v, have = d.create_only.get(group), o.create_only.get(group)
+        if want_v != have:
+            changes.add(group, Impact.REPLACE, diff_lines(group, have, want_v), CREATE_ONLY_REASON)
+
+
+def _in_place_changes(
+    changes: _Changes,
+    d: State,
+    o: State,
+    want: Fingerprints,
+    applied: Fingerprints,
+    foreign_tags: dict[str, str],
+) -> None:
+    """The groups UpdateContainerGroup can change, and what changing each costs."""
+    if o.restart_policy is not None and d.restart_policy != o.restart_policy:
+        changes.add(
+            "RestartPolicy", Impact.RESTART, diff_lines("RestartPolicy", o.restart_policy, d.restart_policy)
+        )
+    if (
+        d.resource_group_id is not None
+        and o.resource_group_id is not None
+        and d.resource_group_id != o.resource_group_id
+    ):
+        changes.add(
+            "ResourceGroupId",
+            Impact.RESTART,
+            diff_lines("ResourceGroupId", o.resource_group_id, d.resource_group_id),
+        )
+    if d.tags != o.tags:
+        lines = diff_lines("Tag", o.tags, d.tags, keyed=True)
+        if {**foreign_tags, **d.tags}:
+            changes.add("Tag", Impact.NO_RESTART, lines)
+        else:
+            changes.add("Tag", Impact.REPLACE, lines, "ECI cannot remove every tag in place")
+    if want.image_registry_credential != applied.image_registry_credential:
+        old_n, new_n = applied.image_registry_credential_count, want.image_registry_credential_count or 0
+        line = (
+            f"ImageRegistryCredential: (sensitive value changed), "
+            f"{'unknown' if old_n is None else old_n} -> {new_n} credential(s)"
+        )
+        if new_n == 0:
+            changes.add(
+                "ImageRegistryCredential",
+                Impact.REPLACE,
+                [line],
+                "ECI cannot remove every registry credential in place",
+            )
+        else:
+            changes.add("ImageRegistryCredential", Impact.NO_RESTART, [line])  # see _credentials_impact
+    if d.dns_config != o.dns_config:
+        changes.add_whole(
+            "DnsConfig",
+            diff_lines("DnsConfig", o.dns_config, d.dns_config),
+            "ECI cannot remove the DNS configuration in place" if d.dns_config is None else None,
+        )
+    if d.volumes != o.volumes:
+        changes.add_whole(
+            "Volume",
+            diff_lines("Volume", o.volumes, d.volumes, keyed=True),
+            None if d.volumes else "ECI cannot remove every volume in place",
+            _carried(d.volumes, o.volumes, "Modes"),
+        )
+    if d.init_containers != o.init_containers:
+        old_i = {c["Name"]: c for c in o.init_containers}
+        new_i = {c["Name"]: c for c in d.init_containers}
+        lines = diff_lines("InitContainer", old_i, new_i, keyed=True)
+        if list(old_i) != list(new_i) and old_i.keys() == new_i.keys():
+            lines.append(f"InitContainer order: {list(old_i)} -> {list(new_i)}")
+        changes.add_whole(
+            "InitContainer",
+            lines,
+            None if d.init_containers else "ECI cannot remove every init container in place",
+            _carried(new_i, old_i, "CreateOnly"),
+        )
+    carried = _carried(d.containers, o.containers, "CreateOnly")
+    if d.containers != o.containers:
+        changes.add_whole(
+            "Container", diff_lines("Container", o.containers, d.containers, keyed=True), None, carried
+        )
+    elif (
+        "Volume" in changes
+        and changes["Volume"].impact is Impact.RESTART
+        and set(d.volumes) != set(o.volumes)
+    ):
+        # Containers find their volumes by name: when volumes come or go, ECI wants the containers
+        # updated in the same request.
+        if carried:
+            changes.add("Container", Impact.REPLACE, [], carried)
+            changes["Volume"] = GroupChange("Volume", Impact.REPLACE, changes["Volume"].changes, carried)
+        else:
+            changes.add("Container", Impact.RESTART, [], "sent with the volumes, whose names changed")
+
+
+def _credentials_impact(changes: _Changes, want: Fingerprints, applied: Fingerprints) -> None:
+    """Registry credentials update without a restart only when they are the only in-place group and
+    their number does not grow."""
+    creds = changes.get("ImageRegistryCredential")
+    if creds is None or creds.impact is not Impact.NO_RESTART:
+        return
+    in_place = [g for g, c in changes.items() if c.impact is not Impact.REPLACE]
+    old_n = applied.image_registry_credential_count
+    new_n = want.image_registry_credential_count or 0
+    if in_place != ["ImageRegistryCredential"]:
+        changes["ImageRegistryCredential"] = GroupChange(
+            creds.group, Impact.RESTART, creds.changes, "updated together with other groups: ECI restarts"
+        )
+    elif old_n is None or new_n > old_n:
+        changes["ImageRegistryCredential"] = GroupChange(
+            creds.group, Impact.RESTART, creds.changes, "more credentials than before: ECI restarts"
+        )
 
 
 CREATE_ONLY_REASON = "only CreateContainerGroup sets it: a change needs a new instance"
@@ -433,24 +464,10 @@ def _update_request(
     if not groups:
         return None
     r = desired.request
-    fields: dict[str, Any] = {}
-    if "RestartPolicy" in groups:
-        fields["restart_policy"] = r.restart_policy
-    if "ResourceGroupId" in groups:
-        fields["resource_group_id"] = r.resource_group_id
+    fields: dict[str, Any] = {UPDATABLE[g]: getattr(r, UPDATABLE[g]) for g in groups}
     if "Tag" in groups:
         merged = {**foreign_tags, **{t.key: t.value for t in r.tags or []}}
         fields["tags"] = [eci.Tag(key=k, value=v) for k, v in sorted(merged.items())]
-    if "ImageRegistryCredential" in groups:
-        fields["image_registry_credentials"] = r.image_registry_credentials
-    if "DnsConfig" in groups:
-        fields["dns_config"] = r.dns_config
-    if "Volume" in groups:
-        fields["volumes"] = r.volumes
-    if "InitContainer" in groups:
-        fields["init_containers"] = r.init_containers
-    if "Container" in groups:
-        fields["containers"] = r.containers
     return eci.UpdateContainerGroupRequest(
         region_id=r.region_id,
         container_group_id=observed.container_group_id,

@@ -24,6 +24,14 @@ DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson"
 DOCKER_CFG = "kubernetes.io/dockercfg"
 
 
+def _decoded(value: Any, where: str) -> bytes:
+    """One base64 value of an object's data; the error names where it is, never the value."""
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{where} is not valid base64") from exc
+
+
 @dataclass(frozen=True)
 class Secret:
     """A Secret's decoded data (``data`` base64-decoded, ``stringData`` merged as Kubernetes does)."""
@@ -40,10 +48,7 @@ class Secret:
         name = str(obj.get("metadata", {}).get("name", ""))
         data: dict[str, bytes] = {}
         for key, value in (obj.get("data") or {}).items():
-            try:
-                data[key] = base64.b64decode(str(value), validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise ValueError(f"Secret {name!r}: data[{key!r}] is not valid base64") from exc
+            data[key] = _decoded(value, f"Secret {name!r}: data[{key!r}]")
         for key, value in (obj.get("stringData") or {}).items():
             data[key] = str(value).encode()
         return cls(name=name, data=data, type=str(obj.get("type") or "Opaque"))
@@ -70,10 +75,7 @@ class ConfigMap:
         name = str(obj.get("metadata", {}).get("name", ""))
         binary: dict[str, bytes] = {}
         for key, value in (obj.get("binaryData") or {}).items():
-            try:
-                binary[key] = base64.b64decode(str(value), validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise ValueError(f"ConfigMap {name!r}: binaryData[{key!r}] is not valid base64") from exc
+            binary[key] = _decoded(value, f"ConfigMap {name!r}: binaryData[{key!r}]")
         data = {str(k): str(v) for k, v in (obj.get("data") or {}).items()}
         return cls(name=name, data=data, binary_data=binary)
 

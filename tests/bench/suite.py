@@ -1,6 +1,6 @@
 """Run the benchmarks and write machine-readable results (``make bench [N=...]``).
 
-    python -m tests.bench.run [--sizes 100,1000,5000] [--main 1000] [--resync 60] \
+    python -m tests.bench.suite [--sizes 100,1000,5000] [--main 1000] [--resync 60] \
         [--out .cache/bench/results.json]
 
 Sizes below ``--main`` get a steady-state run of their own (an operator watching only their
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             for a in [
                 sys.executable.split("/")[-1],
                 "-m",
-                "tests.bench.run",
+                "tests.bench.suite",
                 *(argv if argv is not None else sys.argv[1:]),
             ]
         ),
