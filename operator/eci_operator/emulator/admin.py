@@ -4,6 +4,11 @@ Instances are given and returned in DescribeContainerGroups' shape. A patch is d
 objects merge key by key, ``Containers``/``InitContainers``/``Volumes`` merge item by item on
 ``Name`` (unknown names are appended), every other list is replaced whole. Setting ``Status``
 stops any transition in progress.
+
+A patch that changes ``Status`` or a container's ``RestartCount``, ``Ready``, ``CurrentState`` or
+``PreviousState`` (also accepted under the Kubernetes name ``LastTerminationState``) is a status
+change: the instance's change time moves (``DescribeContainerGroupStatus`` with ``SinceSecond``
+reports it) and the events ECI would show for it are recorded (``lifecycle.admin_events``).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import copy
 from typing import Any
 
 from .errors import ApiError
+from .lifecycle import admin_events, runtime_state
 from .state import Instance, Store, iso
 
 MERGED_BY_NAME = ("Containers", "InitContainers", "Volumes")
@@ -81,7 +87,7 @@ def seed(store: Store, obj: Any, default_region: str = "cn-hangzhou") -> Instanc
         view.setdefault(key, value)
     for c in view["Containers"]:
         _container_runtime(c, view["Status"], view["CreationTime"])
-    return store.add(Instance(view=view))
+    return store.add(Instance(view=view, changed=store.clock()))
 
 
 def patch(store: Store, ident: str, obj: Any) -> Instance:
@@ -94,7 +100,28 @@ def patch(store: Store, ident: str, obj: Any) -> Instance:
         raise ApiError("InvalidParameter", "the body must be a partial Describe-shaped object")
     if obj.get("ContainerGroupId", ident) != ident:
         raise ApiError("InvalidParameter", "ContainerGroupId cannot be changed")
+    obj = _kubernetes_names(obj)
     if "Status" in obj:
         store.cancel(inst)
+    before = runtime_state(inst.view)
     _merge(inst.view, obj)
+    if runtime_state(inst.view) != before:
+        now = store.clock()
+        inst.changed = now
+        admin_events(inst, before, now)
     return inst
+
+
+def _kubernetes_names(obj: dict[str, Any]) -> dict[str, Any]:
+    """``Containers[].LastTerminationState`` (the Kubernetes name) is ECI's ``PreviousState``."""
+    out = dict(obj)
+    for key in ("Containers", "InitContainers"):
+        items = out.get(key)
+        if isinstance(items, list):
+            out[key] = [
+                {("PreviousState" if k == "LastTerminationState" else k): v for k, v in item.items()}
+                if isinstance(item, dict)
+                else item
+                for item in items
+            ]
+    return out
