@@ -26,6 +26,7 @@ from eci_operator.controller.runtime import Controller
 from eci_operator.controller.settings import (
     AccountSettings,
     CloudSettings,
+    FeedSettings,
     LeaderElectionSettings,
     OperatorSettings,
     ReconcileSettings,
@@ -234,6 +235,7 @@ def memory_controller(
     on_lost: Callable[[], None] | None = None,
     account_refresh: float = 10.0,
     gone_grace: float = 60.0,
+    feed: FeedSettings | None = None,
 ) -> tuple[MemoryKube, Controller]:
     """The whole controller (queue, observer, reconciler) on the in-memory Kubernetes and the emulator."""
     kube = MemoryKube()
@@ -241,6 +243,7 @@ def memory_controller(
     settings = OperatorSettings(
         cluster_id="test",
         reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll, gone_grace=gone_grace),
+        feed=feed or FeedSettings(interval=0),  # the feed's own tests turn it on
         cloud=CloudSettings(endpoint=emulator.url),
         election=election,
         accounts=AccountSettings(refresh=account_refresh),

@@ -76,6 +76,7 @@ class BatchedObserver(Generic[K, S, T]):
         self._on_sweep = on_sweep
         self._on_error = on_error
         self._tracked: dict[K, tuple[S, str]] = {}
+        self._keys: dict[str, set[K]] = {}  # group ID -> keys tracking it
         self._cache: dict[str, Observation[T]] = {}
         self._loops: dict[S, asyncio.Task[None]] = {}
         self._pending: dict[S, dict[str, list[asyncio.Future[Observation[T]]]]] = {}
@@ -91,14 +92,30 @@ class BatchedObserver(Generic[K, S, T]):
         previous = self._tracked.get(key)
         self._tracked[key] = (scope, group_id)
         if previous is not None and previous[1] != group_id:
+            self._forget_key(key, previous[1])
             self._cache.pop(previous[1], None)
+        self._keys.setdefault(group_id, set()).add(key)
         if self._running and scope not in self._loops:
             self._loops[scope] = asyncio.create_task(self._loop(scope), name=f"observer {scope}")
 
     def untrack(self, key: K) -> None:
         entry = self._tracked.pop(key, None)
-        if entry is not None and not any(g == entry[1] for _, g in self._tracked.values()):
+        if entry is None:
+            return
+        self._forget_key(key, entry[1])
+        if entry[1] not in self._keys:
             self._cache.pop(entry[1], None)
+
+    def _forget_key(self, key: K, group_id: str) -> None:
+        keys = self._keys.get(group_id)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._keys[group_id]
+
+    def keys_of(self, scope: S, group_id: str) -> list[K]:
+        """The keys tracking ``group_id`` in ``scope``."""
+        return [k for k in self._keys.get(group_id, ()) if self._tracked[k][0] == scope]
 
     def tracked(self, scope: S) -> list[str]:
         return [g for s, g in self._tracked.values() if s == scope]

@@ -23,6 +23,11 @@ from eci_operator.eci.errors import (
     NotFoundError,
     error_label,
 )
+from eci_operator.eci.feeds import (
+    DescribeContainerGroupEventsRequest,
+    DescribeContainerGroupStatusRequest,
+    GroupEventsOut,
+)
 from eci_operator.eci.models import (
     DESCRIBE_MAX_IDS,
     GROUP_ID,
@@ -36,7 +41,7 @@ from eci_operator.eci.models import (
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import Priority, QuotaLimiter
-from eci_operator.translate.ownership import TAG_UID
+from eci_operator.translate.ownership import TAG_CLUSTER, TAG_UID
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +142,39 @@ class Cloud:
             raise
         self._count("DescribeContainerGroups", None)
         return {g.container_group_id: g for g in response.container_groups if g.container_group_id in ids}
+
+    async def status_changes(self, scope: Scope, since_second: int, cluster: str) -> list[str]:
+        """IDs of this cluster's instances whose status or container states changed in the last
+        ``since_second`` seconds (ECI's clock), every page read."""
+        region = scope[1]
+        request = DescribeContainerGroupStatusRequest(
+            region_id=region, since_second=since_second, tags=[TagFilter(key=TAG_CLUSTER, value=cluster)]
+        )
+        try:
+            found = [
+                item.container_group_id
+                async for item in self.client(region).iter_status_changes(request)
+                if GROUP_ID.match(item.container_group_id)
+            ]
+        except EciError as exc:
+            self._count("DescribeContainerGroupStatus", exc)
+            raise
+        self._count("DescribeContainerGroupStatus", None)
+        return list(dict.fromkeys(found))
+
+    async def recent_events(self, scope: Scope, since_second: int, cluster: str) -> list[GroupEventsOut]:
+        """This cluster's instances with their events of the last ``since_second`` seconds."""
+        region = scope[1]
+        request = DescribeContainerGroupEventsRequest(
+            region_id=region, since_second=since_second, tags=[TagFilter(key=TAG_CLUSTER, value=cluster)]
+        )
+        try:
+            found = [g async for g in self.client(region).iter_events(request)]
+        except EciError as exc:
+            self._count("DescribeContainerGroupEvents", exc)
+            raise
+        self._count("DescribeContainerGroupEvents", None)
+        return found
 
     async def describe_one(self, scope: Scope, group_id: str) -> ContainerGroupOut | None:
         """A direct read of one instance: None means ECI answered that it does not exist (NotFound, or

@@ -6,6 +6,8 @@ Triggers and what they cost:
   past ``status.observedGeneration``, it is being deleted, or our finalizer is missing → reconcile.
   Status-only events (our own writes coming back) trigger nothing.
 - a watched ConfigMap that a ContainerGroup references changed → reconcile those objects.
+- the change feed reported that the instance changed status or container state → reconcile, which
+  reads the instance again (batched with the others).
 - the batched observer finished a sweep → reconcile every swept object, with the fresh observation
   already cached (no extra ECI call); that is also when referenced Secrets are re-read (get only)
   and a rotation is noticed.
@@ -38,6 +40,7 @@ from eci_operator.controller.accounts import Accounts, Refusal, SecretCredential
 from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.cloud import Cloud, Scope
 from eci_operator.controller.election import Elector
+from eci_operator.controller.feed import ChangeFeed
 from eci_operator.controller.finalizer import FINALIZER, Finalizer
 from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, KubeError, Leases
 from eci_operator.controller.memory import Key, ObjectMemory
@@ -121,6 +124,9 @@ class Controller:
         self.reconciler = self._reconciler(cloud)
         self.accounts = Accounts(kube, self._account_cloud, refresh=settings.accounts.refresh)
         self._account_reconcilers: dict[int, Reconciler] = {}
+        self.feed = ChangeFeed(
+            self._cloud_of, self.observer, settings.feed, settings.cluster_id, on_changed=self._changed
+        )
         self.queue: WorkQueue[Key] = WorkQueue(
             self._work,
             concurrency=settings.reconcile.concurrency,
@@ -191,13 +197,16 @@ class Controller:
         self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
     ) -> dict[str, ContainerGroupOut]:
         """The batched observer's read, through the client of the scope's account."""
-        cloud = self.cloud
-        if scope[0] != self.cloud.credentials_id:
-            found = self.accounts.clouds().get(scope[0].removeprefix("account:"))
-            if found is None:
-                return {}  # the account went away meanwhile: its objects' own reconciles say so
-            cloud = found
+        cloud = self._cloud_of(scope)
+        if cloud is None:
+            return {}  # the account went away meanwhile: its objects' own reconciles say so
         return await cloud.describe(scope, ids, priority=priority)
+
+    def _cloud_of(self, scope: Scope) -> Cloud | None:
+        """The client of the scope's credentials (the default, or an EciAccount's)."""
+        if scope[0] == self.cloud.credentials_id:
+            return self.cloud
+        return self.accounts.clouds().get(scope[0].removeprefix("account:"))
 
     @classmethod
     async def create(
@@ -249,6 +258,7 @@ class Controller:
         self.leading = True
         self.metrics.leader.set(1)
         self.observer.start()
+        self.feed.start()
         for key, memory in self.objects.items():
             # What the standby saw change while nobody led (an edit right after the leader died) goes
             # first; the rest is routine: a look, and no write where ECI agrees with the spec.
@@ -258,6 +268,7 @@ class Controller:
         self.leading = False
         self.metrics.leader.set(0)
         await self.queue.close()
+        await self.feed.stop()
         await self.observer.stop()
 
     async def _elect(self, elector: Elector) -> None:
@@ -345,6 +356,11 @@ class Controller:
     def _swept(self, key: Key, observation: Observation[ContainerGroupOut], changed: bool) -> None:
         if key in self.objects:
             self.queue.trigger(key)
+
+    def _changed(self, key: Key) -> None:
+        # ECI reported a change: a user is likely watching, so it goes ahead of routine sweeps.
+        if key in self.objects:
+            self.queue.trigger(key, urgent=True)
 
     async def _work(self, key: Key, failures: int) -> Requeue:
         memory = self.objects.get(key)
