@@ -53,7 +53,9 @@ from eci_operator.controller.tokens import (
 from eci_operator.controller.workqueue import DONE, FAILED, Requeue
 from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import AuthError, CircuitOpenError, EciError, IncorrectStatusError, is_terminal
+from eci_operator.eci.flatten import flatten
 from eci_operator.eci.models import ContainerGroupOut, CreateContainerGroupRequest
+from eci_operator.eci.redact import Scrubber, secret_values
 from eci_operator.translate import Owner, Plan
 
 logger = logging.getLogger("eci_operator.controller")
@@ -195,6 +197,10 @@ class Reconciler:
             memory.missing_since = None
             return _stalled(Reason.INVALID_SPEC, str(exc))
         memory.missing_since = None
+        if memory.scrubbed_inputs != intent.inputs_hash:
+            secrets = secret_values(flatten(intent.create)) - intent.public_values
+            memory.scrubber = Scrubber(secrets)
+            memory.scrubbed_inputs = intent.inputs_hash
         try:
             credentials = await self.cloud.credentials_fingerprint()
         except CredentialsError as exc:

@@ -45,6 +45,7 @@ from eci_operator.controller.finalizer import FINALIZER, Finalizer
 from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, KubeError, Leases
 from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
+from eci_operator.controller.mirror import EventMirror
 from eci_operator.controller.observer import Observer
 from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
@@ -52,6 +53,7 @@ from eci_operator.controller.resolving import ConfigMapIndex
 from eci_operator.controller.settings import OperatorSettings
 from eci_operator.controller.workqueue import FAILED, Backoff, Requeue, WorkQueue
 from eci_operator.eci.credentials import Credentials, CredentialsError, CredentialsProvider
+from eci_operator.eci.feeds import GroupEventsOut
 from eci_operator.eci.models import ContainerGroupOut
 from eci_operator.eci.quotas import Priority, QuotaLimiter
 
@@ -124,8 +126,14 @@ class Controller:
         self.reconciler = self._reconciler(cloud)
         self.accounts = Accounts(kube, self._account_cloud, refresh=settings.accounts.refresh)
         self._account_reconcilers: dict[int, Reconciler] = {}
+        self.mirror = EventMirror(kube, self.metrics)
         self.feed = ChangeFeed(
-            self._cloud_of, self.observer, settings.feed, settings.cluster_id, on_changed=self._changed
+            self._cloud_of,
+            self.observer,
+            settings.feed,
+            settings.cluster_id,
+            on_changed=self._changed,
+            on_events=self._events,
         )
         self.queue: WorkQueue[Key] = WorkQueue(
             self._work,
@@ -310,7 +318,9 @@ class Controller:
                 # nor forget the current one.
                 return
         if event_type == "DELETED":
-            self.objects.pop(key, None)
+            gone = self.objects.pop(key, None)
+            if gone is not None:
+                self.mirror.forget(gone.uid)
             self.configmaps.remove(key)
             self.observer.untrack(key)
             self.queue.forget(key)
@@ -361,6 +371,11 @@ class Controller:
         # ECI reported a change: a user is likely watching, so it goes ahead of routine sweeps.
         if key in self.objects:
             self.queue.trigger(key, urgent=True)
+
+    async def _events(self, key: Key, group: GroupEventsOut) -> None:
+        memory = self.objects.get(key)
+        if memory is not None:
+            await self.mirror.mirror(memory, group)
 
     async def _work(self, key: Key, failures: int) -> Requeue:
         memory = self.objects.get(key)
