@@ -131,7 +131,11 @@ class Cloud:
     ) -> dict[str, ContainerGroupOut]:
         """The instances among ``ids`` that ECI lists (at most 20 IDs, one call)."""
         region = scope[1]
-        request = DescribeContainerGroupsRequest(region_id=region, container_group_ids=list(ids))
+        # Without events: planning never reads them (the change feed brings them), and up to 50 per
+        # instance would be most of what the observer caches.
+        request = DescribeContainerGroupsRequest(
+            region_id=region, container_group_ids=list(ids), with_event=False
+        )
         try:
             response = await self.client(region).describe_container_groups(request, priority=priority)
         except NotFoundError as exc:
@@ -203,6 +207,7 @@ class Cloud:
                 tags=[TagFilter(key=TAG_UID, value=uid)],
                 limit=DESCRIBE_MAX_IDS,
                 next_token=token,
+                with_event=False,
             )
             try:
                 response = await self.client(region).describe_container_groups(
