@@ -3,7 +3,8 @@
 Instances are given and returned in DescribeContainerGroups' shape. A patch is deep-merged:
 objects merge key by key, ``Containers``/``InitContainers``/``Volumes`` merge item by item on
 ``Name`` (unknown names are appended), every other list is replaced whole. Setting ``Status``
-stops any transition in progress.
+stops any transition in progress; setting it to ``Running`` also starts the containers (running,
+ready) as the lifecycle does, unless the patch gives their state.
 
 A patch that changes ``Status`` or a container's ``RestartCount``, ``Ready``, ``CurrentState`` or
 ``PreviousState`` (also accepted under the Kubernetes name ``LastTerminationState``) is a status
@@ -18,7 +19,7 @@ from typing import Any
 
 from .errors import ApiError
 from .lifecycle import admin_events, runtime_state
-from .state import Instance, Store, iso
+from .state import Instance, Store, enter, iso
 
 MERGED_BY_NAME = ("Containers", "InitContainers", "Volumes")
 
@@ -103,6 +104,10 @@ def patch(store: Store, ident: str, obj: Any) -> Instance:
     obj = _kubernetes_names(obj)
     if "Status" in obj:
         store.cancel(inst)
+        if obj["Status"] == "Running" and inst.status != "Running":
+            # As when the lifecycle gets there: containers running and ready, unless the patch
+            # says otherwise below.
+            enter(inst, "Running", store.clock())
     before = runtime_state(inst.view)
     _merge(inst.view, obj)
     if runtime_state(inst.view) != before:
