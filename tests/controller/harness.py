@@ -16,7 +16,7 @@ from typing import Any
 from eci_operator.controller.batched import BatchedObserver
 from eci_operator.controller.cloud import Cloud
 from eci_operator.controller.finalizer import Finalizer
-from eci_operator.controller.kube import Kube, KubeConflict, Leases
+from eci_operator.controller.kube import EventRecord, Kube, KubeConflict, Leases
 from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.observer import Observer
@@ -26,6 +26,7 @@ from eci_operator.controller.runtime import Controller
 from eci_operator.controller.settings import (
     AccountSettings,
     CloudSettings,
+    FeedSettings,
     LeaderElectionSettings,
     OperatorSettings,
     ReconcileSettings,
@@ -53,7 +54,7 @@ class MemoryKube:
 
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.events: list[dict[str, str]] = []
+        self.events: list[dict[str, Any]] = []
         self.writes: list[str] = []
 
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +127,29 @@ class MemoryKube:
         self, body: Mapping[str, Any], *, reason: str, message: str, type_: str = "Normal"
     ) -> None:
         self.events.append({"reason": reason, "message": message, "type": type_})
+        self.writes.append("event")
+
+    async def record_event(self, body: Mapping[str, Any], event: EventRecord) -> bool:
+        if any(e.get("name") == event.name for e in self.events):
+            return False
+        self.events.append(
+            {
+                "name": event.name,
+                "reason": event.reason,
+                "message": event.message,
+                "type": event.type_,
+                "count": event.count,
+                "firstTimestamp": event.first,
+                "lastTimestamp": event.last,
+                "source": event.component,
+            }
+        )
+        self.writes.append("event")
+        return True
+
+    async def update_event(self, namespace: str, name: str, count: int, last: str) -> None:
+        [event] = [e for e in self.events if e.get("name") == name]
+        event.update(count=count, lastTimestamp=last)
         self.writes.append("event")
 
     async def close(self) -> None:
@@ -238,6 +262,7 @@ def memory_controller(
     on_lost: Callable[[], None] | None = None,
     account_refresh: float = 10.0,
     gone_grace: float = 60.0,
+    feed: FeedSettings | None = None,
 ) -> tuple[MemoryKube, Controller]:
     """The whole controller (queue, observer, reconciler) on the in-memory Kubernetes and the emulator."""
     kube = MemoryKube()
@@ -245,6 +270,7 @@ def memory_controller(
     settings = OperatorSettings(
         cluster_id="test",
         reconcile=ReconcileSettings(resync_interval=resync, poll_interval=poll, gone_grace=gone_grace),
+        feed=feed or FeedSettings(interval=0),  # the feed's own tests turn it on
         cloud=CloudSettings(endpoint=emulator.url),
         election=election,
         accounts=AccountSettings(refresh=account_refresh),

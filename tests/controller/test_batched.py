@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 
+import pytest
+
 from eci_operator.controller.batched import BatchedObserver, Observation, chunks
+from eci_operator.controller.runtime import pack_group, unpack_group
+from eci_operator.eci.models import ContainerGroupOut
+from eci_operator.emulator import admin
+from eci_operator.emulator.actions import describe
+from eci_operator.emulator.state import Store
 
 
 class FakeEci:
@@ -43,7 +51,8 @@ async def test_sweep_of_n_objects_costs_ceil_n_over_20_calls() -> None:
     assert cached is not None and cached.group == {"Status": "Running"}
 
 
-async def test_sweep_reports_changes_and_disappearances() -> None:
+@pytest.mark.parametrize("packed", [False, True])
+async def test_sweep_reports_changes_and_disappearances(packed: bool) -> None:
     eci = FakeEci({"eci-a": {"Status": "Running"}, "eci-b": {"Status": "Running"}})
     heard: list[tuple[str, object, bool]] = []
 
@@ -51,7 +60,11 @@ async def test_sweep_reports_changes_and_disappearances() -> None:
         heard.append((key, observation.group, changed))
 
     observer: BatchedObserver[str, str, dict[str, str]] = BatchedObserver(
-        eci.describe, interval=60, on_sweep=on_sweep
+        eci.describe,
+        interval=60,
+        on_sweep=on_sweep,
+        pack=(lambda g: json.dumps(g).encode()) if packed else None,
+        unpack=json.loads if packed else None,
     )
     observer.track("a", "r", "eci-a")
     observer.track("b", "r", "eci-b")
@@ -126,3 +139,32 @@ async def test_sweeps_start_at_most_one_interval_apart_even_when_a_sweep_is_slow
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(gaps) >= 5
     assert max(gaps) <= 0.2 + 0.08  # the interval, plus scheduling slack (end-to-start: up to 0.42)
+
+
+def test_the_packed_cache_gives_back_the_same_answer_and_notices_changes() -> None:
+
+    store = Store(0.0)
+    body = {
+        "ContainerGroupName": "g",
+        "Tags": [{"Key": "team", "Value": "shop"}],
+        "Containers": [
+            {
+                "Name": "app",
+                "Image": "nginx:1.27",
+                "EnvironmentVars": [{"Key": "A", "Value": "1"}],
+                "ReadinessProbe": {"HttpGet": {"Path": "/", "Port": 80}},
+                "PreviousState": {"State": "Terminated", "Reason": "OOMKilled", "ExitCode": 137},
+            }
+        ],
+        "Volumes": [
+            {"Name": "v", "Type": "NFSVolume", "NFSVolumeServer": "nfs.example.com", "NFSVolumePath": "/"}
+        ],
+    }
+    ident = admin.seed(store, body).id
+    [raw] = describe(store, {"RegionId": "cn-hangzhou", "WithEvent": False})["ContainerGroups"]
+    group = ContainerGroupOut.model_validate(raw)
+    assert unpack_group(pack_group(group)) == group
+    assert len(pack_group(group)) < 1024
+    admin.patch(store, ident, {"Containers": [{"Name": "app", "RestartCount": 1}]})
+    [raw] = describe(store, {"RegionId": "cn-hangzhou", "WithEvent": False})["ContainerGroups"]
+    assert pack_group(ContainerGroupOut.model_validate(raw)) != pack_group(group)

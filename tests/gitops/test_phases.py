@@ -214,6 +214,20 @@ def test_every_phase(
         life.wait("web", ready_is("True"))
         life.observe("running the edited spec", "web", HEALTHY_ROW)
 
+        # a container crash-loops: the instance runs, the group is not ready (as a Pod would not be)
+        crashing = {
+            "Name": "web",
+            "Ready": False,
+            "CurrentState": {"State": "Waiting", "Reason": "CrashLoopBackOff"},
+        }
+        emulator.patch(gid, {"Containers": [crashing]})
+        life.wait("web", ready_is("False", "ContainersNotReady"))
+        life.observe("a container not ready (crash loop)", "web", IN_PROGRESS)
+        emulator.patch(
+            gid, {"Containers": [{"Name": "web", "Ready": True, "CurrentState": {"State": "Running"}}]}
+        )
+        life.wait("web", ready_is("True"))
+
         # a restarting change that updatePolicy InPlaceOnly forbids
         forbidden = container_group("web", updatePolicy="InPlaceOnly")
         forbidden["spec"]["containers"][0]["image"] = "nginx:1.29"

@@ -110,7 +110,11 @@ def test_default_render_matches_deploy(tmp_path: Path) -> None:
     assert container(docs)["image"] == "eci-operator:0.1.0"  # the chart's appVersion
     args = container(docs)["args"]
     assert args[0] == "run" and not [a for a in args if a.startswith("--namespace")]
-    assert "--resync-interval=60" in args and "--metrics-port=9090" in args
+    assert "--resync-interval=600" in args and "--feed-interval=5" in args and "--metrics-port=9090" in args
+    reference_args = reference["containers"][0]["args"]
+    assert {a for a in reference_args if a.startswith(("--resync", "--feed"))} == {
+        a for a in args if a.startswith(("--resync", "--feed"))
+    }, "the chart and deploy/ run the same sweep and feed intervals"
     assert "--leader-elect" in args and "--leader-election-namespace=eci-system" in args
 
 

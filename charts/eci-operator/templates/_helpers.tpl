@@ -66,7 +66,7 @@ and the labels of their namespaces (get, by name).
   verbs: ["get"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create"]
+  verbs: ["create", "patch"]
 - apiGroups: ["eci.operator.dev"]
   resources: ["eciaccounts"]
   verbs: ["get"]

@@ -380,6 +380,19 @@ class Fingerprints(StatusModel):
     Container/<name>/CreateOnly, Volume/<name>/Modes, Instance/<parameter>...)."""
 
 
+class ContainerLastState(StatusModel):
+    """How a container's previous run ended (a Pod's ``lastState``)."""
+
+    state: str | None = None
+    """Terminated, as a rule."""
+    reason: str | None = None
+    """Why it ended: OOMKilled, Error, Completed..."""
+    exit_code: int | None = None
+    """The exit code of that run."""
+    finished_at: str | None = None
+    """When that run ended (as ECI reports it)."""
+
+
 class ContainerState(StatusModel):
     """State of one container as ECI reports it."""
 
@@ -392,7 +405,11 @@ class ContainerState(StatusModel):
     state: str | None = None
     """Waiting, Running or Terminated."""
     reason: str | None = None
-    """Reason of the current state."""
+    """Reason of the current state: CrashLoopBackOff, ErrImagePull, OOMKilled..."""
+    exit_code: int | None = None
+    """Exit code, when the container is Terminated."""
+    last_state: ContainerLastState | None = None
+    """How the previous run ended, when the container was restarted."""
 
 
 class IgnoredField(StatusModel):

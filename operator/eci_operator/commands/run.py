@@ -16,6 +16,13 @@ def _positive(value: str) -> float:
     return number
 
 
+def _not_negative(value: str) -> float:
+    number = float(value)
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more, got {value}")
+    return number
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespace",
@@ -36,9 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resync-interval",
         type=_positive,
-        default=60.0,
+        default=None,
         metavar="S",
-        help="seconds between batched drift reads of all instances (jittered; default 60)",
+        help="seconds between batched drift reads of all instances (jittered; default 600 with the "
+        "change feed, 60 without): the sweep finds drift that changes no status",
+    )
+    parser.add_argument(
+        "--feed-interval",
+        type=_not_negative,
+        default=5.0,
+        metavar="S",
+        help="seconds between reads of ECI's change feeds (status and events) per region; "
+        "0 turns them off (default 5)",
     )
     parser.add_argument(
         "--gone-grace",
@@ -146,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     from eci_operator.controller.leases import Timing
     from eci_operator.controller.settings import (
         CloudSettings,
+        FeedSettings,
         LeaderElectionSettings,
         MetricsSettings,
         OperatorSettings,
@@ -165,6 +182,9 @@ def run(args: argparse.Namespace) -> int:
         for noisy in ("httpx", "kopf.objects", "aiohttp.access", "apscheduler"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     namespaces = list(dict.fromkeys(args.namespaces))
+    resync = args.resync_interval
+    if resync is None:
+        resync = 600.0 if args.feed_interval > 0 else 60.0
     election = None
     if args.leader_elect:
         lease_namespace = args.leader_election_namespace
@@ -190,10 +210,11 @@ def run(args: argparse.Namespace) -> int:
             cluster_id=args.cluster_id,
             namespaces=tuple(namespaces),
             reconcile=ReconcileSettings(
-                resync_interval=args.resync_interval,
+                resync_interval=resync,
                 gone_grace=args.gone_grace,
                 reference_grace=args.reference_grace,
             ),
+            feed=FeedSettings(interval=args.feed_interval),
             cloud=CloudSettings(endpoint=args.eci_endpoint),
             metrics=MetricsSettings(port=args.metrics_port, host=args.metrics_host),
             election=election,

@@ -11,6 +11,10 @@ verification after a write) ask :meth:`BatchedObserver.observe`: requests arrivi
 window are merged into the same chunked calls, so resuming N objects after a restart also costs
 about ceil(N / 20) calls rather than N.
 
+The cache holds each observation packed (``pack``/``unpack``, e.g. compressed JSON): a parsed
+Describe model costs some 20 KiB of heap, its compressed JSON about 1 KiB, and a sweep compares
+the packed forms. Reads unpack it again; they are a reconcile's, far rarer than the bytes kept.
+
 After each sweep the ``on_sweep`` callback hears, per tracked key, what was observed (None when
 the ID was not returned, i.e. the instance is gone) and whether it differs from the last sweep.
 """
@@ -48,6 +52,14 @@ class Observation(Generic[T]):
     wall: float  # time.time() of the same moment, for status.lastObservedTime
 
 
+@dataclass(frozen=True)
+class _Kept:
+    group_id: str
+    packed: bytes | None
+    at: float
+    wall: float
+
+
 def chunks(ids: Sequence[str], size: int = BATCH_SIZE) -> list[list[str]]:
     """Split IDs into Describe-sized chunks, keeping order and dropping duplicates."""
     unique = list(dict.fromkeys(ids))
@@ -65,6 +77,8 @@ class BatchedObserver(Generic[K, S, T]):
         batch_window: float = 0.05,
         on_sweep: Callable[[K, Observation[T], bool], None] | None = None,
         on_error: Callable[[S, Exception], None] | None = None,
+        pack: Callable[[T], bytes] | None = None,
+        unpack: Callable[[bytes], T] | None = None,
     ) -> None:
         if not 1 <= batch_size <= BATCH_SIZE:
             raise ValueError(f"batch_size must be between 1 and {BATCH_SIZE}")
@@ -76,7 +90,11 @@ class BatchedObserver(Generic[K, S, T]):
         self._on_sweep = on_sweep
         self._on_error = on_error
         self._tracked: dict[K, tuple[S, str]] = {}
-        self._cache: dict[str, Observation[T]] = {}
+        self._keys: dict[str, set[K]] = {}  # group ID -> keys tracking it
+        self._pack = pack
+        self._unpack = unpack
+        self._cache: dict[str, _Kept] = {}
+        self._plain: dict[str, Observation[T]] = {}  # without pack/unpack: the observations as they are
         self._loops: dict[S, asyncio.Task[None]] = {}
         self._pending: dict[S, dict[str, list[asyncio.Future[Observation[T]]]]] = {}
         self._flushers: dict[S, asyncio.Task[None]] = {}
@@ -91,14 +109,32 @@ class BatchedObserver(Generic[K, S, T]):
         previous = self._tracked.get(key)
         self._tracked[key] = (scope, group_id)
         if previous is not None and previous[1] != group_id:
+            self._forget_key(key, previous[1])
             self._cache.pop(previous[1], None)
+            self._plain.pop(previous[1], None)
+        self._keys.setdefault(group_id, set()).add(key)
         if self._running and scope not in self._loops:
             self._loops[scope] = asyncio.create_task(self._loop(scope), name=f"observer {scope}")
 
     def untrack(self, key: K) -> None:
         entry = self._tracked.pop(key, None)
-        if entry is not None and not any(g == entry[1] for _, g in self._tracked.values()):
+        if entry is None:
+            return
+        self._forget_key(key, entry[1])
+        if entry[1] not in self._keys:
             self._cache.pop(entry[1], None)
+            self._plain.pop(entry[1], None)
+
+    def _forget_key(self, key: K, group_id: str) -> None:
+        keys = self._keys.get(group_id)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._keys[group_id]
+
+    def keys_of(self, scope: S, group_id: str) -> list[K]:
+        """The keys tracking ``group_id`` in ``scope``."""
+        return [k for k in self._keys.get(group_id, ()) if self._tracked[k][0] == scope]
 
     def tracked(self, scope: S) -> list[str]:
         return [g for s, g in self._tracked.values() if s == scope]
@@ -108,16 +144,25 @@ class BatchedObserver(Generic[K, S, T]):
 
     def cached(self, group_id: str, *, max_age: float | None = None) -> Observation[T] | None:
         """The last observation of ``group_id``, if not older than ``max_age`` seconds."""
-        observation = self._cache.get(group_id)
-        if observation is None:
+        if self._pack is None or self._unpack is None:
+            observation = self._plain.get(group_id)
+            if observation is None:
+                return None
+            if max_age is not None and time.monotonic() - observation.at > max_age:
+                return None
+            return observation
+        kept = self._cache.get(group_id)
+        if kept is None:
             return None
-        if max_age is not None and time.monotonic() - observation.at > max_age:
+        if max_age is not None and time.monotonic() - kept.at > max_age:
             return None
-        return observation
+        group = None if kept.packed is None else self._unpack(kept.packed)
+        return Observation(group_id, group, kept.at, kept.wall)
 
     def invalidate(self, group_id: str) -> None:
         """Forget a cached observation (after a write, the old one no longer tells the truth)."""
         self._cache.pop(group_id, None)
+        self._plain.pop(group_id, None)
 
     def lag(self, scope: S) -> float | None:
         """Seconds since the last complete sweep of ``scope`` (None before the first)."""
@@ -173,22 +218,38 @@ class BatchedObserver(Generic[K, S, T]):
         found = await self._describe(scope, list(ids))
         at, wall = time.monotonic(), time.time()
         result = {g: Observation(g, found.get(g), at, wall) for g in ids}
-        self._cache.update(result)
+        self._keep(result)
         return result
+
+    def _keep(self, observations: Mapping[str, Observation[T]]) -> None:
+        if self._pack is None:
+            self._plain.update(observations)
+            return
+        for group_id, o in observations.items():
+            packed = None if o.group is None else self._pack(o.group)
+            self._cache[group_id] = _Kept(group_id, packed, o.at, o.wall)
+
+    def _fingerprint(self, group_id: str) -> object:
+        """What a sweep compares: the packed form, or the observation itself."""
+        if self._pack is None:
+            plain = self._plain.get(group_id)
+            return None if plain is None else ("seen", plain.group)
+        kept = self._cache.get(group_id)
+        return None if kept is None else ("seen", kept.packed)
 
     # -- sweeping ---------------------------------------------------------------------------
 
     async def sweep(self, scope: S) -> int:
         """Read every tracked instance of ``scope`` once; returns the number of Describe calls."""
         ids = self.tracked(scope)
-        seen: dict[str, Observation[T]] = {}
+        seen: set[str] = set()  # IDs only: the observations stay packed in the cache
         changed: dict[str, bool] = {}
         calls = 0
         for chunk in chunks(ids, self._batch_size):
             calls += 1
             # Compare chunk by chunk: holding every previous observation until the sweep ends
             # would keep two copies of all instances in memory at its peak.
-            before = {g: self._cache.get(g) for g in chunk}
+            before = {g: self._fingerprint(g) for g in chunk}
             try:
                 fresh = await self._read(scope, chunk)
             except Exception as exc:
@@ -196,16 +257,19 @@ class BatchedObserver(Generic[K, S, T]):
                 if self._on_error is not None:
                     self._on_error(scope, exc)
                 continue
-            for group_id, latest in fresh.items():
+            for group_id in fresh:
                 old = before.get(group_id)
-                changed[group_id] = old is None or old.group != latest.group
+                changed[group_id] = old is None or old != self._fingerprint(group_id)
             seen.update(fresh)
+            del fresh
         if len(seen) == len(set(ids)):
             self._last_sweep[scope] = time.monotonic()
         if self._on_sweep is not None:
             for key, (key_scope, group_id) in list(self._tracked.items()):
-                observation = seen.get(group_id)
-                if key_scope != scope or observation is None:
+                if key_scope != scope or group_id not in seen:
+                    continue
+                observation = self.cached(group_id)
+                if observation is None:  # invalidated meanwhile: its reconcile reads it again
                     continue
                 self._on_sweep(key, observation, changed[group_id])
         return calls

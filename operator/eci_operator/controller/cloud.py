@@ -24,6 +24,11 @@ from eci_operator.eci.errors import (
     NotFoundError,
     error_label,
 )
+from eci_operator.eci.feeds import (
+    DescribeContainerGroupEventsRequest,
+    DescribeContainerGroupStatusRequest,
+    GroupEventsOut,
+)
 from eci_operator.eci.models import (
     DESCRIBE_MAX_IDS,
     GROUP_ID,
@@ -37,7 +42,7 @@ from eci_operator.eci.models import (
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import Priority, QuotaLimiter
-from eci_operator.translate.ownership import TAG_UID
+from eci_operator.translate.ownership import TAG_CLUSTER, TAG_UID
 
 logger = logging.getLogger(__name__)
 
@@ -137,13 +142,50 @@ class Cloud:
     ) -> dict[str, ContainerGroupOut]:
         """The instances among ``ids`` that ECI lists (at most 20 IDs, one call)."""
         region = scope[1]
-        request = DescribeContainerGroupsRequest(region_id=region, container_group_ids=list(ids))
+        # Without events: planning never reads them (the change feed brings them), and up to 50 per
+        # instance would be most of what the observer caches.
+        request = DescribeContainerGroupsRequest(
+            region_id=region, container_group_ids=list(ids), with_event=False
+        )
         try:
             with self._counted("DescribeContainerGroups"):
                 response = await self.client(region).describe_container_groups(request, priority=priority)
         except NotFoundError:
             return {}
         return {g.container_group_id: g for g in response.container_groups if g.container_group_id in ids}
+
+    async def status_changes(self, scope: Scope, since_second: int, cluster: str) -> list[str]:
+        """IDs of this cluster's instances whose status or container states changed in the last
+        ``since_second`` seconds (ECI's clock), every page read."""
+        region = scope[1]
+        request = DescribeContainerGroupStatusRequest(
+            region_id=region, since_second=since_second, tags=[TagFilter(key=TAG_CLUSTER, value=cluster)]
+        )
+        try:
+            found = [
+                item.container_group_id
+                async for item in self.client(region).iter_status_changes(request)
+                if GROUP_ID.match(item.container_group_id)
+            ]
+        except EciError as exc:
+            self._count("DescribeContainerGroupStatus", exc)
+            raise
+        self._count("DescribeContainerGroupStatus", None)
+        return list(dict.fromkeys(found))
+
+    async def recent_events(self, scope: Scope, since_second: int, cluster: str) -> list[GroupEventsOut]:
+        """This cluster's instances with their events of the last ``since_second`` seconds."""
+        region = scope[1]
+        request = DescribeContainerGroupEventsRequest(
+            region_id=region, since_second=since_second, tags=[TagFilter(key=TAG_CLUSTER, value=cluster)]
+        )
+        try:
+            found = [g async for g in self.client(region).iter_events(request)]
+        except EciError as exc:
+            self._count("DescribeContainerGroupEvents", exc)
+            raise
+        self._count("DescribeContainerGroupEvents", None)
+        return found
 
     async def describe_one(self, scope: Scope, group_id: str) -> ContainerGroupOut | None:
         """A direct read of one instance: None means ECI answered that it does not exist (NotFound, or
@@ -168,6 +210,7 @@ class Cloud:
                 tags=[TagFilter(key=TAG_UID, value=uid)],
                 limit=DESCRIBE_MAX_IDS,
                 next_token=token,
+                with_event=False,
             )
             with self._counted("DescribeContainerGroups"):
                 response = await self.client(region).describe_container_groups(

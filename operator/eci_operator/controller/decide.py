@@ -42,7 +42,14 @@ from eci_operator.controller.observation import (
     Unproven,
 )
 from eci_operator.controller.reasons import Reason, for_phase
-from eci_operator.eci.models import BUSY, FAILED, SETTLED_OK, UPDATABLE, ContainerGroupOut
+from eci_operator.eci.models import (
+    BUSY,
+    FAILED,
+    SETTLED_OK,
+    UPDATABLE,
+    ContainerGroupOut,
+    ContainerOut,
+)
 from eci_operator.translate import Impact, Plan, plan
 
 MAX_UPDATES_PER_PLAN = 2
@@ -297,6 +304,9 @@ def _in_sync(group: ContainerGroupOut, facts: Facts) -> Decision:
         if phase not in SETTLED_OK:
             return Wait(Reason.REPLACING, f"waiting for {gid} to run", keep_plan=True)
         return FinishReplace(group)
+    if phase == "Running" and not all(c.ready for c in group.containers):
+        # As a Pod's: Ready only while every container is ready.
+        return Settled(group, Health.PROGRESSING, Reason.CONTAINERS_NOT_READY, not_ready_message(group))
     if phase in SETTLED_OK:
         return Settled(
             group, Health.READY, for_phase(phase), f"instance {gid} is {phase} and matches the spec"
@@ -306,12 +316,33 @@ def _in_sync(group: ContainerGroupOut, facts: Facts) -> Decision:
     return Settled(group, Health.PROGRESSING, for_phase(phase), f"instance {gid} is {phase or 'Unknown'}")
 
 
+def _container_why(c: ContainerOut) -> str | None:
+    """Why a container is not running well, from its current and previous state, or None."""
+    parts = []
+    current = c.current_state
+    if current is not None and current.state == "Terminated":
+        parts.append(f"{current.reason or 'Terminated'} (exit {current.exit_code})")
+    elif current is not None and current.state == "Waiting" and current.reason:
+        parts.append(current.reason)
+    previous = c.previous_state
+    if (
+        previous is not None
+        and previous.state == "Terminated"
+        and previous.reason not in (None, "", "Completed")
+    ):
+        parts.append(f"last run {previous.reason} (exit {previous.exit_code})")
+    if c.restart_count:
+        parts.append(f"{c.restart_count} restarts")
+    return f"{c.name}: {', '.join(parts)}" if parts else None
+
+
+def not_ready_message(group: ContainerGroupOut) -> str:
+    shown = [_container_why(c) or f"{c.name}: not ready" for c in group.containers if not c.ready]
+    return f"instance {group.container_group_id} is Running; not ready: {'; '.join(shown)}"
+
+
 def failure_message(group: ContainerGroupOut) -> str:
-    reasons = [
-        f"{c.name}: {c.current_state.reason or c.current_state.state} (exit {c.current_state.exit_code})"
-        for c in group.containers
-        if c.current_state is not None and c.current_state.state == "Terminated"
-    ]
+    reasons = [why for c in group.containers if (why := _container_why(c)) is not None]
     return f"instance {group.container_group_id} is {group.status}" + (
         f": {'; '.join(reasons)}" if reasons else ""
     )

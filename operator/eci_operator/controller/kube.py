@@ -94,6 +94,8 @@ class Kube(Protocol):
     async def create_event(
         self, body: Mapping[str, Any], *, reason: str, message: str, type_: str = "Normal"
     ) -> None: ...
+    async def record_event(self, body: Mapping[str, Any], event: EventRecord) -> bool: ...
+    async def update_event(self, namespace: str, name: str, count: int, last: str) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -105,6 +107,20 @@ class Leases(Protocol):
     async def replace_lease(
         self, namespace: str, name: str, resource_version: str, spec: Mapping[str, Any]
     ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An Event with a name of its own, aggregated by its owner (count, first and last time)."""
+
+    name: str
+    reason: str
+    message: str
+    type_: str
+    count: int
+    first: str
+    last: str
+    component: str
 
 
 def segment(value: str) -> str:
@@ -432,6 +448,53 @@ class KubeApi:
             f"/api/v1/namespaces/{segment(namespace)}/events",
             json=event,
             content_type="application/json",
+        )
+
+    async def record_event(self, body: Mapping[str, Any], event: EventRecord) -> bool:
+        """Create the Event ``event.name`` about the ContainerGroup ``body``; False when an Event
+        of that name exists already (it was recorded before a restart)."""
+        meta = body.get("metadata", {})
+        namespace = meta.get("namespace") or self.config.default_namespace or "default"
+        document = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": event.name, "namespace": namespace},
+            "involvedObject": {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": KIND,
+                "name": meta.get("name"),
+                "namespace": namespace,
+                "uid": meta.get("uid"),
+                "resourceVersion": meta.get("resourceVersion"),
+            },
+            "reason": event.reason,
+            "message": event.message[:1024],
+            "type": event.type_,
+            "source": {"component": event.component},
+            "reportingComponent": self.component,
+            "reportingInstance": self.component,
+            "firstTimestamp": event.first,
+            "lastTimestamp": event.last,
+            "count": event.count,
+        }
+        try:
+            await self._request(
+                "POST",
+                f"/api/v1/namespaces/{segment(namespace)}/events",
+                json=document,
+                content_type="application/json",
+            )
+        except KubeConflict:
+            return False
+        return True
+
+    async def update_event(self, namespace: str, name: str, count: int, last: str) -> None:
+        """Set the count and last time of an aggregated Event."""
+        await self._request(
+            "PATCH",
+            f"/api/v1/namespaces/{segment(namespace)}/events/{segment(name)}",
+            json={"count": count, "lastTimestamp": last},
+            content_type="application/merge-patch+json",
         )
 
 

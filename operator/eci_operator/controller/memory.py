@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eci_operator.eci.models import CreateContainerGroupRequest
+from eci_operator.eci.redact import Scrubber
 
 Key = tuple[str, str]
 """(namespace, name) of a ContainerGroup."""
@@ -91,6 +92,13 @@ class ObjectMemory:
 
     missing_since: float | None = None
     """Monotonic time since when a referenced Secret/ConfigMap has been missing."""
+
+    scrubber: Scrubber | None = None
+    """Removes this object's secret values (from the request last built for it) from ECI's event
+    messages before they are mirrored; None until the first reconcile in this process."""
+
+    scrubbed_inputs: str = ""
+    """The inputs hash ``scrubber`` was built for."""
 
     failures: int = 0
     """Consecutive failed reconciles (kept by the work queue; here for messages and Events)."""

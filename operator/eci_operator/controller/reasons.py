@@ -43,6 +43,8 @@ class Reason(StrEnum):
     INSTANCE_RESTARTING = "InstanceRestarting"
     INSTANCE_TERMINATING = "InstanceTerminating"
     INSTANCE_UNKNOWN = "InstanceUnknown"
+    CONTAINERS_NOT_READY = "ContainersNotReady"
+    """The instance runs but a container is not ready (failing probe, crash loop, image pull)."""
 
     # -- stalled: retrying cannot help until something changes
     INVALID_SPEC = "InvalidSpec"

@@ -53,7 +53,9 @@ from eci_operator.controller.tokens import (
 from eci_operator.controller.workqueue import DONE, FAILED, Requeue
 from eci_operator.eci.credentials import CredentialsError
 from eci_operator.eci.errors import AuthError, CircuitOpenError, EciError, IncorrectStatusError, is_terminal
-from eci_operator.eci.models import ContainerGroupOut, CreateContainerGroupRequest
+from eci_operator.eci.flatten import flatten
+from eci_operator.eci.models import ContainerGroupOut, ContainerOut, CreateContainerGroupRequest
+from eci_operator.eci.redact import Scrubber, secret_values
 from eci_operator.translate import Owner, Plan
 
 logger = logging.getLogger("eci_operator.controller")
@@ -73,14 +75,7 @@ class Outcome:
 
 def observed_fields(group: ContainerGroupOut) -> dict[str, Any]:
     """The status fields that show what ECI reports of the instance."""
-    containers = []
-    for c in group.containers:
-        entry: dict[str, Any] = {"name": c.name, "ready": c.ready, "restartCount": c.restart_count}
-        if c.current_state is not None and c.current_state.state:
-            entry["state"] = c.current_state.state
-            if c.current_state.reason:
-                entry["reason"] = c.current_state.reason
-        containers.append(entry)
+    containers = [container_status(c) for c in group.containers]
     return {
         "containerGroupId": group.container_group_id,
         "phase": group.status or None,
@@ -88,6 +83,33 @@ def observed_fields(group: ContainerGroupOut) -> dict[str, Any]:
         "internetIp": group.internet_ip or None,
         "containers": containers or None,
     }
+
+
+_TEXT = 128  # ECI's reasons and times are short; anything longer is not one
+
+
+def container_status(c: ContainerOut) -> dict[str, Any]:
+    """One ``status.containers[]`` entry, as a Pod's containerStatuses show it (no ECI message: it
+    may quote the container's environment)."""
+    entry: dict[str, Any] = {"name": c.name, "ready": c.ready, "restartCount": c.restart_count}
+    current = c.current_state
+    if current is not None and current.state:
+        entry["state"] = current.state[:_TEXT]
+        if current.reason:
+            entry["reason"] = current.reason[:_TEXT]
+        if current.state == "Terminated" and current.exit_code is not None:
+            entry["exitCode"] = current.exit_code
+    previous = c.previous_state
+    if previous is not None and previous.state:
+        last: dict[str, Any] = {"state": previous.state[:_TEXT]}
+        if previous.reason:
+            last["reason"] = previous.reason[:_TEXT]
+        if previous.exit_code is not None:
+            last["exitCode"] = previous.exit_code
+        if previous.finish_time:
+            last["finishedAt"] = previous.finish_time[:_TEXT]
+        entry["lastState"] = last
+    return entry
 
 
 def _plan_status(plan: Plan, reason: str | None = None) -> dict[str, Any] | None:
@@ -195,6 +217,10 @@ class Reconciler:
             memory.missing_since = None
             return _stalled(Reason.INVALID_SPEC, str(exc))
         memory.missing_since = None
+        if memory.scrubbed_inputs != intent.inputs_hash:
+            secrets = secret_values(flatten(intent.create)) - intent.public_values
+            memory.scrubber = Scrubber(secrets)
+            memory.scrubbed_inputs = intent.inputs_hash
         try:
             credentials = await self.cloud.credentials_fingerprint()
         except CredentialsError as exc:

@@ -6,6 +6,8 @@ Triggers and what they cost:
   past ``status.observedGeneration``, it is being deleted, or our finalizer is missing → reconcile.
   Status-only events (our own writes coming back) trigger nothing.
 - a watched ConfigMap that a ContainerGroup references changed → reconcile those objects.
+- the change feed reported that the instance changed status or container state → reconcile, which
+  reads the instance again (batched with the others).
 - the batched observer finished a sweep → reconcile every swept object, with the fresh observation
   already cached (no extra ECI call); that is also when referenced Secrets are re-read (get only)
   and a rotation is noticed.
@@ -25,6 +27,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -38,10 +41,12 @@ from eci_operator.controller.accounts import Accounts, Refusal, SecretCredential
 from eci_operator.controller.batched import BatchedObserver, Observation
 from eci_operator.controller.cloud import Cloud, Scope
 from eci_operator.controller.election import Elector
+from eci_operator.controller.feed import ChangeFeed
 from eci_operator.controller.finalizer import FINALIZER, Finalizer
 from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, KubeError, Leases
 from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
+from eci_operator.controller.mirror import EventMirror
 from eci_operator.controller.observer import Observer
 from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
@@ -49,6 +54,7 @@ from eci_operator.controller.resolving import ConfigMapIndex
 from eci_operator.controller.settings import OperatorSettings
 from eci_operator.controller.workqueue import FAILED, Backoff, Requeue, WorkQueue
 from eci_operator.eci.credentials import Credentials, CredentialsError, CredentialsProvider
+from eci_operator.eci.feeds import GroupEventsOut
 from eci_operator.eci.models import ContainerGroupOut
 from eci_operator.eci.quotas import Priority, QuotaLimiter
 
@@ -60,6 +66,16 @@ def _resource_version(body: Mapping[str, Any]) -> int | None:
         return int(body.get("metadata", {}).get("resourceVersion"))
     except (TypeError, ValueError):
         return None
+
+
+def pack_group(group: ContainerGroupOut) -> bytes:
+    """What the observer keeps of one Describe answer: its JSON, compressed (about 1 KiB where the
+    parsed model costs some 20 KiB of heap)."""
+    return zlib.compress(group.model_dump_json(by_alias=True, exclude_defaults=True).encode(), 1)
+
+
+def unpack_group(packed: bytes) -> ContainerGroupOut:
+    return ContainerGroupOut.model_validate_json(zlib.decompress(packed))
 
 
 def needs_reconcile(body: Mapping[str, Any]) -> bool:
@@ -116,11 +132,22 @@ class Controller:
             self._describe,
             interval=settings.reconcile.resync_interval,
             on_sweep=self._swept,
+            pack=pack_group,
+            unpack=unpack_group,
         )
         self._recorder = Recorder(kube, self.metrics)
         self.reconciler = self._reconciler(cloud)
         self.accounts = Accounts(kube, self._account_cloud, refresh=settings.accounts.refresh)
         self._account_reconcilers: dict[int, Reconciler] = {}
+        self.mirror = EventMirror(kube, self.metrics)
+        self.feed = ChangeFeed(
+            self._cloud_of,
+            self.observer,
+            settings.feed,
+            settings.cluster_id,
+            on_changed=self._changed,
+            on_events=self._events,
+        )
         self.queue: WorkQueue[Key] = WorkQueue(
             self._work,
             concurrency=settings.reconcile.concurrency,
@@ -191,13 +218,16 @@ class Controller:
         self, scope: Scope, ids: Sequence[str], *, priority: Priority = Priority.BACKGROUND
     ) -> dict[str, ContainerGroupOut]:
         """The batched observer's read, through the client of the scope's account."""
-        cloud = self.cloud
-        if scope[0] != self.cloud.credentials_id:
-            found = self.accounts.clouds().get(scope[0].removeprefix("account:"))
-            if found is None:
-                return {}  # the account went away meanwhile: its objects' own reconciles say so
-            cloud = found
+        cloud = self._cloud_of(scope)
+        if cloud is None:
+            return {}  # the account went away meanwhile: its objects' own reconciles say so
         return await cloud.describe(scope, ids, priority=priority)
+
+    def _cloud_of(self, scope: Scope) -> Cloud | None:
+        """The client of the scope's credentials (the default, or an EciAccount's)."""
+        if scope[0] == self.cloud.credentials_id:
+            return self.cloud
+        return self.accounts.clouds().get(scope[0].removeprefix("account:"))
 
     @classmethod
     async def create(
@@ -249,6 +279,7 @@ class Controller:
         self.leading = True
         self.metrics.leader.set(1)
         self.observer.start()
+        self.feed.start()
         for key, memory in self.objects.items():
             # What the standby saw change while nobody led (an edit right after the leader died) goes
             # first; the rest is routine: a look, and no write where ECI agrees with the spec.
@@ -258,6 +289,7 @@ class Controller:
         self.leading = False
         self.metrics.leader.set(0)
         await self.queue.close()
+        await self.feed.stop()
         await self.observer.stop()
 
     async def _elect(self, elector: Elector) -> None:
@@ -299,7 +331,9 @@ class Controller:
                 # nor forget the current one.
                 return
         if event_type == "DELETED":
-            self.objects.pop(key, None)
+            gone = self.objects.pop(key, None)
+            if gone is not None:
+                self.mirror.forget(gone.uid)
             self.configmaps.remove(key)
             self.observer.untrack(key)
             self.queue.forget(key)
@@ -345,6 +379,16 @@ class Controller:
     def _swept(self, key: Key, observation: Observation[ContainerGroupOut], changed: bool) -> None:
         if key in self.objects:
             self.queue.trigger(key)
+
+    def _changed(self, key: Key) -> None:
+        # ECI reported a change: a user is likely watching, so it goes ahead of routine sweeps.
+        if key in self.objects:
+            self.queue.trigger(key, urgent=True)
+
+    async def _events(self, key: Key, group: GroupEventsOut) -> None:
+        memory = self.objects.get(key)
+        if memory is not None:
+            await self.mirror.mirror(memory, group)
 
     async def _work(self, key: Key, failures: int) -> Requeue:
         memory = self.objects.get(key)

@@ -31,10 +31,19 @@ from pydantic import BaseModel
 from eci_operator.eci import answers
 from eci_operator.eci.breaker import BreakerSettings, CircuitBreaker
 from eci_operator.eci.credentials import ChainCredentials, CredentialsProvider
-from eci_operator.eci.errors import ResponseTooLargeError
+from eci_operator.eci.errors import InvalidResponseError, ResponseTooLargeError
+from eci_operator.eci.feeds import (
+    DescribeContainerGroupEventsRequest,
+    DescribeContainerGroupEventsResponse,
+    DescribeContainerGroupStatusRequest,
+    DescribeContainerGroupStatusResponse,
+    GroupEventsOut,
+    GroupStatusOut,
+)
 from eci_operator.eci.flatten import flatten
 from eci_operator.eci.models import (
     DESCRIBE_MAX_IDS,
+    FEED_MAX_LIMIT,
     ActionResponse,
     ContainerGroupOut,
     CreateContainerGroupRequest,
@@ -58,6 +67,11 @@ from eci_operator.eci.redact import Scrubber
 from eci_operator.eci.transport import RetryPolicy, SignatureScheme, Transport
 
 Model = TypeVar("Model", bound=BaseModel)
+FeedModel = TypeVar("FeedModel", DescribeContainerGroupStatusResponse, DescribeContainerGroupEventsResponse)
+FeedRequest = TypeVar("FeedRequest", DescribeContainerGroupStatusRequest, DescribeContainerGroupEventsRequest)
+
+FEED_MAX_PAGES = 1000
+"""Pages one feed read may follow (200 000 instances): a token that never ends cannot loop forever."""
 
 # Actions that take a ClientToken and change state.
 WRITE_ACTIONS = frozenset(
@@ -287,3 +301,78 @@ class EciClient:
                 if group.container_group_id in batch:
                     found[group.container_group_id] = group
         return found
+
+    # -- the change feeds ------------------------------------------------------------------------
+
+    async def _feed_page(
+        self, action: str, request: FeedRequest, model: type[FeedModel], priority: Priority | None
+    ) -> FeedModel:
+        """One page; a page over the size cap is fetched again with half the ``Limit``."""
+        try:
+            return await self._typed(action, request, model, priority)
+        except ResponseTooLargeError as exc:
+            too_large = exc
+        limit = request.limit or FEED_MAX_LIMIT
+        if limit > 1:
+            smaller = request.model_copy(update={"limit": limit // 2})
+            return await self._feed_page(action, smaller, model, priority)
+        raise too_large
+
+    async def describe_container_group_status(
+        self, request: DescribeContainerGroupStatusRequest, *, priority: Priority | None = None
+    ) -> DescribeContainerGroupStatusResponse:
+        """One page of the status feed."""
+        return await self._feed_page(
+            "DescribeContainerGroupStatus", request, DescribeContainerGroupStatusResponse, priority
+        )
+
+    async def describe_container_group_events(
+        self, request: DescribeContainerGroupEventsRequest, *, priority: Priority | None = None
+    ) -> DescribeContainerGroupEventsResponse:
+        """One page of the event feed."""
+        return await self._feed_page(
+            "DescribeContainerGroupEvents", request, DescribeContainerGroupEventsResponse, priority
+        )
+
+    async def iter_status_changes(
+        self, request: DescribeContainerGroupStatusRequest, *, priority: Priority | None = None
+    ) -> AsyncIterator[GroupStatusOut]:
+        """Every instance of the status feed, following NextToken (a repeated token ends the read
+        with an ``InvalidResponseError``: the service would otherwise be asked the same page forever)."""
+        page_request = request
+        seen: set[str] = set()
+        for _ in range(FEED_MAX_PAGES):
+            page = await self.describe_container_group_status(page_request, priority=priority)
+            for item in page.data:
+                yield item
+            if not page.next_token or not page.data:
+                return
+            _check_token(page.next_token, seen, "DescribeContainerGroupStatus")
+            page_request = page_request.model_copy(update={"next_token": page.next_token})
+        _too_many_pages("DescribeContainerGroupStatus")
+
+    async def iter_events(
+        self, request: DescribeContainerGroupEventsRequest, *, priority: Priority | None = None
+    ) -> AsyncIterator[GroupEventsOut]:
+        """Every instance of the event feed with its events, following NextToken (as above)."""
+        page_request = request
+        seen: set[str] = set()
+        for _ in range(FEED_MAX_PAGES):
+            page = await self.describe_container_group_events(page_request, priority=priority)
+            for item in page.data:
+                yield item
+            if not page.next_token or not page.data:
+                return
+            _check_token(page.next_token, seen, "DescribeContainerGroupEvents")
+            page_request = page_request.model_copy(update={"next_token": page.next_token})
+        _too_many_pages("DescribeContainerGroupEvents")
+
+
+def _check_token(token: str, seen: set[str], action: str) -> None:
+    if token in seen:
+        raise InvalidResponseError(f"{action}: the answer repeats an earlier NextToken", action=action)
+    seen.add(token)
+
+
+def _too_many_pages(action: str) -> None:
+    raise InvalidResponseError(f"{action}: more than {FEED_MAX_PAGES} pages", action=action)

@@ -72,6 +72,10 @@ GROUP_ID = re.compile(r"^eci-[A-Za-z0-9]{1,60}$")
 DESCRIBE_MAX_IDS = 20
 """DescribeContainerGroups takes at most 20 IDs (and returns at most 20 groups) per call."""
 
+FEED_MAX_LIMIT = 200
+"""The change feeds (DescribeContainerGroupStatus/Events) list at most this many instances per page.
+ECI documents 200 as the default ``Limit`` and publishes no maximum; 200 is assumed to be both."""
+
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
 CommandItem = Annotated[str, StringConstraints(max_length=256)]
 ClientToken = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x20-\x7e]+$")]

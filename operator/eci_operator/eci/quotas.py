@@ -38,6 +38,10 @@ DEFAULT_PER_MINUTE: dict[str, float] = {
     "DescribeContainerLog": 500,
     "DescribeMultiContainerGroupMetric": 500,
     "CreateImageCache": 200,
+    # The change feeds are not on the limits page; ECI's flow-control page
+    # (developer-reference/api-eci-2018-08-08-quota) gives both 10000 per 60 s.
+    "DescribeContainerGroupStatus": 10000,
+    "DescribeContainerGroupEvents": 10000,
 }
 UNKNOWN_ACTION_PER_MINUTE = 500.0
 

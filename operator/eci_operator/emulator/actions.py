@@ -1,4 +1,4 @@
-"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, DescribeContainerGroupStatus,
+"""The emulated ECI actions: Create, Describe, Update, Delete, Restart, the change feeds (``feeds``),
 DescribeContainerLog (``logs``), ExecContainerCommand (``execs``) and the tag API (``tags``).
 
 Each action takes the flat business parameters (strings, as on the wire), parses them with its own
@@ -14,7 +14,7 @@ from typing import Any
 
 from eci_operator.eci.models import DESCRIBE_MAX_IDS
 
-from . import describing, execs, logs, schema, specs, tags, validation
+from . import describing, execs, feeds, logs, schema, specs, tags, validation
 from .errors import (
     ApiError,
     cpu_memory,
@@ -238,53 +238,6 @@ def describe(store: Store, params: dict[str, Any]) -> Body:
     return {"TotalCount": total, "NextToken": token, "ContainerGroups": groups}
 
 
-_PHASE = {
-    "Scheduling": "Pending",
-    "Pending": "Pending",
-    "Running": "Running",
-    "Updating": "Running",
-    "Restarting": "Pending",
-}
-
-
-def describe_status(store: Store, params: dict[str, Any]) -> Body:
-    page, total, token = _select(store, params)
-    data = []
-    for inst in page:
-        view = inst.view
-        statuses = []
-        for c in view.get("Containers", []):
-            state = c.get("CurrentState", {})
-            if state.get("State") == "Running":
-                shown: dict[str, Any] = {"Running": {"StartedAtstartedAt": state.get("StartTime", "")}}
-            else:
-                shown = {"Waiting": {"Reason": state.get("Reason", "")}}
-            statuses.append(
-                {
-                    "Name": c["Name"],
-                    "Image": c["Image"],
-                    "Ready": c.get("Ready", False),
-                    "Started": state.get("State") == "Running",
-                    "RestartCount": c.get("RestartCount", 0),
-                    "State": shown,
-                }
-            )
-        data.append(
-            {
-                "ContainerGroupId": inst.id,
-                "Status": view.get("Status"),
-                "Name": view.get("ContainerGroupName"),
-                "PodStatus": {
-                    "Phase": _PHASE.get(str(view.get("Status")), str(view.get("Status"))),
-                    "PodIp": view.get("IntranetIp", ""),
-                    "StartTime": view.get("CreationTime", ""),
-                    "ContainerStatuses": statuses,
-                },
-            }
-        )
-    return {"TotalCount": total, "NextToken": token, "Data": data}
-
-
 def update(store: Store, params: dict[str, Any]) -> Body:
     items, inits = params.get("Container", []), params.get("InitContainer", [])
     validation.containers(items, inits)
@@ -348,7 +301,8 @@ def exec_command(store: Store, params: dict[str, Any]) -> Body:
 HANDLERS: dict[str, Handler] = {
     "CreateContainerGroup": create,
     "DescribeContainerGroups": describe,
-    "DescribeContainerGroupStatus": describe_status,
+    "DescribeContainerGroupStatus": feeds.describe_status,
+    "DescribeContainerGroupEvents": feeds.describe_events,
     "UpdateContainerGroup": update,
     "DeleteContainerGroup": delete,
     "RestartContainerGroup": restart,

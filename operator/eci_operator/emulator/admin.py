@@ -3,7 +3,13 @@
 Instances are given and returned in DescribeContainerGroups' shape. A patch is deep-merged:
 objects merge key by key, ``Containers``/``InitContainers``/``Volumes`` merge item by item on
 ``Name`` (unknown names are appended), every other list is replaced whole. Setting ``Status``
-stops any transition in progress.
+stops any transition in progress; setting it to ``Running`` also starts the containers (running,
+ready) as the lifecycle does, unless the patch gives their state.
+
+A patch that changes ``Status`` or a container's ``RestartCount``, ``Ready``, ``CurrentState`` or
+``PreviousState`` (also accepted under the Kubernetes name ``LastTerminationState``) is a status
+change: the instance's change time moves (``DescribeContainerGroupStatus`` with ``SinceSecond``
+reports it) and the events ECI would show for it are recorded (``lifecycle.admin_events``).
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ import copy
 from typing import Any
 
 from .errors import ApiError
-from .state import Instance, Store, iso
+from .lifecycle import admin_events, runtime_state
+from .state import Instance, Store, enter, iso
 
 MERGED_BY_NAME = ("Containers", "InitContainers", "Volumes")
 
@@ -81,7 +88,7 @@ def seed(store: Store, obj: Any, default_region: str = "cn-hangzhou") -> Instanc
         view.setdefault(key, value)
     for c in view["Containers"]:
         _container_runtime(c, view["Status"], view["CreationTime"])
-    return store.add(Instance(view=view))
+    return store.add(Instance(view=view, changed=store.clock()))
 
 
 def patch(store: Store, ident: str, obj: Any) -> Instance:
@@ -94,7 +101,32 @@ def patch(store: Store, ident: str, obj: Any) -> Instance:
         raise ApiError("InvalidParameter", "the body must be a partial Describe-shaped object")
     if obj.get("ContainerGroupId", ident) != ident:
         raise ApiError("InvalidParameter", "ContainerGroupId cannot be changed")
+    obj = _kubernetes_names(obj)
     if "Status" in obj:
         store.cancel(inst)
+        if obj["Status"] == "Running" and inst.status != "Running":
+            # As when the lifecycle gets there: containers running and ready, unless the patch
+            # says otherwise below.
+            enter(inst, "Running", store.clock())
+    before = runtime_state(inst.view)
     _merge(inst.view, obj)
+    if runtime_state(inst.view) != before:
+        now = store.clock()
+        inst.changed = now
+        admin_events(inst, before, now)
     return inst
+
+
+def _kubernetes_names(obj: dict[str, Any]) -> dict[str, Any]:
+    """``Containers[].LastTerminationState`` (the Kubernetes name) is ECI's ``PreviousState``."""
+    out = dict(obj)
+    for key in ("Containers", "InitContainers"):
+        items = out.get(key)
+        if isinstance(items, list):
+            out[key] = [
+                {("PreviousState" if k == "LastTerminationState" else k): v for k, v in item.items()}
+                if isinstance(item, dict)
+                else item
+                for item in items
+            ]
+    return out

@@ -11,7 +11,9 @@ from .errors import THROTTLED, ApiError
 WINDOW_SECONDS = 60.0
 DEFAULT_QUOTAS: dict[str, int] = {
     "DescribeContainerGroups": 2000,
-    "DescribeContainerGroupStatus": 2000,
+    # The change feeds: ECI's flow-control page (developer-reference/api-eci-2018-08-08-quota).
+    "DescribeContainerGroupStatus": 10000,
+    "DescribeContainerGroupEvents": 10000,
     "CreateContainerGroup": 1000,
     "DeleteContainerGroup": 1000,
     "UpdateContainerGroup": 500,

@@ -310,6 +310,13 @@ DESCRIBE_STATUS = Struct(
     }
 )
 
+DESCRIBE_EVENTS = Struct(
+    {
+        **DESCRIBE_STATUS.fields,
+        "EventSource": Enum("EciService", "K8sAgent"),
+    }
+)
+
 DELETE = Struct({**_OWNER, "RegionId": Str(), "ContainerGroupId": Str(), "ClientToken": Str()})
 RESTART = DELETE
 
@@ -358,6 +365,7 @@ SCHEMAS: dict[str, Struct] = {
     "CreateContainerGroup": CREATE,
     "DescribeContainerGroups": DESCRIBE,
     "DescribeContainerGroupStatus": DESCRIBE_STATUS,
+    "DescribeContainerGroupEvents": DESCRIBE_EVENTS,
     "UpdateContainerGroup": UPDATE,
     "DeleteContainerGroup": DELETE,
     "RestartContainerGroup": RESTART,

@@ -40,6 +40,7 @@ class Instance:
     hidden: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
     schedule: list[list[Any]] = field(default_factory=list)
+    changed: float = 0.0  # when the status or a container's state last changed (the status feed)
 
     @property
     def id(self) -> str:
@@ -56,7 +57,13 @@ class Instance:
             return time.time()
 
     def to_json(self) -> dict[str, Any]:
-        return {"view": self.view, "hidden": self.hidden, "seq": self.seq, "schedule": self.schedule}
+        return {
+            "view": self.view,
+            "hidden": self.hidden,
+            "seq": self.seq,
+            "schedule": self.schedule,
+            "changed": self.changed,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Instance:
@@ -65,12 +72,22 @@ class Instance:
             hidden=data.get("hidden", {}),
             seq=data["seq"],
             schedule=data.get("schedule", []),
+            changed=float(data.get("changed", 0.0)),
         )
 
 
-def _event(inst: Instance, at: float, reason: str, message: str, kind: str = "Normal") -> None:
+def event(inst: Instance, at: float, reason: str, message: str, kind: str = "Normal") -> None:
+    """Record an ECI event; a repeat of the same (type, reason, message) is aggregated into the
+    earlier one (Count and LastTimestamp), as ECI and the Kubernetes event recorder do."""
     events = inst.view.setdefault("Events", [])
     stamp = iso(at)
+    for earlier in events:
+        if (earlier.get("Type"), earlier.get("Reason"), earlier.get("Message")) == (kind, reason, message):
+            earlier["Count"] = int(earlier.get("Count", 1)) + 1
+            earlier["LastTimestamp"] = stamp
+            events.remove(earlier)
+            events.append(earlier)
+            return
     events.append(
         {
             "Count": 1,
@@ -100,6 +117,7 @@ def enter(inst: Instance, status: str, at: float, restart: bool = False) -> None
     """Move ``inst`` to ``status`` at time ``at`` and update container states the way ECI shows them."""
     stamp = iso(at)
     inst.view["Status"] = status
+    inst.changed = at
     if status == "Pending":
         for c in _containers(inst):
             current = c.get("CurrentState", {})
@@ -120,7 +138,7 @@ def enter(inst: Instance, status: str, at: float, restart: bool = False) -> None
                 "DetailStatus": "ContainerCreating",
             }
             c["Ready"] = False
-        _event(inst, at, "Pulling" if not restart else "Restarting", "Containers are being started")
+        event(inst, at, "Pulling" if not restart else "Restarting", "Containers are being started")
     elif status == "Running":
         for init in inst.view.get("InitContainers", []):
             init["CurrentState"] = {
@@ -136,9 +154,9 @@ def enter(inst: Instance, status: str, at: float, restart: bool = False) -> None
             if c.get("CurrentState", {}).get("State") != "Running":
                 c["CurrentState"] = {"State": "Running", "DetailStatus": "", "StartTime": stamp}
             c["Ready"] = True
-        _event(inst, at, "Started", "All containers are running")
+        event(inst, at, "Started", "All containers are running")
     elif status in ("Updating", "Restarting", "Terminating", "Scheduling"):
-        _event(inst, at, status, f"The container group is {status.lower()}")
+        event(inst, at, status, f"The container group is {status.lower()}")
     elif status in ("Succeeded", "Failed"):
         inst.view[f"{status}Time"] = stamp
 

@@ -1,0 +1,147 @@
+"""Live status at scale: ECI calls per minute in steady state, the latency of an out-of-band change
+to status and to an Event, and the operator's memory, at the operator's default settings.
+
+    python -m tests.bench.live [N ...] [--window S] [--samples K]
+
+For each N: a fresh namespace with N ContainerGroups, all Ready; then ``window`` seconds of steady
+state with nothing changing (ECI calls by action, from the emulator's request log; writes must be
+0); then ``samples`` container restarts made one at a time through the emulator's admin API, each
+timed from the PATCH to the restart count in ``status.containers[]`` and to the mirrored Event.
+The stack is the bench harness's (kube-testenv, the emulator with ECI's quotas, the operator as a
+process under deploy/'s RBAC); nothing is read from the operator's own metrics but idleness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tests.bench.scenarios import Bench, percentile, populate
+from tests.bench.stack import cpu_seconds, rss_mb, wait_idle, writes
+from tests.kube.testenv import running_testenv
+from tests.support.emulator import launch
+from tests.support.operator import install_operator_access
+
+DEFAULT_SWEEP = 600.0
+
+
+def _wait(check: Any, timeout: float) -> float | None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None
+
+
+def _sample(bench: Bench, cluster: Any, name: str, gid: str, code: int) -> tuple[float, float] | None:
+    """One container restart made out of band: seconds to status, and to the mirrored Event."""
+    body = cluster.http.get(cluster.path(name)).json()
+    restarts = int(((body.get("status") or {}).get("containers") or [{}])[0].get("restartCount", 0)) + 1
+    last = {"State": "Terminated", "Reason": "Error", "ExitCode": code}
+    events = f"/api/v1/namespaces/{cluster.namespace}/events"
+    selector = {"fieldSelector": f"involvedObject.name={name},reason=Restarted"}
+
+    def status_done() -> bool:
+        got = cluster.http.get(cluster.path(name)).json()
+        first = ((got.get("status") or {}).get("containers") or [{}])[0]
+        return bool(first.get("restartCount") == restarts)
+
+    def event_done() -> bool:
+        items = cluster.http.get(events, params=selector).json().get("items", [])
+        return any(f"exit code {code}" in e.get("message", "") for e in items)
+
+    t0 = time.monotonic()
+    bench.emulator.patch(
+        gid, {"Containers": [{"Name": "web", "RestartCount": restarts, "LastTerminationState": last}]}
+    )
+    to_status = _wait(status_done, 60)
+    to_event = _wait(event_done, 60 - (time.monotonic() - t0))
+    if to_status is None or to_event is None:
+        return None
+    return to_status, to_status + to_event
+
+
+def live(bench: Bench, n: int, window: float, samples: int) -> dict[str, Any]:
+    cluster = bench.cluster(f"live-{n}")
+    operator = bench.operator([cluster.namespace], f"live-{n}")
+    ready = populate(bench, cluster, [f"cg-{i}" for i in range(n)])
+    wait_idle(operator, timeout=bench.ready_timeout(n))
+    time.sleep(15)  # past the feed windows that still hold the creation's changes
+    assert operator.process is not None
+    pid = operator.process.pid
+    bench.eci.clear()
+    cpu_before = cpu_seconds(pid)
+    time.sleep(window)
+    entries = bench.eci.entries()
+    cpu = cpu_seconds(pid) - cpu_before
+    calls = Counter(e["Action"] for e in entries)
+    per_minute = {action: round(count * 60 / window, 1) for action, count in sorted(calls.items())}
+    status_latency: list[float] = []
+    event_latency: list[float] = []
+    missed = 0
+    for k in range(samples):
+        name = random.choice(list(ready))
+        timed = _sample(bench, cluster, name, ready[name], code=100 + k)
+        if timed is None:
+            missed += 1
+            continue
+        status_latency.append(timed[0])
+        event_latency.append(timed[1])
+    memory = rss_mb(pid)
+    operator.stop()
+    cluster.close()
+    return {
+        "n": n,
+        "window_seconds": window,
+        "eci_calls_per_minute": per_minute,
+        "eci_read_calls_per_minute": round(
+            sum(v for k, v in per_minute.items() if k.startswith("Describe")), 1
+        ),
+        "eci_calls_per_minute_target": round(-(-n // 20) / 10 + 15, 1),
+        "eci_writes_steady": writes(entries),
+        "operator_cpu_seconds_per_minute": round(cpu * 60 / window, 2),
+        "status_latency_p50_s": round(percentile(status_latency, 50), 2) if status_latency else None,
+        "status_latency_p99_s": round(percentile(status_latency, 99), 2) if status_latency else None,
+        "event_latency_p50_s": round(percentile(event_latency, 50), 2) if event_latency else None,
+        "event_latency_p99_s": round(percentile(event_latency, 99), 2) if event_latency else None,
+        "samples": samples,
+        "missed_samples": missed,
+        **memory,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000])
+    parser.add_argument("--window", type=float, default=120.0)
+    parser.add_argument("--samples", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="eci-live-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "kube").mkdir()
+        with running_testenv(workdir / "kube") as kube_env:
+            emulator = launch(seed=1, transition_delay=0.5)
+            bench = Bench(
+                kube_env,
+                emulator,
+                install_operator_access(kube_env, workdir / "operator.kubeconfig"),
+                workdir,
+                DEFAULT_SWEEP,
+            )
+            try:
+                for n in args.sizes:
+                    print(json.dumps(live(bench, n, args.window, args.samples)), flush=True)
+            finally:
+                bench.stop_all()
+                emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
