@@ -62,7 +62,7 @@ def measure(store: Store, ids: list[str], with_event: bool, packed: bool = False
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    kept = []
+    kept: list[object] = []
     for start in range(0, len(ids), 20):
         params = {
             "RegionId": "cn-hangzhou",
@@ -71,7 +71,10 @@ def measure(store: Store, ids: list[str], with_event: bool, packed: bool = False
         }
         body = json.loads(json.dumps(describe(store, params)))  # as off the wire
         models = [ContainerGroupOut.model_validate(g) for g in body["ContainerGroups"]]
-        kept.extend(pack_group(m) for m in models) if packed else kept.extend(models)
+        if packed:
+            kept.extend(pack_group(m) for m in models)
+        else:
+            kept.extend(models)
         del models
         del body
     gc.collect()
