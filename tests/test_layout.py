@@ -29,6 +29,7 @@ SAME_IDEA = {
     "plan": "the Plan of an edit (made in translate, printed by `eci-operator plan` and `kubectl eci plan`)",
     "export": "a manifest that adopts an instance (made in translate, printed by `kubectl eci export`)",
     "logs": "an instance's container logs (DescribeContainerLog: the emulator serves, kubectl eci reads)",
+    "feeds": "ECI's change feeds (DescribeContainerGroupStatus/Events: the emulator serves, eci reads)",
     "emulator": "the local ECI emulator (the subcommand that runs it, the tests' handle on that process)",
     "corpus": "a test folder's corpus of manifest files and their loader",
 }
