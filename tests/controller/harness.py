@@ -230,7 +230,9 @@ class Harness:
             if result.failed:
                 await asyncio.sleep(0.05)
                 continue
-            if result.after is None or result.after >= self.resync:
+            if result.after is None or result.after >= min(
+                self.resync, self.settings.reconcile.secret_recheck
+            ):
                 return  # nothing to poll; a periodic re-check is not part of settling
             await asyncio.sleep(min(result.after, 0.1))
         raise AssertionError(f"{namespace}/{name} did not settle")

@@ -617,3 +617,27 @@ async def test_a_skewed_clock_is_retried_not_stalled_and_recovers_once_fixed(
     await h.settle("default", "web")
     assert h.condition("default", "web", "Ready")["status"] == "True"
     assert len(emulator.instances()) == 1
+
+
+async def test_a_settled_object_that_reads_secrets_looks_again_at_kubernetes_only(emulator: Any) -> None:
+    h = Harness(emulator, resync=600.0)  # the default sweep: far too slow for a rotated Secret
+    try:
+        h.kube.put(pull_secret("first"))
+        h.kube.put(container_group(imagePullSecrets=[{"name": "regcred"}]))
+        h.kube.put(container_group(name="plain"))
+        await h.settle("default", "web")
+        await h.settle("default", "plain")
+        recheck = h.settings.reconcile.secret_recheck
+        assert (await h.step("default", "web")).after == recheck
+        assert (await h.step("default", "plain")).after is None  # reads no Secret: the sweep will do
+        emulator.clear_requests()
+        kube_writes = len(h.kube.writes)
+        assert (await h.step("default", "web")).after == recheck
+        assert emulator.requests() == [] and len(h.kube.writes) == kube_writes  # cached, unchanged
+        h.kube.put(pull_secret("second"))
+        await h.settle("default", "web")  # the next look, with no sweep in between
+        assert [r["Action"] for r in emulator.requests() if r["Action"] != "DescribeContainerGroups"] == [
+            "UpdateContainerGroup"
+        ]
+    finally:
+        await h.close()

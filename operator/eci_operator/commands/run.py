@@ -65,6 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(re-created, or its deletion finished); ECI's reads lag its writes (default 60)",
     )
     parser.add_argument(
+        "--secret-recheck-interval",
+        type=_positive,
+        default=60.0,
+        metavar="S",
+        help="seconds between looks at the Secrets a settled ContainerGroup reads (Secrets are not "
+        "watched; a rotated one reaches ECI within this); Kubernetes reads only (default 60)",
+    )
+    parser.add_argument(
         "--reference-grace",
         type=_positive,
         default=300.0,
@@ -213,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
                 resync_interval=resync,
                 gone_grace=args.gone_grace,
                 reference_grace=args.reference_grace,
+                secret_recheck=args.secret_recheck_interval,
             ),
             feed=FeedSettings(interval=args.feed_interval),
             cloud=CloudSettings(endpoint=args.eci_endpoint),

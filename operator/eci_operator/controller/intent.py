@@ -60,6 +60,8 @@ class Intent:
     """``status.appliedFingerprints`` once this intent has been written."""
     inputs_hash: str
     """Changes whenever the spec or a referenced Secret/ConfigMap changes."""
+    reads_secrets: bool = False
+    """Whether the spec refers to any Secret (Secrets are not watched: see ``secret_recheck``)."""
     public_values: frozenset[str] = frozenset()
     """Env values that come from no Secret (written in clear, or from a ConfigMap): the ECI client
     need not scrub them from error messages (see ``Transport.call``)."""
@@ -111,6 +113,7 @@ def build_intent(group: ContainerGroup, owner: Owner, resolved: Resolved) -> Int
     }
     return Intent(
         public_values=frozenset(public - secret),
+        reads_secrets=bool(resolved.secrets),
         owner=owner,
         spec=group.spec,
         desired=desired,

@@ -505,11 +505,13 @@ class Reconciler:
 
     def _settled(self, memory: ObjectMemory, intent: Intent, decision: decisions.Settled) -> Outcome:
         memory.update_attempts.clear()
-        requeue = (
-            Requeue(after=self.settings.reconcile.poll_interval)
-            if decision.health is Health.PROGRESSING
-            else DONE
-        )
+        settings = self.settings.reconcile
+        if decision.health is Health.PROGRESSING:
+            requeue = Requeue(after=settings.poll_interval)
+        elif intent.reads_secrets and settings.secret_recheck < settings.resync_interval:
+            requeue = Requeue(after=settings.secret_recheck)  # Secrets are not watched
+        else:
+            requeue = DONE
         return Outcome(
             Summary(decision.health, decision.reason, decision.message),
             {

@@ -40,6 +40,12 @@ class ReconcileSettings:
     retry_cap: float = 300.0
     """Longest delay after retryable failures. A failure streak ends with the first success."""
 
+    secret_recheck: float = 60.0
+    """A settled ContainerGroup that reads Secrets is reconciled this often, besides the sweep:
+    Secrets are not watched, and a rotated one should reach ECI within a minute, not a sweep. It
+    costs Kubernetes reads only while nothing changed (the instance comes from the observer's
+    cache, and an unchanged status is not written)."""
+
     gone_grace: float = 60.0
     """An instance whose ID is recorded counts as gone only when direct reads of that ID have found
     nothing for this long (ECI's reads lag its writes by a few seconds: a new instance can be missing
