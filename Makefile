@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Worker processes for the suite (pytest-xdist; each kube worker runs its own control plane). Most
 # tests wait on timers rather than compute, so two workers fit a 2-core machine; 0 runs in-process.
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --durations=15
+PYTEST := $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 .PHONY: all venv lint unit test demo kube-testenv gitops-tools crd bench chaos image clean
 
