@@ -425,14 +425,7 @@ class KubeApi:
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": f"{meta.get('name')}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": f"{GROUP}/{VERSION}",
-                "kind": KIND,
-                "name": meta.get("name"),
-                "namespace": namespace,
-                "uid": meta.get("uid"),
-                "resourceVersion": meta.get("resourceVersion"),
-            },
+            "involvedObject": _involved(meta, namespace),
             "reason": reason,
             "message": message[:1024],
             "type": type_,
@@ -459,14 +452,7 @@ class KubeApi:
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": event.name, "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": f"{GROUP}/{VERSION}",
-                "kind": KIND,
-                "name": meta.get("name"),
-                "namespace": namespace,
-                "uid": meta.get("uid"),
-                "resourceVersion": meta.get("resourceVersion"),
-            },
+            "involvedObject": _involved(meta, namespace),
             "reason": event.reason,
             "message": event.message[:1024],
             "type": event.type_,
@@ -500,3 +486,15 @@ class KubeApi:
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _involved(meta: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """An Event's ``involvedObject``: the ContainerGroup, at the version the Event is about."""
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": KIND,
+        "name": meta.get("name"),
+        "namespace": namespace,
+        "uid": meta.get("uid"),
+        "resourceVersion": meta.get("resourceVersion"),
+    }

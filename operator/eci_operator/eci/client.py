@@ -21,9 +21,9 @@ legitimate page. ``client.breaker`` is the endpoint's shared circuit breaker (``
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -334,38 +334,51 @@ class EciClient:
             "DescribeContainerGroupEvents", request, DescribeContainerGroupEventsResponse, priority
         )
 
-    async def iter_status_changes(
+    def iter_status_changes(
         self, request: DescribeContainerGroupStatusRequest, *, priority: Priority | None = None
     ) -> AsyncIterator[GroupStatusOut]:
         """Every instance of the status feed, following NextToken (a repeated token ends the read
         with an ``InvalidResponseError``: the service would otherwise be asked the same page forever)."""
-        page_request = request
-        seen: set[str] = set()
-        for _ in range(FEED_MAX_PAGES):
-            page = await self.describe_container_group_status(page_request, priority=priority)
-            for item in page.data:
-                yield item
-            if not page.next_token or not page.data:
-                return
-            _check_token(page.next_token, seen, "DescribeContainerGroupStatus")
-            page_request = page_request.model_copy(update={"next_token": page.next_token})
-        _too_many_pages("DescribeContainerGroupStatus")
+        return _follow(
+            lambda page: self.describe_container_group_status(page, priority=priority),
+            request,
+            "DescribeContainerGroupStatus",
+        )
 
-    async def iter_events(
+    def iter_events(
         self, request: DescribeContainerGroupEventsRequest, *, priority: Priority | None = None
     ) -> AsyncIterator[GroupEventsOut]:
         """Every instance of the event feed with its events, following NextToken (as above)."""
-        page_request = request
-        seen: set[str] = set()
-        for _ in range(FEED_MAX_PAGES):
-            page = await self.describe_container_group_events(page_request, priority=priority)
-            for item in page.data:
-                yield item
-            if not page.next_token or not page.data:
-                return
-            _check_token(page.next_token, seen, "DescribeContainerGroupEvents")
-            page_request = page_request.model_copy(update={"next_token": page.next_token})
-        _too_many_pages("DescribeContainerGroupEvents")
+        return _follow(
+            lambda page: self.describe_container_group_events(page, priority=priority),
+            request,
+            "DescribeContainerGroupEvents",
+        )
+
+
+Item = TypeVar("Item")
+
+
+class _Page(Protocol[Item]):
+    next_token: str
+    data: list[Item]
+
+
+async def _follow(
+    fetch: Callable[[FeedRequest], Awaitable[_Page[Item]]], request: FeedRequest, action: str
+) -> AsyncIterator[Item]:
+    """The items of every page of a feed, following NextToken at most ``FEED_MAX_PAGES`` times."""
+    page_request = request
+    seen: set[str] = set()
+    for _ in range(FEED_MAX_PAGES):
+        page = await fetch(page_request)
+        for item in page.data:
+            yield item
+        if not page.next_token or not page.data:
+            return
+        _check_token(page.next_token, seen, action)
+        page_request = page_request.model_copy(update={"next_token": page.next_token})
+    _too_many_pages(action)
 
 
 def _check_token(token: str, seen: set[str], action: str) -> None:

@@ -20,7 +20,6 @@ from .errors import (
     cpu_memory,
     incorrect_status,
     invalid,
-    length_exceeded,
     not_found,
     value_exceeded,
 )
@@ -169,20 +168,6 @@ def create(store: Store, params: dict[str, Any]) -> Body:
     return {"ContainerGroupId": ident}
 
 
-def _ids(raw: str | None) -> list[str] | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        ids = json.loads(raw)
-    except ValueError:
-        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]') from None
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]')
-    if len(ids) > DESCRIBE_MAX_IDS:
-        raise length_exceeded("ContainerGroupIds", f"{len(ids)} IDs, at most {DESCRIBE_MAX_IDS} allowed")
-    return ids
-
-
 def _page(params: dict[str, Any]) -> tuple[int, int]:
     limit = params.get("Limit", DESCRIBE_MAX_IDS)
     if not 1 <= limit <= DESCRIBE_MAX_IDS:
@@ -222,7 +207,7 @@ def _matches(inst: Instance, params: dict[str, Any], region: str, ids: list[str]
 
 def _select(store: Store, params: dict[str, Any]) -> tuple[list[Instance], int, str]:
     region = _region(params)
-    ids = _ids(params.get("ContainerGroupIds"))
+    ids = validation.container_group_ids(params.get("ContainerGroupIds"))
     limit, after = _page(params)
     matching = [i for i in store.all() if _matches(i, params, region, ids)]
     rest = [i for i in matching if i.seq > after]

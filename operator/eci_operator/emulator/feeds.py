@@ -11,15 +11,14 @@ Answers follow the official SDK's response models field for field.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from eci_operator.eci.models import DESCRIBE_MAX_IDS, FEED_MAX_LIMIT
+from eci_operator.eci.models import FEED_MAX_LIMIT
 
 from . import validation
-from .errors import invalid, length_exceeded, value_exceeded
+from .errors import invalid, value_exceeded
 from .state import Instance, Store, parse_iso
 
 Body = dict[str, Any]
@@ -55,20 +54,6 @@ def _uuid(inst: Instance) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"eci-emulator/{inst.id}"))
 
 
-def _ids(raw: str | None) -> list[str] | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        ids = json.loads(raw)
-    except ValueError:
-        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]') from None
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]')
-    if len(ids) > DESCRIBE_MAX_IDS:
-        raise length_exceeded("ContainerGroupIds", f"{len(ids)} IDs, at most {DESCRIBE_MAX_IDS} allowed")
-    return ids
-
-
 def _matches(inst: Instance, params: dict[str, Any], region: str, ids: list[str] | None) -> bool:
     view = inst.view
     if view.get("RegionId") != region or (ids is not None and inst.id not in ids):
@@ -90,7 +75,7 @@ def _page(
 ) -> tuple[list[Instance], int, str, float | None]:
     region = params.get("RegionId")
     validation.require(region, "RegionId")
-    ids = _ids(params.get("ContainerGroupIds"))
+    ids = validation.container_group_ids(params.get("ContainerGroupIds"))
     limit = params.get("Limit", FEED_MAX_LIMIT)
     if not 1 <= limit <= FEED_MAX_LIMIT:
         raise value_exceeded("Limit", f"{limit} is outside 1-{FEED_MAX_LIMIT}")

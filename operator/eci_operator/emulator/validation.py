@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 import re
 from typing import Any
 
-from eci_operator.eci.models import sysctl_kind
+from eci_operator.eci.models import DESCRIBE_MAX_IDS, sysctl_kind
 
-from .errors import ApiError, invalid, missing, value_exceeded
+from .errors import ApiError, invalid, length_exceeded, missing, value_exceeded
 
 # The Content parameter (base64) of one config file: 32 KB (the UpdateContainerGroup document);
 # all files of a volume: 60 KB (the ConfigFile volume guide).
@@ -42,6 +43,21 @@ def client_token(token: str | None) -> None:
         raise invalid("ClientToken", f"{len(token)} characters, at most 64 allowed")
     if not token.isascii():
         raise invalid("ClientToken", "only ASCII characters are allowed")
+
+
+def container_group_ids(raw: str | None) -> list[str] | None:
+    """``ContainerGroupIds`` of the Describe actions: a JSON array of at most 20 IDs (None: absent)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        ids = json.loads(raw)
+    except ValueError:
+        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]') from None
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise invalid("ContainerGroupIds", 'must be a JSON array of IDs, e.g. ["eci-a","eci-b"]')
+    if len(ids) > DESCRIBE_MAX_IDS:
+        raise length_exceeded("ContainerGroupIds", f"{len(ids)} IDs, at most {DESCRIBE_MAX_IDS} allowed")
+    return ids
 
 
 def group_name(name: str | None) -> None:
