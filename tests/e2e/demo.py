@@ -303,7 +303,7 @@ def demo(
     show(summary(body))
     view()
     for request in emulator.requests():
-        if request["Action"] != "DescribeContainerGroups":
+        if not request["Action"].startswith("Describe"):  # the edit's writes, not the reads
             groups = sorted({k.split(".")[0] for k in request["Params"] if "." in k})
             print(f"   ECI {request['Action']} sent groups: {', '.join(groups)}")
     for event in kube.events(name):
