@@ -12,19 +12,15 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
-// startEtcd runs a single-member etcd on two free loopback ports, without fsync (test data only).
-func startEtcd(ctx context.Context, dataDir string) (*embed.Etcd, string, error) {
+// startEtcd runs a single-member etcd on two reserved loopback ports, without fsync (test data
+// only); the reservations are released just before etcd binds them.
+func startEtcd(ctx context.Context, dataDir string, client, peer *reservation) (*embed.Etcd, string, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, "", err
 	}
-	clientPort, err := freePort()
-	if err != nil {
-		return nil, "", err
-	}
-	peerPort, err := freePort()
-	if err != nil {
-		return nil, "", err
-	}
+	clientPort, peerPort := client.port, peer.port
+	client.release()
+	peer.release()
 	clientURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", clientPort)}
 	peerURL := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", peerPort)}
 
@@ -58,13 +54,35 @@ func startEtcd(ctx context.Context, dataDir string) (*embed.Etcd, string, error)
 	}
 }
 
-// freePort asks the kernel for an unused loopback port. The port is released before use; the
-// window in which another process could take it is tiny.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// reservation holds a free loopback port open until it is about to be used. Ports picked one by
+// one and closed at once can come back twice (the kernel may hand a just-closed port out again),
+// and a port left unheld for seconds can be taken by another process: with several control planes,
+// operators and emulators starting in parallel test workers, both happened.
+type reservation struct {
+	port     int
+	listener net.Listener
+}
+
+// reservePorts holds n distinct free loopback ports.
+func reservePorts(n int) ([]*reservation, error) {
+	out := make([]*reservation, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			for _, r := range out {
+				r.release()
+			}
+			return nil, err
+		}
+		out = append(out, &reservation{port: l.Addr().(*net.TCPAddr).Port, listener: l})
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return out, nil
+}
+
+// release frees the port for its user (idempotent).
+func (r *reservation) release() {
+	if r.listener != nil {
+		_ = r.listener.Close()
+		r.listener = nil
+	}
 }

@@ -72,20 +72,30 @@ func up(args []string) error {
 	if reused {
 		fmt.Fprintln(os.Stderr, "kube-testenv: reusing the PKI and tokens in", filepath.Join(absDir, "pki"))
 	}
+	ports, err := reservePorts(3)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, r := range ports {
+			r.release()
+		}
+	}()
 	apiPort := *port
 	if apiPort == 0 {
-		if apiPort, err = freePort(); err != nil {
-			return err
-		}
+		apiPort = ports[0].port
+	} else {
+		ports[0].release()
 	}
 
-	etcd, etcdURL, err := startEtcd(ctx, filepath.Join(absDir, "etcd"))
+	etcd, etcdURL, err := startEtcd(ctx, filepath.Join(absDir, "etcd"), ports[1], ports[2])
 	if err != nil {
 		return fmt.Errorf("etcd: %w", err)
 	}
 	defer etcd.Close()
 
 	cmd.SetArgs(append(apiserverFlags(absDir, pki, apiPort, etcdURL), extra...))
+	ports[0].release() // held until the apiserver is about to bind it
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- cmd.Execute() }()
 
