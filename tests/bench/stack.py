@@ -34,7 +34,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.kube.testenv import KubeEnv
 from tests.support.emulator import EmulatorHandle
 from tests.support.manifests import container_group
-from tests.support.operator import Operator, free_port
+from tests.support.operator import Operator, free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 GROUP_PATH = "/apis/eci.operator.dev/v1alpha1"
@@ -75,7 +75,7 @@ def start_operator(
     memtrace: Path | None = None,
 ) -> Operator:
     """``eci-operator run`` as a process, as ``tests/e2e`` starts it; returns once it is live."""
-    metrics_port, liveness_port = free_port(), free_port()
+    metrics_port, liveness_port = free_ports(2)
     env = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),

@@ -23,7 +23,7 @@ import pytest
 from tests.kube.testenv import ControlPlane, KubeEnv
 from tests.support.audit import AuditLog
 from tests.support.cluster import Cluster
-from tests.support.operator import REPO, Operator, free_port, install_operator_access
+from tests.support.operator import REPO, Operator, free_ports, install_operator_access
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +50,7 @@ def start_operator(
         """``namespace=None`` watches all namespaces, as the deploy/ Deployment does; a list watches
         each. ``kubeconfig`` (default: the session's deploy/ ServiceAccount) says who it runs as."""
         namespaces = [namespace] if isinstance(namespace, str) else list(namespace or [])
-        metrics_port, liveness_port = free_port(), free_port()
+        metrics_port, liveness_port = free_ports(2)
         env = {
             **os.environ,
             "KUBECONFIG": str(kubeconfig or operator_kubeconfig),

@@ -3,7 +3,7 @@
 - ``cluster``: ``Cluster`` (ContainerGroups, Secrets, ConfigMaps and Events in one namespace, as
   the cluster admin), ``condition``, ``is_ready``, ``is_stalled``
 - ``operator``: ``Operator`` (one ``eci-operator run`` process), ``install_operator_access``,
-  ``free_port``, ``listening_addresses``
+  ``free_port``, ``free_ports``, ``listening_addresses``
 - ``access``: ``allowed`` (a SubjectAccessReview for a ServiceAccount)
 - ``audit``: ``AuditLog`` (the apiserver's record of every ServiceAccount request and its answer)
 - ``kustomize``: ``build`` and ``overlay`` (deploy/ as ``kubectl apply -k`` sees it)
