@@ -196,13 +196,7 @@ def _matches(inst: Instance, params: dict[str, Any], region: str, ids: list[str]
     ):
         if params.get(key) and view.get(key) != params[key]:
             return False
-    if params.get("VSwitchId") and view.get("VSwitchId") not in params["VSwitchId"].split(","):
-        return False
-    have = {t.get("Key"): t.get("Value", "") for t in view.get("Tags", [])}
-    for tag in params.get("Tag", []):
-        if tag.get("Key") not in have or ("Value" in tag and have[tag["Key"]] != tag["Value"]):
-            return False
-    return True
+    return tags.vswitch_and_tags_match(view, params)
 
 
 def _select(store: Store, params: dict[str, Any]) -> tuple[list[Instance], int, str]:

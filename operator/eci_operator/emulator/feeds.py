@@ -17,7 +17,7 @@ from typing import Any
 
 from eci_operator.eci.models import FEED_MAX_LIMIT
 
-from . import validation
+from . import tags, validation
 from .errors import invalid, value_exceeded
 from .state import Instance, Store, parse_iso
 
@@ -61,13 +61,7 @@ def _matches(inst: Instance, params: dict[str, Any], region: str, ids: list[str]
     for key in ("ZoneId", "ResourceGroupId"):
         if params.get(key) and view.get(key) != params[key]:
             return False
-    if params.get("VSwitchId") and view.get("VSwitchId") not in params["VSwitchId"].split(","):
-        return False
-    have = {t.get("Key"): t.get("Value", "") for t in view.get("Tags", [])}
-    for tag in params.get("Tag", []):
-        if tag.get("Key") not in have or ("Value" in tag and have[tag["Key"]] != tag["Value"]):
-            return False
-    return True
+    return tags.vswitch_and_tags_match(view, params)
 
 
 def _page(

@@ -97,3 +97,15 @@ def list_tag_resources(store: Store, params: dict[str, Any]) -> Body:
     page = rows[start : start + limit]
     more = start + limit < len(rows)
     return {"NextToken": str(start + limit) if more else "", "TagResources": page}
+
+
+def vswitch_and_tags_match(view: dict[str, Any], params: dict[str, Any]) -> bool:
+    """The Describe filters every listing action shares: ``VSwitchId`` (comma-separated) and ``Tag``
+    (a key, with or without a value)."""
+    if params.get("VSwitchId") and view.get("VSwitchId") not in params["VSwitchId"].split(","):
+        return False
+    have = {t.get("Key"): t.get("Value", "") for t in view.get("Tags", [])}
+    for tag in params.get("Tag", []):
+        if tag.get("Key") not in have or ("Value" in tag and have[tag["Key"]] != tag["Value"]):
+            return False
+    return True
