@@ -10,7 +10,8 @@ import aiohttp
 import httpx
 import pytest
 
-from eci_operator.emulator import execs
+from eci_operator.emulator import execs, logs
+from eci_operator.emulator.state import Instance
 from tests.emulator.conftest import Local, StartLocal
 from tests.emulator.rpc import container
 
@@ -67,6 +68,17 @@ async def test_logs_are_per_container_with_tail_since_and_timestamps(slow: Local
     assert (await slow.ok("DescribeContainerLog", **log_params(ident, LimitBytes=5)))["Content"] == "one\nt"
     side = await slow.ok("DescribeContainerLog", **log_params(ident, ContainerName="side"))
     assert side["Content"] == "other\n"
+
+
+def test_lines_written_together_never_share_a_stamp() -> None:
+    """At today's epochs a float holds a quarter of a microsecond: stamps are whole microseconds, so
+    lines a microsecond apart always print apart (``logs -f`` relies on it)."""
+    inst = Instance(view={"Containers": [{"Name": "web"}], "Status": "Running"})
+    for n in range(2000):
+        logs.append(inst, "web", ["a", "b", "c"], 1_796_000_000.0 + n * 0.37e-6)
+    content = logs.describe(inst, {"ContainerName": "web", "Tail": 2000, "Timestamps": True}, 1_796_000_001.0)
+    stamps = [line.split()[0] for line in content["Content"].splitlines()]
+    assert len(stamps) == 2000 and stamps == sorted(set(stamps))
 
 
 async def test_a_restart_keeps_the_previous_containers_log(slow: Local) -> None:

@@ -24,6 +24,15 @@ def test_a_follower_prints_each_line_once_however_polls_overlap() -> None:
     assert f.new(again + "2026-01-01T00:00:03Z c\n") == []
 
 
+def test_lines_sharing_the_stamp_of_a_tail_are_not_taken_for_new_ones() -> None:
+    f = Follower()
+    assert f.new("2026-01-01T00:00:02Z three\n") == [("2026-01-01T00:00:02Z", "three")]  # --tail 1
+    poll = "2026-01-01T00:00:01Z one\n2026-01-01T00:00:02Z two\n2026-01-01T00:00:02Z three\n"
+    assert f.new(poll) == []
+    assert f.new(poll + "2026-01-01T00:00:02Z four\n") == [("2026-01-01T00:00:02Z", "four")]
+    assert f.new(poll + "2026-01-01T00:00:02Z four\n") == []
+
+
 @pytest.mark.parametrize("text, seconds", [("45s", 45), ("10m", 600), ("1h30m", 5400), ("2h", 7200)])
 def test_durations(text: str, seconds: int) -> None:
     assert duration(text) == seconds

@@ -4,7 +4,9 @@ Each container's lines are kept with the time they were written (``hidden["Logs"
 the instance): ``current`` for the running container and ``previous`` for the one before the last
 restart (``LastTime=true``). The admin API appends lines; a restart (``state.enter``) moves
 ``current`` to ``previous``. Every line gets its own timestamp, one microsecond after the one before, as a
-container runtime stamps lines it reads one by one.
+container runtime stamps lines it reads one by one. Times are kept as whole microseconds: a float
+epoch holds only about a quarter of a microsecond, so two lines a microsecond apart could print
+the same stamp, and ``logs -f`` would take the second for one it had already shown.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ MAX_LINES_KEPT = 10_000
 # No containers exist yet (or ever) in these phases, so there is nothing to read.
 NO_LOGS = ("Scheduling", "ScheduleFailed")
 
-Line = list[Any]  # [epoch seconds (float), text]
+Line = list[Any]  # [epoch microseconds (int), text]
 
 
-def stamp(ts: float) -> str:
+def micros(ts: float) -> int:
+    return round(ts * 1_000_000)
+
+
+def stamp(us: int) -> str:
     """RFC 3339 UTC with nanoseconds, as container runtimes write them."""
-    whole = int(ts)
-    nanos = round((ts - whole) * 1_000_000) * 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{nanos:09d}Z"
+    whole, fraction = divmod(int(us), 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{fraction * 1000:09d}Z"
 
 
 def _logs(inst: Instance, container: str) -> dict[str, list[Line]]:
@@ -46,10 +51,8 @@ def append(inst: Instance, container: str, lines: list[str], now: float) -> int:
     if container not in container_names(inst):
         raise ApiError("InvalidParameter", f"the instance has no container named {container!r}", 404)
     current = _logs(inst, container)["current"]
-    last = current[-1][0] if current else 0.0
-    for n, text in enumerate(lines):
-        ts = max(now, last + 1e-6) + n * 1e-6
-        current.append([ts, text])
+    first = max(micros(now), int(current[-1][0]) + 1 if current else 0)
+    current.extend([first + n, text] for n, text in enumerate(lines))
     del current[:-MAX_LINES_KEPT]
     return len(current)
 
@@ -71,14 +74,14 @@ def describe(inst: Instance, params: dict[str, Any], now: float) -> dict[str, An
         raise value_exceeded("LimitBytes", f"{limit} is outside 1-{MAX_LIMIT_BYTES}")
     lines = _logs(inst, name)["previous" if params.get("LastTime") else "current"]
     if "SinceSeconds" in params:
-        since = now - params["SinceSeconds"]
+        since = micros(now - params["SinceSeconds"])
         lines = [line for line in lines if line[0] >= since]
     if params.get("StartTime"):
         try:
             start = parse_iso(params["StartTime"])
         except ValueError:
             raise invalid("StartTime", "must be an RFC 3339 UTC time such as 2026-01-02T15:04:05Z") from None
-        lines = [line for line in lines if line[0] >= start]
+        lines = [line for line in lines if line[0] >= micros(start)]
     lines = lines[-tail:] if tail else []
     with_stamps = bool(params.get("Timestamps"))
     content = "".join((f"{stamp(ts)} {text}" if with_stamps else text) + "\n" for ts, text in lines)

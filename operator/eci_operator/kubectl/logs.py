@@ -3,8 +3,8 @@
 DescribeContainerLog returns at most the newest 2000 lines (1 MiB) per call, so that is what an
 unbounded ``--tail`` shows. ``-f`` polls: each poll asks for the lines since the last one printed
 (with timestamps, whatever ``--timestamps`` says) and prints only those it has not printed yet —
-lines later than the last timestamp, and at that timestamp only the ones not seen — so a line is
-never repeated however the polls overlap.
+lines later than the last timestamp, and at that timestamp only the ones after those printed — so a
+line is never repeated however the polls overlap.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def _key(stamp: str) -> str:
 
 
 class Follower:
-    """Which stamped lines are new: later than the last one printed, or at its time and not seen."""
+    """Which stamped lines are new: later than the last one printed, or at its time and after the
+    ones already printed there (lines sharing a stamp keep their order, and a ``--tail`` may have
+    shown only the last of them: those before it are old)."""
 
     def __init__(self) -> None:
         self.last = ""
@@ -73,21 +75,40 @@ class Follower:
         self.seen_at_last: list[str] = []
 
     def new(self, content: str) -> list[tuple[str, str]]:
-        out = []
-        seen = list(self.seen_at_last)
+        at_last: list[tuple[str, str]] = []
+        later: list[tuple[str, str, str]] = []
         for line in content.splitlines():
             stamp, _, text = line.partition(" ")
             key = _key(stamp)
-            if key < self.last:
-                continue
-            if key == self.last and text in seen:
-                seen.remove(text)
-                continue
+            if key == self.last:
+                at_last.append((stamp, text))
+            elif key > self.last:
+                later.append((key, stamp, text))
+        out = _after(at_last, self.seen_at_last)
+        self.seen_at_last += [text for _, text in out]
+        for key, stamp, text in later:
             if key > self.last:
-                self.last, self.last_stamp, self.seen_at_last, seen = key, stamp, [], []
+                self.last, self.last_stamp, self.seen_at_last = key, stamp, []
             self.seen_at_last.append(text)
             out.append((stamp, text))
         return out
+
+
+def _after(group: list[tuple[str, str]], seen: list[str]) -> list[tuple[str, str]]:
+    """The lines of ``group`` after the first run of ``seen`` in it; without such a run, those not
+    in ``seen`` (each seen line cancels one equal line)."""
+    texts = [text for _, text in group]
+    for start in range(len(texts) - len(seen) + 1):
+        if texts[start : start + len(seen)] == seen:
+            return group[start + len(seen) :]
+    left = list(seen)
+    out = []
+    for stamp, text in group:
+        if text in left:
+            left.remove(text)
+        else:
+            out.append((stamp, text))
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
