@@ -213,10 +213,21 @@ def test_a_new_restarted_at_value_restarts_once(phase: str) -> None:
     assert isinstance(d.decide(BASE, present(group), done), d.Settled)
 
 
-@pytest.mark.parametrize("phase", ["Restarting", "Updating", "Scheduling", "Failed", "Succeeded"])
+@pytest.mark.parametrize("phase", ["Restarting", "Updating", "Scheduling"])
 def test_a_restart_waits_for_an_instance_eci_can_restart(phase: str) -> None:
     facts = d.Facts(1, ready_status(BASE), {}, restart_requested=STAMP)
-    assert not isinstance(d.decide(BASE, present(instance(BASE, status=phase)), facts), d.Restart)
+    decision = d.decide(BASE, present(instance(BASE, status=phase)), facts)
+    assert isinstance(decision, d.Wait)
+
+
+@pytest.mark.parametrize("phase", ["Failed", "Succeeded", "Expired"])
+def test_a_restart_of_a_finished_instance_says_why_it_cannot_happen(phase: str) -> None:
+    facts = d.Facts(1, ready_status(BASE), {}, restart_requested=STAMP)
+    decision = d.decide(BASE, present(instance(BASE, status=phase)), facts)
+    assert isinstance(decision, d.Blocked) and decision.reason is Reason.RESTART_NOT_POSSIBLE
+    assert STAMP in decision.message and phase in decision.message
+    done = d.Facts(1, ready_status(BASE, restartedAt=STAMP), {}, restart_requested=STAMP)
+    assert isinstance(d.decide(BASE, present(instance(BASE, status=phase)), done), d.Settled)
 
 
 def test_no_restart_of_an_instance_we_may_not_touch() -> None:

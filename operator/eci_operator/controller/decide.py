@@ -14,7 +14,8 @@ The rules, in order:
 2. Nothing recorded and nothing found → Create (a recorded instance proven gone → Create, evented).
 3. ECI busy (Scheduling, Updating, Restarting, Terminating) → wait for it.
    A restart asked for by a new ``eci.operator.dev/restartedAt`` value (not the one status records)
-   → Restart, once the instance is Pending or Running.
+   → Restart, once the instance is Pending or Running; Blocked (RestartNotPossible) when it has
+   finished or failed, which no wait will change.
 4. In sync → Ready (or Stalled when the instance failed), after finishing a replacement.
 5. A difference the spec did not cause (the generation was applied, the instance was Ready, no
    referenced object changed) is drift: ``driftPolicy: Report`` reports it and stops there.
@@ -249,6 +250,13 @@ def _present(intent: Intent, observation: Present, facts: Facts) -> Decision:
     if restart_due(facts) and phase in UPDATABLE:
         assert facts.restart_requested is not None
         return Restart(group, facts.restart_requested)
+    if restart_due(facts) and (phase in FAILED or phase == "Succeeded"):
+        return Blocked(
+            Reason.RESTART_NOT_POSSIBLE,
+            f"a restart was asked for ({facts.restart_requested}) but instance {gid} is {phase}; "
+            "ECI restarts only Pending or Running instances",
+            recheck=True,
+        )
 
     current = plan(intent.desired, group, applied_fingerprints(facts.status))
     if current.empty:

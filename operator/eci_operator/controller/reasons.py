@@ -55,6 +55,9 @@ class Reason(StrEnum):
     UPDATE_BLOCKED = "UpdateBlockedByPolicy"
     UPDATE_NOT_APPLIED = "UpdateNotApplied"
     INSTANCE_NOT_UPDATABLE = "InstanceNotUpdatable"
+    RESTART_NOT_POSSIBLE = "RestartNotPossible"
+    """A restart was asked for (``eci.operator.dev/restartedAt``) but the instance has finished or
+    failed, and ECI restarts only Pending or Running instances."""
     OWNED_BY_ANOTHER = "OwnedByAnother"
     ADOPTION_NOT_ALLOWED = "AdoptionNotAllowed"
     ADOPTION_TARGET_NOT_FOUND = "AdoptionTargetNotFound"
