@@ -148,6 +148,8 @@ def test_redact_helpers() -> None:
         "Volume.1.ConfigFileVolume.ConfigFileToPath.1.Content": "c",
         "Container.2.EnvironmentVar.3.Key": "K",
         "SignatureNonce": "n",
+        "Command": '["mysql","-psecret"]',
+        "Container.1.Command.1": "nginx",
     }
     assert redact_params(params) == {
         "Signature": "***",
@@ -157,6 +159,8 @@ def test_redact_helpers() -> None:
         "Volume.1.ConfigFileVolume.ConfigFileToPath.1.Content": "***",
         "Container.2.EnvironmentVar.3.Key": "K",
         "SignatureNonce": "n",
+        "Command": "***",
+        "Container.1.Command.1": "nginx",
     }
     headers = redact_headers(
         {"Authorization": "ACS3-HMAC-SHA256 Credential=id,Signature=abc", "x-acs-security-token": "t"}

@@ -54,6 +54,7 @@ _SECRET_PARAM = re.compile(
     r"(^|\.)(AccessKeySecret|SecurityToken|Signature|Password)$"
     r"|(^|\.)EnvironmentVar\.\d+\.Value$"
     r"|(^|\.)ConfigFileToPath\.\d+\.Content$"
+    r"|^Command$"  # ExecContainerCommand's: what a user types at a shell may hold a password
 )
 _SECRET_HEADERS = {"x-acs-security-token", "authorization", "cookie"}
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
