@@ -134,6 +134,16 @@ async def test_each_account_its_endpoint_and_keys_and_a_forbidden_namespace_reac
 
         assert account_ready("team-a")["reason"] == "CredentialsValid"
         assert account_ready("team-b")["status"] == "True"
+
+        def quota(name: str) -> dict[str, tuple[int, int]]:
+            use = ((kube.get("EciAccount", "", name) or {}).get("status") or {}).get("quota") or {}
+            return {a["action"]: (a["usedLastMinute"], a["limitPerMinute"]) for a in use.get("actions", [])}
+
+        # Each account's status shows its own quota use: team-b's one Create, and its reads.
+        await until(lambda: _async(quota("team-b").get("CreateContainerGroup") == (1, 1000)))
+        assert quota("team-b")["DescribeContainerGroups"][0] >= 1
+        assert quota("team-b")["DescribeContainerGroups"][1] == 2000
+        assert quota("team-a").get("CreateContainerGroup") == (1, 1000)
         await until(lambda: _async(account_ready("stale").get("reason") == "AuthFailed"))
         assert "not-the-secret" not in str(kube.get("EciAccount", "", "stale"))
         assert "not-the-secret" not in str(kube.get("ContainerGroup", "team-a", "stale"))

@@ -44,6 +44,18 @@ def test_background_cannot_take_the_user_reserve() -> None:
     assert not bucket.try_acquire(Priority.USER)
 
 
+async def test_use_counts_the_calls_of_the_last_minute() -> None:
+    now = [0.0]
+    limiter = QuotaLimiter({"CreateContainerGroup": 600}, clock=lambda: now[0])
+    for _ in range(3):
+        await limiter.acquire("CreateContainerGroup")
+    now[0] = 30.0
+    assert limiter.bucket("DescribeContainerGroups").try_acquire()
+    assert limiter.usage() == {"CreateContainerGroup": (3, 600), "DescribeContainerGroups": (1, 2000)}
+    now[0] = 60.5  # the three creates are more than a minute old
+    assert limiter.usage() == {"CreateContainerGroup": (0, 600), "DescribeContainerGroups": (1, 2000)}
+
+
 async def test_rate_is_enforced() -> None:
     bucket = TokenBucket(1200, burst_seconds=0.05)  # 20/s, capacity 1
     started = time.monotonic()

@@ -172,6 +172,25 @@ class EciAccountSpec(SpecModel):
         return self
 
 
+class ActionUse(StatusModel):
+    """How much of one ECI action's per-minute quota the operator used."""
+
+    action: str
+    """The ECI API action, e.g. DescribeContainerGroups."""
+    limit_per_minute: Annotated[int, Field(ge=0)]
+    """The client-side limit the operator keeps to (ECI's per-account quota for the action)."""
+    used_last_minute: Annotated[int, Field(ge=0)]
+    """Calls made in the minute before ``observedAt``."""
+
+
+class QuotaUse(StatusModel):
+    """The account's quota use as this operator last measured it (only actions it has called)."""
+
+    observed_at: str
+    """When it was measured (RFC 3339)."""
+    actions: Annotated[list[ActionUse], Field(json_schema_extra=list_map("action"))]
+
+
 class EciAccountStatus(StatusModel):
     """Observed state of the account, written by the operator."""
 
@@ -179,3 +198,6 @@ class EciAccountStatus(StatusModel):
     """The metadata.generation last checked."""
     conditions: Annotated[list[Condition], Field(json_schema_extra=list_map("type"))] | None = None
     """Ready: whether the credentials can be obtained and ECI accepts them (a cheap read)."""
+    quota: QuotaUse | None = None
+    """The account's ECI quota use, rewritten at most once per account refresh, and only when it
+    changed."""

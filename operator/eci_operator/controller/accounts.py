@@ -113,6 +113,8 @@ class _Entry:
     error: str | None
     cloud: Cloud | None = None
     verified: tuple[str, int] | None = None  # (credentials fingerprint, generation) last checked
+    quota_at: float | None = None  # when status.quota was last written
+    quota: list[dict[str, Any]] | None = None  # what it said
 
 
 CloudFactory = Callable[[str, EciAccountSpec], Cloud]
@@ -155,6 +157,8 @@ class Accounts:
                     f"spec.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
                 )
         fresh = _Entry(now, body, spec, error)
+        if entry is not None:
+            fresh.quota_at, fresh.quota = entry.quota_at, entry.quota
         if entry is not None and entry.cloud is not None:
             if entry.spec == spec:
                 fresh.cloud = entry.cloud  # unchanged: keep its client, quotas and breaker
@@ -238,6 +242,31 @@ class Accounts:
         except KubeError as exc:
             entry.verified = None
             logger.warning("Could not write the status of EciAccount %s: %s", name, exc)
+
+    async def report_quota(self, name: str, cloud: Cloud) -> None:
+        """Write the account's quota use to its status: at most once per ``refresh`` seconds, and
+        only when a figure changed (a quiet account costs no writes)."""
+        entry = self._entries.get(name)
+        now = self._clock()
+        if entry is None or entry.body is None:
+            return
+        if entry.quota_at is not None and now - entry.quota_at < self._refresh:
+            return
+        actions = [
+            {"action": action, "limitPerMinute": int(limit), "usedLastMinute": used}
+            for action, (used, limit) in cloud.quota_usage().items()
+        ]
+        entry.quota_at = now
+        if not actions or actions == entry.quota:
+            return
+        try:
+            await self._kube.patch_account_status(
+                name, {"quota": {"observedAt": now_rfc3339(), "actions": actions}}
+            )
+        except KubeError as exc:
+            logger.warning("Could not write the quota use of EciAccount %s: %s", name, exc)
+            return
+        entry.quota = actions
 
     async def _namespace_labels(self, namespace: str) -> Mapping[str, str] | None:
         body = await self._kube.get_namespace(namespace)

@@ -41,7 +41,7 @@ from eci_operator.eci.models import (
     UntagResourcesRequest,
     UpdateContainerGroupRequest,
 )
-from eci_operator.eci.quotas import Priority, QuotaLimiter
+from eci_operator.eci.quotas import Priority, QuotaLimiter, default_limiter
 from eci_operator.translate.ownership import TAG_CLUSTER, TAG_UID
 
 logger = logging.getLogger(__name__)
@@ -192,6 +192,10 @@ class Cloud:
         an answer that does not list it); errors raise."""
         found = await self.describe(scope, [group_id], priority=Priority.USER)
         return found.get(group_id)
+
+    def quota_usage(self) -> dict[str, tuple[int, float]]:
+        """Per ECI action called so far: (calls in the last minute, the per-minute limit)."""
+        return (self._limiter or default_limiter()).usage()
 
     async def probe(self, region: str) -> None:
         """The cheapest authenticated read (at most one instance listed): raises when ECI refuses the

@@ -410,7 +410,10 @@ class Controller:
         region = (memory.body.get("spec") or {}).get("regionId")
         if isinstance(region, str) and region:
             await self.accounts.verify(account, use, region)
-        return await reconciler.reconcile(memory, failures)
+        try:
+            return await reconciler.reconcile(memory, failures)
+        finally:
+            await self.accounts.report_quota(account, use)
 
     # -- metrics ----------------------------------------------------------------------------
 

@@ -11,11 +11,15 @@ even while reads keep the bucket busy.
 
 When the service answers ``Throttling*`` the transport calls ``pause(action, seconds)``: every
 caller of that action then waits, which is the global back-off the account needs.
+
+Each bucket remembers when its tokens of the last minute were taken (``used_last_minute``), which
+is what an EciAccount's status reports as its quota use.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import itertools
@@ -83,6 +87,22 @@ class TokenBucket:
         self._paused_until = 0.0
         self._waiters: list[_Waiter] = []
         self._seq = itertools.count()
+        self._spent: collections.deque[float] = collections.deque()
+
+    def _take(self) -> None:
+        self._tokens -= 1.0
+        self._spent.append(self._clock())
+        self._forget()
+
+    def _forget(self) -> None:
+        horizon = self._clock() - 60.0
+        while self._spent and self._spent[0] <= horizon:
+            self._spent.popleft()
+
+    def used_last_minute(self) -> int:
+        """Tokens taken in the last 60 seconds."""
+        self._forget()
+        return len(self._spent)
 
     def _refill(self) -> None:
         now = self._clock()
@@ -102,7 +122,7 @@ class TokenBucket:
         if self._waiters or self._clock() < self._paused_until:
             return False
         if self._tokens >= self._needed(priority):
-            self._tokens -= 1.0
+            self._take()
             return True
         return False
 
@@ -118,7 +138,7 @@ class TokenBucket:
                     self._refill()
                     now = self._clock()
                     if now >= self._paused_until and self._tokens >= self._needed(me.priority):
-                        self._tokens -= 1.0
+                        self._take()
                         return
                     wait = max(
                         self._paused_until - now,
@@ -169,6 +189,10 @@ class QuotaLimiter:
 
     def pause(self, action: str, seconds: float) -> None:
         self.bucket(action).pause(seconds)
+
+    def usage(self) -> dict[str, tuple[int, float]]:
+        """Per action called so far: (calls in the last minute, the per-minute limit)."""
+        return {a: (b.used_last_minute(), b.per_minute) for a, b in sorted(self._buckets.items())}
 
 
 _default: QuotaLimiter | None = None
