@@ -9,6 +9,7 @@ memory; this test proves the CRD, the permissions and the process wiring.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from typing import Any
 
@@ -79,4 +80,18 @@ def test_a_container_group_uses_its_account_and_a_foreign_namespace_is_refused(
     assert [(c["type"], c["status"], c["reason"]) for c in status.get("conditions") or []] == [
         ("Ready", "True", "CredentialsValid")
     ]
+    # The quota use, as the CRD's schema keeps it: this account's one Create among its calls.
+    deadline = time.monotonic() + 30
+    while True:
+        status = kube_env.http().get(f"{ACCOUNTS}/{account}").json().get("status") or {}
+        use = {a["action"]: a for a in (status.get("quota") or {}).get("actions", [])}
+        if "CreateContainerGroup" in use:
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    assert (use["CreateContainerGroup"]["usedLastMinute"], use["CreateContainerGroup"]["limitPerMinute"]) == (
+        1,
+        1000,
+    )
+    assert status["quota"]["observedAt"].endswith("Z")
     kube_env.http().delete(f"{ACCOUNTS}/{account}")
