@@ -31,6 +31,7 @@ SAME_IDEA = {
     "logs": "an instance's container logs (DescribeContainerLog: the emulator serves, kubectl eci reads)",
     "feeds": "ECI's change feeds (DescribeContainerGroupStatus/Events: the emulator serves, eci reads)",
     "emulator": "the local ECI emulator (the subcommand that runs it, the tests' handle on that process)",
+    "sts": "STS's AssumeRole and AssumeRoleWithOIDC (the emulator serves, eci asks for temporary keys)",
     "corpus": "a test folder's corpus of manifest files and their loader",
 }
 

@@ -172,6 +172,11 @@ def _flag_args(flags: dict[str, Any]) -> list[str]:
         if name == "quota":
             for action, limit in dict(value).items():
                 args += ["--quota", f"{action}={limit}"]
+        elif name == "oidc_provider":  # {provider ARN: [tokens]}
+            for arn, tokens in dict(value).items():
+                args += [a for token in tokens for a in ("--oidc-provider", f"{arn}={token}")]
+        elif isinstance(value, list | tuple):  # a repeatable flag
+            args += [a for item in value for a in (option, str(item))]
         else:
             args += [option, str(value)]
     return args

@@ -62,6 +62,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, help="seed for faults and generated IDs (reproducible runs)")
     parser.add_argument("--region", default="cn-hangzhou", help="region of seeded instances that name none")
+    parser.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="a RAM role STS's AssumeRole and AssumeRoleWithOIDC may issue keys for (repeatable)",
+    )
+    parser.add_argument(
+        "--oidc-provider",
+        action="append",
+        default=[],
+        metavar="ARN=TOKEN",
+        help="an OIDC provider and a token AssumeRoleWithOIDC accepts from it (repeatable, also "
+        "to accept several tokens of one provider)",
+    )
+    parser.add_argument(
+        "--sts-lifetime",
+        type=float,
+        metavar="SECONDS",
+        help="seconds STS's keys live, whatever DurationSeconds asks (to watch them expire in a test)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -98,6 +119,14 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         raise ValueError(f"--transition-delay {args.transition_delay}: must not be negative")
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port {args.port}: must be 0-65535")
+    oidc_tokens: dict[str, list[str]] = {}
+    for item in args.oidc_provider:
+        arn, sep, token = item.partition("=")
+        if not sep or not arn or not token:
+            raise ValueError("--oidc-provider: give ARN=TOKEN")
+        oidc_tokens.setdefault(arn, []).append(token)
+    if args.sts_lifetime is not None and args.sts_lifetime <= 0:
+        raise ValueError(f"--sts-lifetime {args.sts_lifetime}: must be positive")
     return EmulatorConfig(
         host=args.host,
         port=args.port,
@@ -111,6 +140,9 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         fault_delay=args.fault_delay,
         seed=args.seed,
         region=args.region,
+        roles=list(args.role),
+        oidc_tokens=oidc_tokens,
+        sts_lifetime=args.sts_lifetime,
     )
 
 

@@ -9,8 +9,9 @@ role from instance metadata, and a credentials URI. Temporary credentials (STS, 
 cached by the library and refreshed before they expire, so asking for credentials before every
 request costs nothing and never hands out an expired token.
 
-``StaticCredentials`` serves fixed keys (tests, the emulator). ``Credentials.__repr__`` never shows
-the secret or the token.
+``eci.sts.StsCredentials`` gets a RAM role's temporary keys from STS (an EciAccount's
+``assumeRole`` and ``rrsa``). ``StaticCredentials`` serves fixed keys (tests, the emulator).
+``Credentials.__repr__`` never shows the secret or the token.
 """
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ class CredentialsProvider(Protocol):
 
 
 class CredentialsError(Exception):
-    """No credentials could be obtained (the message says which sources were tried)."""
+    """No credentials could be obtained (the message says which sources were tried).
+
+    ``retryable``: the cause may pass without anyone changing anything (STS unreachable, a 5xx,
+    throttling); otherwise a person must act (a missing Secret, a role STS refuses)."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class StaticCredentials:

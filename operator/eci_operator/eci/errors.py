@@ -316,6 +316,7 @@ _EXACT: dict[str, type[EciError]] = {
     "InvalidSecurityToken.Expired": AuthError,
     "InvalidSecurityToken.Malformed": AuthError,
     "InvalidSecurityToken.MismatchWithAccessKey": AuthError,
+    "MissingSecurityToken": AuthError,  # STS keys sent without their token
     "QuotaExceeded": QuotaExceededError,
     "Throttling.Vcpu.PerDay": QuotaExceededError,
     "DryRunOperation": DryRunError,

@@ -3,7 +3,8 @@
 Secret request parameters: ``AccessKeySecret``, ``SecurityToken``, ``Signature``, registry
 passwords (``ImageRegistryCredential.N.Password``), environment variable values
 (``...EnvironmentVar.N.Value``: they may come from Kubernetes Secrets) and config-file contents
-(``...ConfigFileToPath.N.Content``: they may be Secret volumes). Secret headers: ``authorization``
+(``...ConfigFileToPath.N.Content``: they may be Secret volumes), STS's ``OIDCToken`` (a
+ServiceAccount token). Secret headers: ``authorization``
 (its signature), ``x-acs-security-token``.
 
 ``redact_params`` / ``redact_headers`` replace those values with ``***`` where we print a request.
@@ -51,7 +52,7 @@ SHORT = 4  # values shorter than this are withheld-on-sight, not masked
 TRIVIAL = frozenset({"", "true", "false"})  # compared case-insensitively
 
 _SECRET_PARAM = re.compile(
-    r"(^|\.)(AccessKeySecret|SecurityToken|Signature|Password)$"
+    r"(^|\.)(AccessKeySecret|SecurityToken|Signature|Password|OIDCToken)$"
     r"|(^|\.)EnvironmentVar\.\d+\.Value$"
     r"|(^|\.)ConfigFileToPath\.\d+\.Content$"
     r"|^Command$"  # ExecContainerCommand's: what a user types at a shell may hold a password

@@ -1,7 +1,8 @@
 """Request authentication as the Alibaba Cloud API gateway does it, for both signature schemes.
 
 Signatures are recomputed with ``eci_operator.eci.signing`` (the client's own pure functions, which
-reproduce the official SDK's golden vectors) from the request exactly as received.
+reproduce the official SDK's golden vectors) from the request exactly as received. Temporary keys
+issued by the emulated STS (``sts.py``) are accepted with their SecurityToken until they expire.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from eci_operator.eci import signing
 
 from .errors import ApiError
 from .state import parse_iso
+from .sts import ACTIONS as STS_ACTIONS
+from .sts import ANONYMOUS as STS_ANONYMOUS
+from .sts import STS_VERSION, Sts
 
 API_VERSION = "2018-08-08"
 MAX_SKEW_SECONDS = 15 * 60
@@ -73,17 +77,22 @@ class Authenticator:
         keys: Mapping[str, str] | None,
         actions: Collection[str],
         clock: Callable[[], float] = time.time,
+        sts: Sts | None = None,
     ) -> None:
         self.keys = dict(keys) if keys is not None else None
         self.actions = actions
         self.clock = clock
+        self.sts = sts  # its actions (another API version) and the temporary keys it issued
         self._nonces: dict[tuple[str, str], float] = {}
 
     def reset(self) -> None:
         self._nonces.clear()
 
     def _route(self, action: str, version: str | None) -> None:
-        if action not in self.actions or (version is not None and version != API_VERSION):
+        expected = API_VERSION if action in self.actions else None
+        if self.sts is not None and action in STS_ACTIONS:
+            expected = STS_VERSION
+        if expected is None or (version is not None and version != expected):
             raise ApiError(
                 "InvalidAction.NotFound",
                 f"Specified api is not found, please check your url and method: {action} ({version}).",
@@ -92,7 +101,8 @@ class Authenticator:
 
     def _secret(self, access_key_id: str) -> str:
         assert self.keys is not None
-        secret = self.keys.get(access_key_id)
+        issued = self.sts.temporary(access_key_id) if self.sts is not None else None
+        secret = issued.secret if issued is not None else self.keys.get(access_key_id)
         if secret is None:
             raise ApiError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
         return secret
@@ -107,6 +117,10 @@ class Authenticator:
             ) from None
         if abs(self.clock() - moment) > MAX_SKEW_SECONDS:
             raise ApiError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+
+    def _check_token(self, access_key_id: str, token: str | None) -> None:
+        if self.sts is not None and self.sts.temporary(access_key_id) is not None:
+            self.sts.check_token(access_key_id, token)
 
     def _check_nonce(self, access_key_id: str, nonce: str) -> None:
         now = self.clock()
@@ -129,6 +143,11 @@ class Authenticator:
         header_pairs = list(headers)
         lower = {k.lower(): v for k, v in header_pairs}
         params = {**query, **form}
+        action = params.get("Action") or lower.get("x-acs-action") or ""
+        if self.sts is not None and action in STS_ANONYMOUS:
+            # STS takes AssumeRoleWithOIDC unsigned: the OIDC token in it is the proof.
+            self._route(action, params.get("Version") or lower.get("x-acs-version"))
+            return Caller(action, "none", None, {k: v for k, v in params.items() if k not in COMMON_PARAMS})
         if "authorization" in lower:
             return self._acs3(method, query, params, header_pairs, lower, body)
         return self._rpc(method, params)
@@ -159,6 +178,7 @@ class Authenticator:
         if not hmac.compare_digest(expected, params["Signature"]):
             raise _mismatch(signing.rpc_string_to_sign(method, params))
         self._check_nonce(params["AccessKeyId"], params["SignatureNonce"])
+        self._check_token(params["AccessKeyId"], params.get("SecurityToken"))
         return Caller(action, signing.RPC_SIGNATURE_METHOD, params["AccessKeyId"], business)
 
     def _acs3(
@@ -203,4 +223,5 @@ class Authenticator:
         if not hmac.compare_digest(signing.acs3_signature(secret, string_to_sign), auth.signature):
             raise _mismatch(string_to_sign)
         self._check_nonce(auth.access_key_id, lower["x-acs-signature-nonce"])
+        self._check_token(auth.access_key_id, lower.get("x-acs-security-token"))
         return Caller(action, signing.ACS3_ALGORITHM, auth.access_key_id, business)

@@ -1,5 +1,7 @@
 """The emulator's HTTP service: the ECI RPC endpoint at ``/`` and the admin API at ``/_emulator/``.
 
+STS's AssumeRole and AssumeRoleWithOIDC (Version 2015-04-01) are served at ``/`` too (``sts.py``).
+
 One request at ``/`` goes: decode query and form body → authenticate → quota → maybe a fault →
 the action → JSON answer with ``RequestId`` (errors: ``RequestId``, ``HostId``, ``Code``,
 ``Message``, ``Recommend``). Every request is recorded for the admin API with the client's own
@@ -38,6 +40,8 @@ from .params import merge_pairs
 from .persistence import StateFile
 from .quotas import Quotas
 from .state import Store
+from .sts import ACTIONS as STS_ACTIONS
+from .sts import Sts
 
 log = logging.getLogger("eci_operator.emulator")
 
@@ -61,6 +65,9 @@ class EmulatorConfig:
     fault_delay: float = 30.0
     seed: int | None = None
     region: str = "cn-hangzhou"
+    roles: list[str] = field(default_factory=list)  # RAM roles STS lets callers assume
+    oidc_tokens: dict[str, list[str]] = field(default_factory=dict)  # OIDC provider ARN -> tokens
+    sts_lifetime: float | None = None  # seconds issued keys live, whatever DurationSeconds asks
 
 
 def _stamp(now: float) -> str:
@@ -144,7 +151,8 @@ class Emulator:
         keys = None
         if config.access_key_id is not None:
             keys = {config.access_key_id: config.access_key_secret or "", **config.extra_keys}
-        self.auth = Authenticator(keys, actions.HANDLERS.keys())
+        self.sts = Sts(config.roles, config.oidc_tokens, config.sts_lifetime)
+        self.auth = Authenticator(keys, actions.HANDLERS.keys(), sts=self.sts)
         self.quotas = Quotas(config.quotas)
         self.faults = Faults(config.fault_rate, seed=config.seed)
         self.requests: deque[dict[str, Any]] = deque(maxlen=MAX_RECORDED_REQUESTS)
@@ -227,7 +235,10 @@ class Emulator:
             if fault is not None and not fault.after_effect:
                 self._record(action, fault.kind, STATUS.get(fault.kind, 0), params, request_id, fault, key_id)
                 return await self._fail(request, request_id, fault)
-            result = actions.call(self.store, action, caller.params)
+            if action in STS_ACTIONS:
+                result = self.sts.call(action, caller.params)
+            else:
+                result = actions.call(self.store, action, caller.params)
             if mutating:
                 self.save()
         except ApiError as err:
