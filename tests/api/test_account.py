@@ -56,6 +56,7 @@ def test_an_empty_selector_allows_nobody() -> None:
         ({}, "allowedNamespaces or namespaceSelector"),
         ({"allowedNamespaces": ["Team_2"]}, "allowedNamespaces"),
         ({"allowedNamespaces": ["a"], "endpoint": "ftp://x"}, "endpoint"),
+        ({"allowedNamespaces": ["a"], "stsEndpoint": "https://sts.example.com/path?x"}, "stsEndpoint"),
         ({"allowedNamespaces": ["a"], "credentials": {}}, "exactly one of secretRef, rrsa, assumeRole"),
         (
             {
@@ -85,7 +86,8 @@ def test_crd_is_cluster_scoped_and_checked_in() -> None:
     assert crd["spec"]["scope"] == "Cluster"
     assert crd["metadata"]["name"] == "eciaccounts.eci.operator.dev"
     schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    assert {"endpoint", "credentials", "allowedNamespaces", "namespaceSelector"} <= set(schema["properties"])
+    properties = set(schema["properties"])
+    assert {"endpoint", "stsEndpoint", "credentials", "allowedNamespaces", "namespaceSelector"} <= properties
     assert (
         schema["x-kubernetes-validations"][0]["rule"]
         == "has(self.allowedNamespaces) || has(self.namespaceSelector)"

@@ -141,6 +141,11 @@ class EciAccountSpec(SpecModel):
     ) = None
     """ECI endpoint for this account, e.g. a private endpoint; default: the operator's
     (--eci-endpoint, else https://eci.<region>.aliyuncs.com)."""
+    sts_endpoint: (
+        Annotated[str, StringConstraints(max_length=256, pattern=r"^https?://[A-Za-z0-9.\-\[\]:]+/?$")] | None
+    ) = None
+    """STS endpoint for credentials.assumeRole and credentials.rrsa, e.g. a VPC endpoint
+    (https://sts-vpc.cn-hangzhou.aliyuncs.com); default: https://sts.aliyuncs.com."""
     credentials: AccountCredentials
     """Where this account's credentials come from."""
     allowed_namespaces: (

@@ -73,6 +73,10 @@ class Cloud:
         self._recovery: list[Callable[[], object]] = []
         self._subscribed: set[int] = set()
 
+    @property
+    def credentials(self) -> CredentialsProvider:
+        return self._credentials
+
     async def credentials_fingerprint(self) -> str:
         """A hash that changes when the credentials do (kept in memory only, never logged)."""
         current = await self._credentials.get()

@@ -224,7 +224,13 @@ class Reconciler:
         try:
             credentials = await self.cloud.credentials_fingerprint()
         except CredentialsError as exc:
-            return _stalled(Reason.NO_CREDENTIALS, str(exc), recheck=self.settings.reconcile.resync_interval)
+            # A cause that may pass on its own (STS unreachable) is looked at again as soon as a
+            # rotated Secret would be; one that needs a person, at the sweep.
+            reconcile = self.settings.reconcile
+            recheck = reconcile.resync_interval
+            if exc.retryable:
+                recheck = min(reconcile.secret_recheck, recheck)
+            return _stalled(Reason.NO_CREDENTIALS, str(exc), recheck=recheck)
         inputs = (memory.generation, intent.inputs_hash, credentials)
         if memory.stalled_on == inputs:
             # The inputs that failed for good have not changed (spec, referenced objects,

@@ -53,10 +53,11 @@ from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.resolving import ConfigMapIndex
 from eci_operator.controller.settings import OperatorSettings
 from eci_operator.controller.workqueue import FAILED, Backoff, Requeue, WorkQueue
-from eci_operator.eci.credentials import Credentials, CredentialsError, CredentialsProvider
+from eci_operator.eci.credentials import CredentialsProvider
 from eci_operator.eci.feeds import GroupEventsOut
 from eci_operator.eci.models import ContainerGroupOut
 from eci_operator.eci.quotas import Priority, QuotaLimiter
+from eci_operator.eci.sts import OidcToken, StsCredentials, session_name
 
 logger = logging.getLogger(__name__)
 
@@ -99,18 +100,6 @@ def _account_of(body: Mapping[str, Any]) -> str | None:
     ref = spec.get("accountRef") if isinstance(spec, Mapping) else None
     name = ref.get("name") if isinstance(ref, Mapping) else None
     return name if isinstance(name, str) and name else None
-
-
-class _Unsupported:
-    """Credentials of a kind this version declares but does not implement yet (rrsa, assumeRole)."""
-
-    def __init__(self, account: str) -> None:
-        self.account = account
-
-    async def get(self) -> Credentials:
-        raise CredentialsError(
-            f"EciAccount {self.account}: only credentials.secretRef is implemented in this version"
-        )
 
 
 class Controller:
@@ -192,13 +181,28 @@ class Controller:
         """An EciAccount's own client: its credentials, its endpoint, its own quotas (each account has
         ECI's per-account limits) and its own scope, hence its own Describe batches."""
         credentials = spec.credentials
-        if credentials.secret_ref is None:
-            # rrsa/assumeRole are declared in the API; until they are implemented, say so plainly.
-            provider: CredentialsProvider = _Unsupported(name)
-        else:
+        provider: CredentialsProvider
+        if credentials.secret_ref is not None:
             ref = credentials.secret_ref
             provider = SecretCredentials(
                 self.kube, ref.namespace, ref.name, refresh=self.settings.accounts.refresh
+            )
+        elif credentials.assume_role is not None:
+            # Signed with the operator's own credentials: the role's trust policy names their owner.
+            provider = StsCredentials(
+                role_arn=credentials.assume_role.role_arn,
+                session=session_name(name),
+                source=self.cloud.credentials,
+                endpoint=spec.sts_endpoint,
+            )
+        else:
+            rrsa = credentials.rrsa
+            assert rrsa is not None  # the model requires exactly one source
+            provider = StsCredentials(
+                role_arn=rrsa.role_arn,
+                session=session_name(name),
+                oidc=OidcToken(rrsa.oidc_provider_arn, rrsa.oidc_token_file),
+                endpoint=spec.sts_endpoint,
             )
         cloud_settings = self.settings.cloud
         if spec.endpoint is not None:
