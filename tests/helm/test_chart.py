@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import kustomize
 from tests.support.access import access_table
 from tests.support.operator import REPO, SA_NAME, SA_NAMESPACE
 from tests.support.tools import checked, helm
@@ -191,6 +192,35 @@ def test_credentials(tmp_path: Path) -> None:
 
     assert "oidcProviderArn is required" in template_error(
         tmp_path, "--set", f"credentials.rrsa.roleArn={role}"
+    )
+
+
+def test_account_token_is_off_by_default_and_as_deploy_component_when_on(tmp_path: Path) -> None:
+    """EciAccounts with credentials.rrsa read a projected token for STS; the chart's and
+    deploy/account-token's are the same volume at the same path."""
+
+    def token(docs: list[dict[str, Any]]) -> tuple[Any, Any]:
+        (deployment,) = of_kind(docs, "Deployment")
+        volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+        (operator,) = deployment["spec"]["template"]["spec"]["containers"]
+        mounts = {m["name"]: m for m in operator["volumeMounts"]}
+        return volumes.get("account-token"), mounts.get("account-token")
+
+    assert token(render(tmp_path)) == (None, None)
+    volume, mount = token(render(tmp_path, "--set", "accountToken.enabled=true"))
+    assert (volume, mount) == token(
+        kustomize.build(
+            kustomize.overlay(
+                tmp_path / "overlay",
+                {"resources": [str(DEPLOY)], "components": [str(DEPLOY / "account-token")]},
+            )
+        )
+    )
+    (source,) = volume["projected"]["sources"]
+    assert source["serviceAccountToken"]["audience"] == "sts.aliyuncs.com"
+    assert (
+        f"{mount['mountPath']}/{source['serviceAccountToken']['path']}"
+        == "/var/run/secrets/eci-accounts/token"
     )
 
 
