@@ -95,3 +95,53 @@ def test_a_container_group_uses_its_account_and_a_foreign_namespace_is_refused(
     )
     assert status["quota"]["observedAt"].endswith("Z")
     kube_env.http().delete(f"{ACCOUNTS}/{account}")
+
+
+def test_an_rrsa_account_creates_with_the_roles_temporary_keys(
+    cluster: Cluster, emulator: Any, start_emulator: Any, start_operator: Any, kube_env: Any, tmp_path: Any
+) -> None:
+    """credentials.rrsa through the real apiserver's schema (stsEndpoint included) and the operator
+    process: the token file is exchanged at the account's STS, the instance is created with the
+    temporary keys, and the account reports them valid."""
+    role = "acs:ram::1234567890:role/team-eci"
+    provider = "acs:ram::1234567890:oidc-provider/ack-rrsa-e2e"
+    token = "eyJhbGciOiJSUzI1NiJ9.e2e-token.sig"
+    team: EmulatorHandle = start_emulator(role=[role], oidc_provider={provider: [token]})
+    token_file = tmp_path / "token"
+    token_file.write_text(token)
+    kube_env.wait_crd_established("eciaccounts.eci.operator.dev")
+    account = f"rrsa-{uuid.uuid4().hex[:6]}"
+    response = kube_env.http().post(
+        ACCOUNTS,
+        json={
+            "apiVersion": "eci.operator.dev/v1alpha1",
+            "kind": "EciAccount",
+            "metadata": {"name": account},
+            "spec": {
+                "endpoint": team.url,
+                "stsEndpoint": team.url,
+                "credentials": {
+                    "rrsa": {"roleArn": role, "oidcProviderArn": provider, "oidcTokenFile": str(token_file)}
+                },
+                "allowedNamespaces": [cluster.namespace],
+            },
+        },
+    )
+    assert response.status_code == 201, response.text
+    start_operator([cluster.namespace], emulator)
+    cluster.create(container_group("web", accountRef={"name": account}))
+
+    body = cluster.wait("web", is_ready)
+    assert [i["ContainerGroupId"] for i in team.instances()] == [body["status"]["containerGroupId"]]
+    requests = team.requests()
+    exchanges = [r for r in requests if r["Action"] == "AssumeRoleWithOIDC"]
+    assert exchanges and all(r["Code"] is None for r in exchanges)
+    eci_keys = {r["AccessKeyId"] for r in requests if r["Action"] != "AssumeRoleWithOIDC"}
+    assert eci_keys and all(str(k).startswith("STS.") for k in eci_keys)
+    assert token not in str(requests)
+    assert emulator.requests() == []  # nothing on the operator's own endpoint
+    status = kube_env.http().get(f"{ACCOUNTS}/{account}").json().get("status") or {}
+    assert [(c["type"], c["status"], c["reason"]) for c in status.get("conditions") or []] == [
+        ("Ready", "True", "CredentialsValid")
+    ]
+    kube_env.http().delete(f"{ACCOUNTS}/{account}")
