@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from eci_operator.eci.models import DescribeContainerGroupsRequest
 from eci_operator.eci.sts import OidcToken, StsCredentials, StsPolicy, session_name
 from tests.support.emulator import EmulatorHandle, launch
 
-from .scripted_server import Reply, ScriptedServer, error
+from .scripted_server import Hang, Reply, ScriptedServer, error
 
 ROLE = "acs:ram::1234567890:role/team2-eci"
 PROVIDER = "acs:ram::1234567890:oidc-provider/ack-rrsa-c123"
@@ -105,7 +106,9 @@ async def test_keys_are_renewed_once_most_of_their_lifetime_has_passed(sts: Emul
     first = await provider.get()
     clock.now += 0.7 * 3600
     assert await provider.get() == first
-    clock.now += 0.11 * 3600  # past 80 % of the hour
+    clock.now += 0.11 * 3600  # past 80 % of the hour: renewed in the background
+    assert await provider.get() == first  # nobody waits for STS while the keys are valid
+    await provider.renewed()
     second = await provider.get()
     assert second.access_key_id != first.access_key_id
     assert len(await calls(sts, "AssumeRole")) == 2
@@ -151,13 +154,17 @@ async def test_rrsa_reads_the_token_file_at_every_refresh_and_keeps_valid_keys_w
 
     token_file.write_text("eyJhbGciOiJSUzI1NiJ9.revoked.sig0")  # the kubelet wrote a token STS refuses
     clock.now += 0.85 * 3600
-    assert await provider.get() == first  # still valid: kept
+    assert await provider.get() == first
+    await provider.renewed()
+    assert await provider.get() == first  # the renewal failed; still valid: kept
     (_, failed) = await calls(sts, "AssumeRoleWithOIDC")
     assert failed["Code"] == "AuthenticationFail.OIDCToken.InvalidSignature"
     assert any("stay in use" in r.getMessage() for r in caplog.records)
 
     token_file.write_text(TOKEN_2 + "\n")  # rotated again, to a token STS accepts
     clock.now += 60  # after the pause that follows a failed renewal
+    assert await provider.get() == first
+    await provider.renewed()
     second = await provider.get()
     assert second.access_key_id != first.access_key_id
     await describe(sts, provider)
@@ -221,6 +228,27 @@ async def test_server_errors_and_throttling_are_retried(tmp_path: Path) -> None:
     async with ScriptedServer(script) as server:
         keys = await _scripted(server, tmp_path / "t").get()
     assert keys.access_key_id == "STS.abc" and len(server.requests) == 3
+
+
+async def test_a_hanging_sts_delays_no_caller_while_the_keys_are_valid(tmp_path: Path) -> None:
+    (tmp_path / "t").write_text(TOKEN_1)
+    clock = Clock()
+    async with ScriptedServer([_keys(), Hang(10)]) as server:
+        provider = StsCredentials(
+            role_arn=ROLE,
+            session="eci-operator-team2",
+            oidc=OidcToken(PROVIDER, str(tmp_path / "t")),
+            endpoint=server.url,
+            policy=StsPolicy(max_attempts=1, attempt_timeout=0.5, deadline=0.5),
+            clock=clock,
+        )
+        first = await provider.get()
+        clock.now = datetime(2999, 1, 1, tzinfo=UTC).timestamp() - 3600  # an hour before they expire
+        for _ in range(5):  # the renewal hangs meanwhile; each caller gets the valid keys at once
+            assert await asyncio.wait_for(provider.get(), 5) == first
+            await asyncio.sleep(0.05)
+        await provider.renewed()
+    assert await provider.get() == first and len(server.requests) == 2
 
 
 async def test_errors_never_show_the_token_even_when_sts_echoes_it(tmp_path: Path) -> None:

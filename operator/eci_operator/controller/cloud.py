@@ -42,6 +42,7 @@ from eci_operator.eci.models import (
     UpdateContainerGroupRequest,
 )
 from eci_operator.eci.quotas import Priority, QuotaLimiter, default_limiter
+from eci_operator.eci.sts import StsCredentials
 from eci_operator.translate.ownership import TAG_CLUSTER, TAG_UID
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ class Cloud:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        if isinstance(self._credentials, StsCredentials):
+            await self._credentials.close()  # a renewal under way must not outlive the controller
 
     def _count(self, action: str, error: EciError | None) -> None:
         # A bounded label set: a hostile endpoint's codes cannot grow the series.

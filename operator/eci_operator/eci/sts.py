@@ -1,7 +1,7 @@
 """Temporary credentials from STS (Version 2015-04-01): an EciAccount's ``assumeRole`` and ``rrsa``.
 
 ``StsCredentials`` is a ``CredentialsProvider`` that asks STS for a RAM role's temporary keys and
-hands them out until they are due for renewal:
+hands them out, renewing them before they expire:
 
 - **AssumeRole** is signed (classic RPC HMAC-SHA1, as the official credentials library does) with
   a *source* provider: the operator's own credentials chain.
@@ -11,11 +11,13 @@ hands them out until they are due for renewal:
 
 Renewal: the answer's ``Expiration`` sets the lifetime as seen on this host's clock when the answer
 arrived; the keys are renewed once 80 % of it has passed (48 minutes of an hour) and are used until
-shortly before they expire. Callers share one refresh: while it runs, callers holding usable keys
-get them at once, callers without wait for its outcome, success or failure, and do not start
-another. A refresh that fails while the keys are still usable keeps them (a warning is logged) and
-is tried again after a pause; otherwise the caller gets a ``CredentialsError`` naming the role and
-STS's error code and message, scrubbed of the token and every secret of the request. Its
+shortly before they expire. The renewal runs in the background: callers get the current keys at
+once while it runs, so an ECI call never waits for STS while valid keys exist. When none do (the
+first call, or after a long outage) callers share one refresh: they wait for its outcome, success
+or failure, and do not start another. A renewal that fails while the keys are still usable keeps
+them (a warning is logged) and is tried again after a pause; when no usable keys are left, the
+caller gets a ``CredentialsError`` naming the role and STS's error code and message, scrubbed of
+the token and every secret of the request. Its
 ``retryable`` says whether the cause may pass on its own (network, 5xx, throttling) or needs a
 change (unknown role, refused token).
 
@@ -218,6 +220,7 @@ class StsCredentials:
         self._failure: CredentialsError | None = None
         self._failed_at = 0.0
         self._refreshes = 0  # completed refresh attempts, successful or not
+        self._renewal: asyncio.Task[None] | None = None
 
     def _fresh(self, now: float) -> bool:
         return self._current is not None and now < self._renew_at
@@ -227,24 +230,44 @@ class StsCredentials:
 
     async def get(self) -> Credentials:
         now = self._clock()
-        if self._fresh(now) or (self._usable(now) and (self._lock.locked() or now < self._retry_at)):
-            assert self._current is not None
+        if self._current is not None and self._usable(now):
+            if not self._fresh(now) and self._renewal is None and now >= self._retry_at:
+                # Renewed in the background: no ECI call waits for STS while the keys are valid.
+                self._renewal = asyncio.create_task(self._renew(), name=f"STS renewal of {self.role_arn}")
             return self._current.credentials
-        if (
-            self._failure is not None
-            and not self._usable(now)
-            and now - self._failed_at < self._policy.failure_hold
-        ):
+        if self._failure is not None and now - self._failed_at < self._policy.failure_hold:
             raise self._failure
         seen = self._refreshes
         async with self._lock:
             now = self._clock()
-            if self._fresh(now):
-                assert self._current is not None
-                return self._current.credentials
-            if self._refreshes != seen and self._failure is not None and not self._usable(now):
+            if self._current is not None and self._usable(now):
+                return self._current.credentials  # renewed while this caller waited
+            if self._refreshes != seen and self._failure is not None:
                 raise self._failure  # the refresh this caller waited for failed: do not repeat it
             return await self._refresh()
+
+    async def _renew(self) -> None:
+        try:
+            async with self._lock:
+                if not self._fresh(self._clock()):
+                    await self._refresh()
+        except CredentialsError:
+            pass  # recorded in _failure: the next caller without usable keys gets it
+        finally:
+            self._renewal = None
+
+    async def close(self) -> None:
+        """Stop a background renewal under way."""
+        renewal = self._renewal
+        if renewal is not None:
+            renewal.cancel()
+            await asyncio.gather(renewal, return_exceptions=True)
+
+    async def renewed(self) -> None:
+        """Wait for a background renewal, if one is under way (tests, shutdown)."""
+        renewal = self._renewal
+        if renewal is not None:
+            await asyncio.shield(renewal)
 
     async def _refresh(self) -> Credentials:
         try:
