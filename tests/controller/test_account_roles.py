@@ -67,7 +67,7 @@ async def test_role_accounts_create_with_temporary_keys_renewed_and_refused_role
     token, refused = tmp_path / "token", tmp_path / "refused"
     token.write_text(TOKEN_1)
     refused.write_text(REFUSED)
-    kube, controller = memory_controller(emulator, account_refresh=REFRESH, resync=1.0)
+    kube, controller = memory_controller(emulator, account_refresh=REFRESH, resync=1.0, gone_grace=1.0)
     kube.put(account("assumed", em, {"assumeRole": {"roleArn": ROLE}}, "team-r"))
     kube.put(account("oidc", em, rrsa(token), "team-o"))
     no_such = "acs:ram::1234567890:role/no-such-role"
@@ -134,6 +134,18 @@ async def test_role_accounts_create_with_temporary_keys_renewed_and_refused_role
             if r["Code"] is not None and r["Params"].get("RoleSessionName") not in refused_sessions
         ]
         assert failed == []
+
+        # Deletion goes through the same temporary keys.
+        controller.on_containergroup_event("MODIFIED", kube.delete("team-o", "web"))
+
+        async def deleted() -> bool:
+            body = kube.get("ContainerGroup", "team-o", "web")
+            return body is None or "eci.operator.dev/finalizer" not in body["metadata"].get("finalizers", [])
+
+        await until(deleted)
+        assert len(await em.ainstances()) == 1
+        deletes = await em.arequests("DeleteContainerGroup")
+        assert deletes and all(str(r["AccessKeyId"]).startswith("STS.") for r in deletes)
     finally:
         await controller.stop()
 

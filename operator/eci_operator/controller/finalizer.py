@@ -195,7 +195,7 @@ class Finalizer:
         verb = "release" if policy == "Orphan" else "delete"
         why = f"{exc.code or type(exc).__name__}: {exc.message}" if isinstance(exc, EciError) else str(exc)
         message = f"could not {verb} the instance: {why}"
-        terminal = isinstance(exc, CredentialsError) or is_terminal(exc)
+        terminal = not exc.retryable if isinstance(exc, CredentialsError) else is_terminal(exc)
         if failures == 0:
             await self.recorder.event(memory, Reason.DELETION_BLOCKED, message, warning=True)
         await self.recorder.status(
