@@ -16,6 +16,13 @@ def _positive(value: str) -> float:
     return number
 
 
+def _shard_count(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {value}")
+    return number
+
+
 def _not_negative(value: str) -> float:
     number = float(value)
     if not number >= 0 or number == float("inf"):
@@ -123,6 +130,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="name of the Lease: replicas using the same Lease elect one leader (default eci-operator)",
     )
     parser.add_argument(
+        "--shards",
+        type=_shard_count,
+        default=1,
+        metavar="K",
+        help="split the work into K shards, each a Lease (<leader-election-id>-shard-<i>); every replica "
+        "holds a fair share of them and reconciles the namespaces hashed to its shards; implies "
+        "--leader-elect (default 1: one leader reconciles everything)",
+    )
+    parser.add_argument(
         "--lease-duration",
         type=_positive,
         default=15.0,
@@ -194,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     if resync is None:
         resync = 600.0 if args.feed_interval > 0 else 60.0
     election = None
-    if args.leader_elect:
+    if args.leader_elect or args.shards > 1:
         lease_namespace = args.leader_election_namespace
         if not lease_namespace:
             try:
@@ -210,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise SystemExit(f"--lease-duration/--renew-deadline/--retry-period: {exc}") from None
         election = LeaderElectionSettings(
-            namespace=lease_namespace, name=args.leader_election_id, timing=timing
+            namespace=lease_namespace, name=args.leader_election_id, timing=timing, shards=args.shards
         )
     stop_flag = asyncio.Event()
     handlers.configure(

@@ -84,6 +84,11 @@ class Cloud:
         material = "\0".join([current.access_key_id, current.access_key_secret, current.security_token or ""])
         return hashlib.sha256(material.encode()).hexdigest()
 
+    @property
+    def limiter(self) -> QuotaLimiter:
+        """The quotas this client's calls draw on (its account's, or the process-wide default)."""
+        return self._limiter or default_limiter()
+
     def scope(self, region: str) -> Scope:
         return (self.credentials_id, region)
 

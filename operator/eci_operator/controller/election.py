@@ -15,7 +15,8 @@ import datetime
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from eci_operator.controller.kube import KubeConflict, KubeError, Leases
 from eci_operator.controller.leases import (
@@ -62,17 +63,31 @@ class Elector:
         self._renewed: float | None = None  # local time of the read before our last successful write
 
     @property
+    def seen(self) -> Seen | None:
+        """The Lease as last seen, and since when (local time) it has looked so."""
+        return self._seen
+
+    def see(self, lease: Mapping[str, Any] | None) -> None:
+        """Take in the Lease as read by someone else (a listing), as :meth:`attempt`'s own read would."""
+        now = self._clock()
+        self._seen = None if lease is None else observe(self._seen, Record.of(lease), now)
+
+    def drop(self) -> None:
+        """Stop counting the Lease as ours (lost, or about to be released)."""
+        self._renewed = None
+
+    @property
     def leading(self) -> bool:
         return self._renewed is not None and still_leading(self._renewed, self._clock(), self.timing)
 
-    async def _attempt(self, *, renewing: bool = False) -> bool:
+    async def attempt(self, *, renewing: bool = False) -> bool:
         """One read and, unless another holder's Lease is live, one write. True when the Lease is ours.
         A leader (``renewing``) that finds another holder writes nothing: it has lost."""
         now = self._clock()
         lease = await self.leases.get_lease(self.namespace, self.name)
         self._seen = None if lease is None else observe(self._seen, Record.of(lease), now)
         step = decide(self._seen, self.identity, now, self.timing)
-        if step is Step.STANDBY or (renewing and step is Step.ACQUIRE and self._taken()):
+        if step is Step.STANDBY or (renewing and step is Step.ACQUIRE and self.taken):
             return False
         spec = spec_for(step, self._seen, self.identity, self._wall(), self.timing)
         try:
@@ -89,7 +104,9 @@ class Elector:
         self._renewed = now
         return True
 
-    def _taken(self) -> bool:
+    @property
+    def taken(self) -> bool:
+        """Whether the Lease, as last seen, is held by another identity."""
         holder = self._seen.record.holder if self._seen is not None else None
         return holder is not None and holder != self.identity
 
@@ -105,7 +122,7 @@ class Elector:
         logger.info("Waiting for the Lease %s/%s as %s", self.namespace, self.name, self.identity)
         while True:
             try:
-                if await asyncio.wait_for(self._attempt(), self.timing.renew_deadline):
+                if await asyncio.wait_for(self.attempt(), self.timing.renew_deadline):
                     return
             except (KubeError, TimeoutError) as exc:
                 logger.warning("Could not read or take the Lease %s/%s: %s", self.namespace, self.name, exc)
@@ -133,11 +150,11 @@ class Elector:
                 )
                 return False
             try:
-                if await asyncio.wait_for(self._attempt(renewing=True), remaining):
+                if await asyncio.wait_for(self.attempt(renewing=True), remaining):
                     return True
             except (KubeError, TimeoutError) as exc:
                 logger.warning("Could not renew the Lease %s/%s: %s", self.namespace, self.name, exc)
-            if self._taken():
+            if self.taken:
                 logger.error(
                     "The Lease %s/%s is held by another replica: leadership lost", self.namespace, self.name
                 )

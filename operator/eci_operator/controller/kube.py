@@ -25,7 +25,7 @@ import ssl
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import httpx
@@ -107,6 +107,15 @@ class Leases(Protocol):
     async def replace_lease(
         self, namespace: str, name: str, resource_version: str, spec: Mapping[str, Any]
     ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class ShardLeases(Leases, Protocol):
+    """Sharding's Lease calls (``run --shards``): the election's, and listing and deleting the
+    member Leases of replicas."""
+
+    async def list_leases(self, namespace: str) -> list[dict[str, Any]]: ...
+    async def delete_lease(self, namespace: str, name: str, resource_version: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -299,6 +308,25 @@ class KubeApi:
 
     async def get_lease(self, namespace: str, name: str) -> dict[str, Any] | None:
         return await self._request("GET", self._lease_path(namespace, name))
+
+    async def list_leases(self, namespace: str) -> list[dict[str, Any]]:
+        body = await self._request("GET", self._lease_path(namespace))
+        items = (body or {}).get("items")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+    async def delete_lease(self, namespace: str, name: str, resource_version: str) -> None:
+        """Delete the Lease if it is still at ``resource_version`` (else :class:`KubeConflict`); one
+        already gone is no error."""
+        try:
+            await self._request(
+                "DELETE",
+                self._lease_path(namespace, name),
+                json={"preconditions": {"resourceVersion": resource_version}},
+                content_type="application/json",
+            )
+        except KubeError as exc:
+            if exc.status != 404:
+                raise
 
     @staticmethod
     def _lease_path(namespace: str, name: str | None = None) -> str:

@@ -57,6 +57,12 @@ class Metrics:
             "1 while this replica holds the leader-election Lease (or runs without election), else 0.",
             registry=self.registry,
         )
+        self.shard = Gauge(
+            f"{PREFIX}_shard_held",
+            "With --shards: 1 for each shard whose Lease this replica holds, 0 for the others.",
+            ["shard"],
+            registry=self.registry,
+        )
 
     def add_state_collector(
         self,

@@ -19,6 +19,14 @@ nothing; ECI is not called at all. On taking the Lease it starts the observer an
 object it knows, as a restart does (objects in sync cost reads, not writes). On losing it, it stops
 reconciling at once, before the Lease can expire, and tells its owner (``on_lost``) to end the
 process: a fresh process starts as a standby.
+
+With sharding (``election.shards`` > 1, ``sharding.py``), the same gate works per shard: a replica
+reconciles, finalizes, sweeps and follows the feeds of the objects whose namespace hashes to a shard
+it holds (``shards.shard_of``) and keeps only the memory of the others. Gaining a shard is a
+takeover for its objects (a look at each, as a restart does); losing one cancels their running
+reconciles, stops tracking their instances and forgets what this process knew of them beyond the
+object itself, so that taking the shard again later proves, as a restart would, what a Create sent
+meanwhile by another replica may have made. Each account's quotas are cut to the share of shards held.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from eci_operator.controller.cloud import Cloud, Scope
 from eci_operator.controller.election import Elector
 from eci_operator.controller.feed import ChangeFeed
 from eci_operator.controller.finalizer import FINALIZER, Finalizer
-from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, KubeError, Leases
+from eci_operator.controller.kube import Kube, KubeApi, KubeConfig, KubeError, Leases, ShardLeases
 from eci_operator.controller.memory import Key, ObjectMemory
 from eci_operator.controller.metrics import Metrics
 from eci_operator.controller.mirror import EventMirror
@@ -52,6 +60,8 @@ from eci_operator.controller.reconciler import Reconciler
 from eci_operator.controller.recorder import Recorder
 from eci_operator.controller.resolving import ConfigMapIndex
 from eci_operator.controller.settings import OperatorSettings
+from eci_operator.controller.sharding import ShardHolder
+from eci_operator.controller.shards import shard_of
 from eci_operator.controller.workqueue import FAILED, Backoff, Requeue, WorkQueue
 from eci_operator.eci.credentials import CredentialsProvider
 from eci_operator.eci.feeds import GroupEventsOut
@@ -110,7 +120,7 @@ class Controller:
         cloud: Cloud,
         settings: OperatorSettings,
         metrics: Metrics | None = None,
-        leases: Leases | None = None,
+        leases: Leases | ShardLeases | None = None,
         on_lost: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -149,8 +159,23 @@ class Controller:
         self._metrics_server: Any = None
         self._started = time.monotonic()
         self.elector: Elector | None = None
+        self.shards: ShardHolder | None = None
+        self._held: set[int] = set()  # shards whose objects this process works on
         election = settings.election
-        if election is not None:
+        if election is not None and election.shards > 1:
+            if not isinstance(leases, ShardLeases):
+                raise ValueError("sharding needs a Lease client that lists and deletes Leases")
+            self.shards = ShardHolder(
+                leases,
+                namespace=election.namespace,
+                name=election.name,
+                identity=election.identity,
+                shards=election.shards,
+                timing=election.timing,
+                on_gained=self._gained,
+                on_lost=self._lost,
+            )
+        elif election is not None:
             if leases is None:
                 raise ValueError("leader election needs a Lease client")
             self.elector = Elector(
@@ -204,6 +229,9 @@ class Controller:
                 oidc=OidcToken(rrsa.oidc_provider_arn, rrsa.oidc_token_file),
                 endpoint=spec.sts_endpoint,
             )
+        limiter = QuotaLimiter()
+        if self.shards is not None:
+            limiter.set_share(self._quota_share())
         cloud_settings = self.settings.cloud
         if spec.endpoint is not None:
             cloud_settings = dataclasses.replace(cloud_settings, endpoint=spec.endpoint.rstrip("/"))
@@ -213,7 +241,7 @@ class Controller:
             metrics=self.metrics,
             credentials_id=f"account:{name}",  # cannot collide with "default": names have no ':'
             account=name,
-            limiter=QuotaLimiter(),
+            limiter=limiter,
         )
         cloud.on_recovery(self.queue.retry_failing)
         return cloud
@@ -250,7 +278,13 @@ class Controller:
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self.elector is None:
+        if self.shards is not None:
+            self.cloud.limiter.set_share(self._quota_share())
+            # Both only read what is tracked, and only the objects of held shards are.
+            self.observer.start()
+            self.feed.start()
+            self._election = asyncio.create_task(self._hold_shards(self.shards), name="shards")
+        elif self.elector is None:
             self._lead()
         else:
             self._election = asyncio.create_task(self._elect(self.elector), name="leader election")
@@ -265,6 +299,8 @@ class Controller:
         if self._election is not None:
             self._election.cancel()
             await asyncio.gather(self._election, return_exceptions=True)
+        if self.shards is not None:
+            await self.shards.stop()  # each shard stopped, then handed over at once
         await self._stop_reconciling()
         if self.elector is not None:
             await self.elector.release()  # a clean shutdown need not make the standby wait
@@ -310,9 +346,76 @@ class Controller:
         if self._on_lost is not None:
             self._on_lost()
 
+    # -- shards -----------------------------------------------------------------------------
+
+    def _shard(self, key: Key) -> int | None:
+        return None if self.shards is None else shard_of(key[0], self.shards.shards)
+
+    def _owns(self, key: Key) -> bool:
+        """Whether this process may work on ``key`` now: it leads, or holds the key's shard."""
+        if self.shards is None:
+            return self.leading
+        shard = shard_of(key[0], self.shards.shards)
+        return shard in self._held and self.shards.holds(shard)
+
+    def _quota_share(self) -> float:
+        """The part of each account's quotas this replica may use: the shards it holds of all (at
+        least one shard's, so that a replica about to take one starts at a working rate)."""
+        assert self.shards is not None
+        return max(1, len(self._held)) / self.shards.shards
+
+    def _set_quota_share(self) -> None:
+        share = self._quota_share()
+        self.cloud.limiter.set_share(share)
+        for cloud in self.accounts.clouds().values():
+            cloud.limiter.set_share(share)
+
+    def _gained(self, shard: int) -> None:
+        """A shard taken: a takeover for its objects, as a restart is (news first)."""
+        self._held.add(shard)
+        self.leading = True
+        self.metrics.leader.set(1)
+        self.metrics.shard.labels(str(shard)).set(1)
+        self._set_quota_share()
+        keys = [key for key in self.objects if self._shard(key) == shard]
+        logger.info("Reconciling the %d ContainerGroups of shard %d", len(keys), shard)
+        for key in keys:
+            self.queue.trigger(key, urgent=needs_reconcile(self.objects[key].body))
+
+    async def _lost(self, shard: int) -> None:
+        """A shard lost or handed back: no new work at once, running work cancelled, then forget."""
+        self._held.discard(shard)  # _owns answers False from here on: nothing new starts
+        self.leading = bool(self._held)
+        self.metrics.leader.set(1 if self._held else 0)
+        self.metrics.shard.labels(str(shard)).set(0)
+        keys = [key for key in self.objects if self._shard(key) == shard]
+        await self.queue.drop(keys)
+        for key in keys:
+            self.observer.untrack(key)
+            memory = self.objects.get(key)
+            if memory is not None:
+                # What this process knew (creates sent, absences seen, "seen from the start") may be
+                # outdated by the time the shard comes back: start over from the object alone.
+                self.objects[key] = ObjectMemory(body=memory.body)
+        self._set_quota_share()
+        logger.info("Stopped work on the %d ContainerGroups of shard %d", len(keys), shard)
+
+    async def _hold_shards(self, holder: ShardHolder) -> None:
+        try:
+            await holder.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # run() only ends on cancellation; anything else is a defect: say so, stop
+            logger.exception("Shard holding failed")
+            for shard in sorted(self._held):
+                await self._lost(shard)
+            if self._on_lost is not None:
+                self._on_lost()
+
     def probe(self) -> dict[str, Any]:
         return {
             "leading": self.leading,
+            "shards": sorted(self._held),
             "objects": len(self.objects),
             "queue_depth": self.queue.depth,
             "observer_lag_seconds": self._lags(),
@@ -349,7 +452,7 @@ class Controller:
             # Seen before our finalizer was added: every Create for it will be sent by this process.
             # A standby cannot say so: the leader may have sent a Create it has not heard of yet.
             fresh = (
-                (self.leading or self.elector is None)
+                (self._owns(key) or (self.elector is None and self.shards is None))
                 and FINALIZER not in (meta.get("finalizers") or [])
                 and not meta.get("deletionTimestamp")
             )
@@ -366,7 +469,7 @@ class Controller:
         except intent.SpecError:
             names = frozenset()  # an invalid spec stalls in the reconcile; nothing to watch for it
         self.configmaps.update(key, names)
-        if self.leading and (first or needs_reconcile(body)):
+        if self._owns(key) and (first or needs_reconcile(body)):
             # A live watch event is someone's change; the start-up listing (type None) is routine.
             self.queue.trigger(key, urgent=event_type is not None)
 
@@ -375,29 +478,31 @@ class Controller:
             return  # the initial listing: every user reconciles on its own first sight anyway
         meta = body.get("metadata", {})
         for key in self.configmaps.users(meta.get("namespace", ""), meta.get("name", "")):
+            if not self._owns(key):
+                continue
             logger.info(
                 "ConfigMap %s/%s changed; reconciling %s/%s", meta.get("namespace"), meta.get("name"), *key
             )
             self.queue.trigger(key, urgent=True)
 
     def _swept(self, key: Key, observation: Observation[ContainerGroupOut], changed: bool) -> None:
-        if key in self.objects:
+        if key in self.objects and self._owns(key):
             self.queue.trigger(key)
 
     def _changed(self, key: Key) -> None:
         # ECI reported a change: a user is likely watching, so it goes ahead of routine sweeps.
-        if key in self.objects:
+        if key in self.objects and self._owns(key):
             self.queue.trigger(key, urgent=True)
 
     async def _events(self, key: Key, group: GroupEventsOut) -> None:
         memory = self.objects.get(key)
-        if memory is not None:
+        if memory is not None and self._owns(key):
             await self.mirror.mirror(memory, group)
 
     async def _work(self, key: Key, failures: int) -> Requeue:
         memory = self.objects.get(key)
-        if memory is None:
-            return Requeue()
+        if memory is None or (self.shards is not None and not self._owns(key)):
+            return Requeue()  # gone, or its shard is no longer ours: the new holder takes over
         account = _account_of(memory.body)
         if account is None:
             return await self.reconciler.reconcile(memory, failures)

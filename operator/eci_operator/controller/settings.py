@@ -163,6 +163,15 @@ class LeaderElectionSettings:
     timing: Timing = field(default_factory=Timing)
     """Lease duration, renew deadline and retry period (controller-runtime's: 15 s, 10 s, 2 s)."""
 
+    shards: int = 1
+    """Shard Leases (``run --shards``): with more than one, each replica holds a fair share of
+    ``<name>-shard-<i>`` and reconciles only the namespaces hashed to them (``shards.py``); one is a
+    single leader on the Lease ``name``."""
+
+    def __post_init__(self) -> None:
+        if self.shards < 1:
+            raise ValueError("there must be at least one shard")
+
 
 @dataclass(frozen=True)
 class OperatorSettings:

@@ -25,7 +25,7 @@ import heapq
 import itertools
 import logging
 import random
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -179,6 +179,22 @@ class WorkQueue(Generic[K]):
         slot.dirty = False
         if not slot.running:
             self._slots.pop(key, None)
+
+    async def drop(self, keys: Iterable[K]) -> None:
+        """Stop all work on ``keys`` (their shard went to another replica): pending runs and timers
+        are dropped, running ones cancelled and awaited. The queue stays open for other keys."""
+        tasks = []
+        for key in keys:
+            self._failures.pop(key, None)
+            slot = self._slots.pop(key, None)
+            if slot is None:
+                continue
+            self._cancel_timer(slot)
+            slot.dirty = False
+            if slot.task is not None and not slot.task.done():
+                slot.task.cancel()
+                tasks.append(slot.task)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def wait_idle(self, key: K) -> None:
         """Wait until the key's current run (if any) and its queued re-run are done."""

@@ -77,10 +77,9 @@ class TokenBucket:
     ) -> None:
         if per_minute <= 0:
             raise ValueError(f"rate must be positive, got {per_minute}")
-        self.per_minute = per_minute
-        self.rate = per_minute / 60.0
-        self.capacity = max(1.0, self.rate * burst_seconds)
-        self.reserve = self.capacity * user_reserve if self.capacity >= 2 else 0.0
+        self._burst = burst_seconds
+        self._user_reserve = user_reserve
+        self._set_rate(per_minute)
         self._tokens = self.capacity
         self._clock = clock
         self._stamp = clock()
@@ -103,6 +102,23 @@ class TokenBucket:
         """Tokens taken in the last 60 seconds."""
         self._forget()
         return len(self._spent)
+
+    def _set_rate(self, per_minute: float) -> None:
+        self.per_minute = per_minute
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate * self._burst)
+        self.reserve = self.capacity * self._user_reserve if self.capacity >= 2 else 0.0
+
+    def rescale(self, per_minute: float) -> None:
+        """Change the rate (a replica's share of the account's quota grew or shrank); tokens
+        already saved beyond the new burst are dropped."""
+        if per_minute <= 0:
+            raise ValueError(f"rate must be positive, got {per_minute}")
+        self._refill()
+        self._set_rate(per_minute)
+        self._tokens = min(self._tokens, self.capacity)
+        if self._waiters:
+            self._waiters[0].event.set()  # the first waiter works out its wait again
 
     def _refill(self) -> None:
         now = self._clock()
@@ -175,14 +191,26 @@ class QuotaLimiter:
         self._reserve = user_reserve
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
+        self.share = 1.0
+
+    def _rate(self, action: str) -> float:
+        return self.per_minute.get(action, self.default_per_minute) * self.share
 
     def bucket(self, action: str) -> TokenBucket:
         if action not in self._buckets:
-            rate = self.per_minute.get(action, self.default_per_minute)
             self._buckets[action] = TokenBucket(
-                rate, burst_seconds=self._burst, user_reserve=self._reserve, clock=self._clock
+                self._rate(action), burst_seconds=self._burst, user_reserve=self._reserve, clock=self._clock
             )
         return self._buckets[action]
+
+    def set_share(self, share: float) -> None:
+        """Use only ``share`` (0 < share <= 1) of every quota: the account's quota is split between
+        the replicas that share it (``run --shards``: m of K shards held → m/K)."""
+        if not 0 < share <= 1:
+            raise ValueError(f"a share is in (0, 1], got {share}")
+        self.share = share
+        for action, bucket in self._buckets.items():
+            bucket.rescale(self._rate(action))
 
     async def acquire(self, action: str, priority: Priority = Priority.BACKGROUND) -> None:
         await self.bucket(action).acquire(priority)
