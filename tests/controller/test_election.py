@@ -9,84 +9,17 @@ Timings are scaled down (a 1 s Lease) so that each test takes about a second.
 from __future__ import annotations
 
 import asyncio
-import copy
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from eci_operator.controller.election import Elector
-from eci_operator.controller.kube import KubeConflict, KubeError
 from eci_operator.controller.leases import Timing
 from eci_operator.controller.settings import LeaderElectionSettings
 from tests.controller.harness import memory_controller
+from tests.support.lease_store import NAME, NS, LeaseClient, LeaseStore
 from tests.support.manifests import container_group
 
 TIMING = Timing(lease_duration=1.0, renew_deadline=0.5, retry_period=0.1)
-NS, NAME = "eci-operator-system", "eci-operator"
-
-
-class LeaseStore:
-    """Leases as the apiserver keeps them: every write bumps the resourceVersion, a stale one conflicts."""
-
-    def __init__(self) -> None:
-        self.leases: dict[tuple[str, str], dict[str, Any]] = {}
-        self.versions = itertools.count(1)
-        self.writes: list[str] = []
-
-    def client(self) -> LeaseClient:
-        return LeaseClient(self)
-
-    def holder(self) -> str | None:
-        lease = self.leases.get((NS, NAME))
-        return None if lease is None else lease["spec"].get("holderIdentity")
-
-
-class LeaseClient:
-    """One replica's connection to the store; ``down`` makes its calls fail, ``hang`` never answer."""
-
-    def __init__(self, store: LeaseStore) -> None:
-        self.store = store
-        self.down = False
-        self.hang = False
-
-    async def _reach(self) -> None:
-        if self.hang:
-            await asyncio.Event().wait()
-        if self.down:
-            raise KubeError("GET", "/leases", 0, "apiserver unreachable")
-
-    async def get_lease(self, namespace: str, name: str) -> dict[str, Any] | None:
-        await self._reach()
-        lease = self.store.leases.get((namespace, name))
-        return copy.deepcopy(lease)
-
-    async def create_lease(self, namespace: str, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-        await self._reach()
-        if (namespace, name) in self.store.leases:
-            raise KubeConflict("POST", "/leases", 409, "already exists")
-        return self._store(namespace, name, spec)
-
-    async def replace_lease(
-        self, namespace: str, name: str, resource_version: str, spec: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        await self._reach()
-        current = self.store.leases.get((namespace, name))
-        if current is None or current["metadata"]["resourceVersion"] != resource_version:
-            raise KubeConflict("PUT", "/leases", 409, "the object has been modified")
-        return self._store(namespace, name, spec)
-
-    def _store(self, namespace: str, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-        lease = {
-            "metadata": {
-                "namespace": namespace,
-                "name": name,
-                "resourceVersion": str(next(self.store.versions)),
-            },
-            "spec": dict(spec),
-        }
-        self.store.leases[(namespace, name)] = lease
-        self.store.writes.append(str(spec.get("holderIdentity")))
-        return copy.deepcopy(lease)
 
 
 def elector(client: LeaseClient, identity: str) -> Elector:

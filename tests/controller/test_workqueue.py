@@ -189,3 +189,35 @@ async def test_retry_failing_runs_every_failing_key_at_once() -> None:
     assert sorted(runs) == ["a", "a", "b", "b", "c"]
     assert queue.failures("a") == queue.failures("b") == 0
     await queue.close()
+
+
+async def test_dropping_keys_cancels_their_runs_and_timers_and_leaves_the_others() -> None:
+    started: list[str] = []
+    cancelled: list[str] = []
+    gate = asyncio.Event()
+
+    async def worker(key: str, failures: int) -> Requeue:
+        started.append(key)
+        if key == "later":
+            return Requeue(after=0.2)  # a poll due soon
+        try:
+            await gate.wait()
+        except asyncio.CancelledError:
+            cancelled.append(key)
+            raise
+        return DONE
+
+    queue: WorkQueue[str] = WorkQueue(worker)
+    for key in ("moved", "later", "kept"):
+        queue.trigger(key)
+    await asyncio.sleep(0.05)
+    await queue.drop(["moved", "later"])  # their shard went to another replica
+    assert cancelled == ["moved"]  # the running one was cancelled, and awaited
+    await asyncio.sleep(0.3)
+    assert started.count("later") == 1  # its poll was dropped with it
+    queue.trigger("moved")  # the queue itself stays open
+    gate.set()
+    await queue.wait_idle("kept")
+    await queue.wait_idle("moved")
+    assert started.count("kept") == 1 and started.count("moved") == 2
+    await queue.close()

@@ -114,3 +114,22 @@ async def test_clients_share_the_process_wide_limiter() -> None:
 def test_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         TokenBucket(0)
+
+
+def test_a_share_of_the_quota_scales_every_bucket_now_and_later() -> None:
+    now = [0.0]
+    limiter = QuotaLimiter(burst_seconds=10, user_reserve=0.0, clock=lambda: now[0])
+    describe = limiter.bucket("DescribeContainerGroups")
+    assert describe.per_minute == 2000
+    limiter.set_share(1 / 3)  # a replica holding one of three shards
+    assert describe.per_minute == pytest.approx(2000 / 3)
+    assert limiter.bucket("UpdateContainerGroup").per_minute == pytest.approx(500 / 3)  # made later
+    taken = 0
+    while describe.try_acquire():
+        taken += 1
+    assert taken == 111  # the burst is a share too: 10 s of 2000/3 a minute
+    now[0] = 60.0
+    taken = sum(1 for _ in range(2000) if describe.try_acquire())
+    assert taken == 111  # capped at the burst again, not a whole minute's full quota
+    with pytest.raises(ValueError):
+        limiter.set_share(0)
