@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from eci_operator.controller.shards import shard_of
 from eci_operator.translate.ownership import TAG_NAMESPACE
 from tests.support.cluster import Cluster, is_ready
 from tests.support.hostile_proxy import HostileProxy
+from tests.support.kustomize import build, overlay
 from tests.support.manifests import container_group
 from tests.support.operator import REPO, SA_NAMESPACE, Operator
 
@@ -189,3 +191,17 @@ def test_three_shards_one_owner_each_and_a_kill_9_moves_its_shards(
             proxy.__exit__(None, None, None)
         for ns in namespaces:
             kube_env.http().delete(f"/api/v1/namespaces/{ns}")
+
+
+def test_the_sharded_component_runs_three_replicas_on_three_shards_with_the_lease_role(
+    tmp_path: Path,
+) -> None:
+    docs = build(
+        overlay(tmp_path, {"resources": [REPO / "deploy"], "components": [REPO / "deploy" / "sharded"]})
+    )
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment"]
+    assert deployment["spec"]["replicas"] == 3
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--leader-elect" in args and "--shards=3" in args
+    roles = {d["metadata"]["name"] for d in docs if d["kind"] == "Role"}
+    assert roles == {"eci-operator-leader-election", "eci-operator-shards"}

@@ -128,6 +128,20 @@ def test_one_replica_without_leader_election(tmp_path: Path) -> None:
     assert "leaderElection.enabled" in template_error(tmp_path, "--set", "leaderElection.enabled=false")
 
 
+def test_shards_pass_the_flag_and_grant_deploy_shardeds_lease_rule(tmp_path: Path) -> None:
+    assert "--shards" not in " ".join(container(render(tmp_path))["args"])  # default: one leader
+    docs = render(tmp_path, "--set", "replicas=3", "--set", "leaderElection.shards=3")
+    assert "--shards=3" in container(docs)["args"]
+    (lease_role,) = of_kind(docs, "Role")
+    sharded = [d for d in yaml.safe_load_all((DEPLOY / "sharded" / "rbac.yaml").read_text()) if d]
+    (sharded_role,) = of_kind(sharded, "Role")
+    assert lease_role["rules"] == deploy_lease_rules() + sharded_role["rules"]
+    message = template_error(
+        tmp_path, "--set", "leaderElection.shards=3", "--set", "leaderElection.enabled=false"
+    )
+    assert "leaderElection.shards" in message
+
+
 def test_watched_namespaces_bind_the_same_rules_there_only(tmp_path: Path) -> None:
     """As deploy/namespaced: the ClusterRole stays the one list of rules, a RoleBinding grants it in
     each watched namespace, and nothing is bound cluster-wide."""
@@ -245,6 +259,7 @@ def test_metrics_and_service_monitor(tmp_path: Path) -> None:
         ("watchNamespaces={Team_A}", "watchNamespaces/0"),
         ("resyncIntervall=5", "resyncIntervall"),
         ("credentials.rrsa.roleArn=arn:aws:iam::1:role/x", "credentials/rrsa/roleArn"),
+        ("leaderElection.shards=0", "leaderElection/shards"),
     ],
 )
 def test_values_schema_refuses_bad_values_naming_them(tmp_path: Path, value: str, field: str) -> None:
