@@ -72,7 +72,9 @@ class Bench:
         self.eci = EciLog(self.emulator)
         self.kube_writes = KubeWrites(self.kube_env)
 
-    def operator(self, namespaces: list[str], label: str) -> Operator:
+    def operator(
+        self, namespaces: list[str], label: str, *, endpoint: str | None = None, extra: tuple[str, ...] = ()
+    ) -> Operator:
         operator = start_operator(
             self.kubeconfig,
             self.emulator,
@@ -80,6 +82,8 @@ class Bench:
             namespaces=namespaces,
             resync=self.resync,
             label=label,
+            endpoint=endpoint,
+            extra=extra,
             # tracemalloc slows a process several times over: only for restarts, which only read
             memtrace=None
             if self.memtrace_dir is None or not label.startswith("resumed")

@@ -73,6 +73,8 @@ def start_operator(
     resync: float,
     label: str,
     memtrace: Path | None = None,
+    endpoint: str | None = None,
+    extra: Iterable[str] = (),
 ) -> Operator:
     """``eci-operator run`` as a process, as ``tests/e2e`` starts it; returns once it is live."""
     metrics_port, liveness_port = free_ports(2)
@@ -87,7 +89,7 @@ def start_operator(
     if memtrace is not None:  # tracemalloc from start-up; SIGUSR1 dumps the heap to this file
         env["PYTHONPATH"] = f"{Path(__file__).with_name('memtrace')}{os.pathsep}{env['PYTHONPATH']}"
         env["ECI_BENCH_MEMTRACE"] = str(memtrace)
-    args = ["--eci-endpoint", emulator.url, "--resync-interval", str(resync)]
+    args = ["--eci-endpoint", endpoint or emulator.url, "--resync-interval", str(resync), *extra]
     for namespace in namespaces:
         args += ["--namespace", namespace]
     args += [

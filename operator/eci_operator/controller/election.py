@@ -61,6 +61,7 @@ class Elector:
         self._wall = wall
         self._seen: Seen | None = None
         self._renewed: float | None = None  # local time of the read before our last successful write
+        self._looked: float | None = None  # local time of the last see()
 
     @property
     def seen(self) -> Seen | None:
@@ -69,7 +70,7 @@ class Elector:
 
     def see(self, lease: Mapping[str, Any] | None) -> None:
         """Take in the Lease as read by someone else (a listing), as :meth:`attempt`'s own read would."""
-        now = self._clock()
+        now = self._looked = self._clock()
         self._seen = None if lease is None else observe(self._seen, Record.of(lease), now)
 
     def drop(self) -> None:
@@ -80,12 +81,17 @@ class Elector:
     def leading(self) -> bool:
         return self._renewed is not None and still_leading(self._renewed, self._clock(), self.timing)
 
-    async def attempt(self, *, renewing: bool = False) -> bool:
+    async def attempt(self, *, renewing: bool = False, read: bool = True) -> bool:
         """One read and, unless another holder's Lease is live, one write. True when the Lease is ours.
-        A leader (``renewing``) that finds another holder writes nothing: it has lost."""
-        now = self._clock()
-        lease = await self.leases.get_lease(self.namespace, self.name)
-        self._seen = None if lease is None else observe(self._seen, Record.of(lease), now)
+        A leader (``renewing``) that finds another holder writes nothing: it has lost. Without
+        ``read``, the Lease as last given to :meth:`see` stands for the read (a listing made just
+        before), and the renew deadline counts from when that was."""
+        if read or self._looked is None:
+            now = self._clock()
+            lease = await self.leases.get_lease(self.namespace, self.name)
+            self._seen = None if lease is None else observe(self._seen, Record.of(lease), now)
+        else:
+            now = self._looked
         step = decide(self._seen, self.identity, now, self.timing)
         if step is Step.STANDBY or (renewing and step is Step.ACQUIRE and self.taken):
             return False

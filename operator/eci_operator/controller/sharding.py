@@ -107,10 +107,13 @@ class ShardHolder:
 
     async def step(self) -> None:
         """One round: look, renew what is held, drop what is lost, rebalance."""
-        await self._look()
+        listed = await self._look()
         await self._drop_lost()
-        attempts = [self._attempt(self._member, renewing=False)]
-        attempts += [self._attempt(self._electors[i], renewing=True) for i in sorted(self._held)]
+        # A listing just made is the read each write needs (one call a round instead of one a Lease).
+        attempts = [self._attempt(self._member, renewing=False, read=not listed)]
+        attempts += [
+            self._attempt(self._electors[i], renewing=True, read=not listed) for i in sorted(self._held)
+        ]
         await asyncio.gather(*attempts)
         await self._drop_lost()
         now = self._clock()
@@ -126,7 +129,7 @@ class ShardHolder:
             await self._hand_back(shard)
         if moves.take:
             taking = [self._electors[i] for i in moves.take]
-            taken = await asyncio.gather(*(self._attempt(e, renewing=False) for e in taking))
+            taken = await asyncio.gather(*(self._attempt(e, renewing=False, read=not listed) for e in taking))
             for shard, ok in zip(moves.take, taken, strict=True):
                 if ok:
                     self._held.add(shard)
@@ -139,22 +142,22 @@ class ShardHolder:
                     )
                     self._on_gained(shard)
 
-    async def _look(self) -> None:
-        """One listing of the namespace's Leases: the shards' and the other members' as they are now.
-        A failed listing leaves the last view; renewals go on regardless."""
+    async def _look(self) -> bool:
+        """One listing of the namespace's Leases: the shards', the other members' and our own as they
+        are now. A failed listing (False) leaves the last view; renewals then read for themselves."""
         try:
             listed = await asyncio.wait_for(self.leases.list_leases(self.namespace), self.timing.retry_period)
         except (KubeError, TimeoutError) as exc:
             logger.warning("Could not list the Leases in %s: %s", self.namespace, exc)
-            return
+            return False
         by_name: dict[str, Mapping[str, Any]] = {}
         for lease in listed:
             name = (lease.get("metadata") or {}).get("name")
             if isinstance(name, str):
                 by_name[name] = lease
         for i, elector in enumerate(self._electors):
-            if i not in self._held:  # a held shard's Lease is read by its own renewal
-                elector.see(by_name.get(shard_lease(self.name, i)))
+            elector.see(by_name.get(shard_lease(self.name, i)))
+        self._member.see(by_name.get(self._member.name))
         now = self._clock()
         prefix, mine = member_prefix(self.name), self._member.name
         others: dict[str, Seen] = {}
@@ -165,6 +168,7 @@ class ShardHolder:
         for name, seen in list(others.items()):
             if stale(seen, now, self.timing) and seen.record.resource_version is not None:
                 await self._delete(name, seen.record.resource_version)
+        return True
 
     async def _delete(self, name: str, version: str) -> None:
         try:
@@ -176,10 +180,12 @@ class ShardHolder:
         except KubeError as exc:
             logger.warning("Could not delete the member Lease %s/%s: %s", self.namespace, name, exc)
 
-    async def _attempt(self, elector: Elector, *, renewing: bool) -> bool:
+    async def _attempt(self, elector: Elector, *, renewing: bool, read: bool) -> bool:
         """One try, bounded so that a hanging call cannot hold the round past a renew deadline."""
         try:
-            return await asyncio.wait_for(elector.attempt(renewing=renewing), self.timing.retry_period)
+            return await asyncio.wait_for(
+                elector.attempt(renewing=renewing, read=read), self.timing.retry_period
+            )
         except (KubeError, TimeoutError) as exc:
             logger.warning("Could not take or renew the Lease %s/%s: %s", self.namespace, elector.name, exc)
             return False
