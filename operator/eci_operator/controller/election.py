@@ -78,6 +78,11 @@ class Elector:
         self._renewed = None
 
     @property
+    def deadline(self) -> float | None:
+        """When (local monotonic time) leadership ends unless renewed before; None when not leading."""
+        return None if self._renewed is None else self._renewed + self.timing.renew_deadline
+
+    @property
     def leading(self) -> bool:
         return self._renewed is not None and still_leading(self._renewed, self._clock(), self.timing)
 

@@ -95,15 +95,30 @@ class ShardHolder:
         logger.info(
             "Sharding %s/%s into %d shards as %s", self.namespace, self.name, self.shards, self.identity
         )
+        watchdog = asyncio.create_task(self._watch(), name="shard deadlines")
+        try:
+            while True:
+                try:
+                    await self.step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the loop must go on: a replica that stops holding is an outage
+                    logger.exception("Shard round failed")
+                    await self._drop_lost()
+                await asyncio.sleep(self._sleep_time())
+        finally:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+
+    async def _watch(self) -> None:
+        """Stop a shard's work the moment its renew deadline passes, not at the next round: a round
+        whose calls hang may take several seconds, and the Lease expires for the others only
+        ``lease_duration - renew_deadline`` after the deadline."""
         while True:
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop must go on: a replica that stops holding is an outage
-                logger.exception("Shard round failed")
-                await self._drop_lost()
-            await asyncio.sleep(self._sleep_time())
+            deadlines = [d for i in self._held if (d := self._electors[i].deadline) is not None]
+            pause = min(deadlines) - self._clock() if deadlines else self.timing.retry_period
+            await asyncio.sleep(max(0.01, pause))
+            await self._drop_lost()
 
     async def step(self) -> None:
         """One round: look, renew what is held, drop what is lost, rebalance."""
@@ -194,8 +209,8 @@ class ShardHolder:
         """Stop work on every held shard that is no longer ours (renew deadline passed, or taken)."""
         for shard in sorted(self._held):
             elector = self._electors[shard]
-            if elector.leading and not elector.taken:
-                continue
+            if shard not in self._held or (elector.leading and not elector.taken):
+                continue  # dropped meanwhile (the rounds and the deadline watch both drop), or still ours
             logger.error(
                 "Lost shard %d of %d: its Lease %s was not renewed in time", shard, self.shards, elector.name
             )
