@@ -54,7 +54,8 @@ class Metrics:
         )
         self.leader = Gauge(
             f"{PREFIX}_leader",
-            "1 while this replica holds the leader-election Lease (or runs without election), else 0.",
+            "1 while this replica holds the leader-election Lease (with --shards: at least one shard; "
+            "or runs without election), else 0.",
             registry=self.registry,
         )
         self.shard = Gauge(
