@@ -522,7 +522,10 @@ class Controller:
         try:
             return await reconciler.reconcile(memory, failures)
         finally:
-            await self.accounts.report_quota(account, use)
+            if self.shards is None:
+                # With shards, each replica keeps to its own share and sees only its own calls:
+                # replicas would overwrite each other's figures. Their ECI request metrics tell.
+                await self.accounts.report_quota(account, use)
 
     # -- metrics ----------------------------------------------------------------------------
 

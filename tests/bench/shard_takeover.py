@@ -1,6 +1,6 @@
 """One process against three shards: what each replica costs, and what a kill -9 costs, at N.
 
-    python -m tests.bench.shards N [--shards K] [--namespaces M] [--window S]
+    python -m tests.bench.shard_takeover N [--shards K] [--namespaces M] [--window S]
 
 N ContainerGroups over M namespaces (picked so that each shard gets M/K of them), all Ready, first
 under one operator process (no election): its CPU per minute and its memory in steady state. Then
