@@ -10,11 +10,13 @@ scaled down (a 1 s Lease) so that each test takes a few seconds.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from eci_operator.controller.finalizer import FINALIZER
 from eci_operator.controller.leases import Timing
 from eci_operator.controller.settings import LeaderElectionSettings
 from eci_operator.controller.sharding import ShardHolder
@@ -225,3 +227,59 @@ async def test_a_controller_works_only_on_its_shards_and_takes_over_a_dead_repli
     finally:
         await other.kill()
         await controller.stop()
+
+
+async def test_a_shard_taken_over_adopts_what_its_dead_holder_created_instead_of_creating_again(
+    emulator: Any,
+) -> None:
+    """The dead replica created the instance but its status write never landed: the new holder has
+    nothing recorded and must find the instance (uid tag) rather than create a second one."""
+    store = LeaseStore()
+    ns = namespaces_of(2)[0]
+    group = container_group("web", ns)
+    group["metadata"]["uid"] = "uid-of-web"
+
+    def sharded(identity: str) -> LeaderElectionSettings:
+        return LeaderElectionSettings(namespace=NS, name=NAME, identity=identity, timing=TIMING, shards=2)
+
+    # Objects a replica learns of before it holds their shard prove absence before a Create too.
+    old_kube, old = memory_controller(
+        emulator, gone_grace=0.5, election=sharded("old"), leases=store.client()
+    )
+    old.on_containergroup_event(None, old_kube.put(group))
+    old.start()
+    new_kube, new = memory_controller(
+        emulator, gone_grace=0.5, election=sharded("new"), leases=store.client()
+    )
+    try:
+
+        async def one_instance() -> None:
+            while True:
+                if len(await emulator.ainstances()) == 1:
+                    return
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(one_instance(), 10)
+        assert old._election is not None
+        old._election.cancel()  # kill -9: its Leases stay until they run out
+        await asyncio.gather(old._election, return_exceptions=True)
+        await old._stop_reconciling()
+        (created,) = await emulator.ainstances()
+
+        body = copy.deepcopy(group)
+        body["metadata"]["finalizers"] = [FINALIZER]  # what the old holder wrote; not its status
+        new.on_containergroup_event(None, new_kube.put(body))
+        new.start()
+        await until(
+            lambda: (
+                (new_kube.get("ContainerGroup", ns, "web") or {}).get("status", {}).get("containerGroupId")
+                is not None
+            )
+        )
+        assert [i["ContainerGroupId"] for i in await emulator.ainstances()] == [created["ContainerGroupId"]]
+        assert len(await emulator.arequests("CreateContainerGroup")) == 1  # the old holder's only
+        status = (new_kube.get("ContainerGroup", ns, "web") or {})["status"]
+        assert status["containerGroupId"] == created["ContainerGroupId"]
+    finally:
+        await new.stop()
+        await old.stop()
