@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from eci_operator.controller.shards import shard_of
 from tests.bench.scenarios import Bench
 from tests.bench.stack import cpu_seconds, rss_mb, wait_idle
@@ -38,7 +40,7 @@ HELD = re.compile(r'^eci_operator_shard_held\{shard="(\d+)"\} 1\.0$', re.M)
 def held(operator: Operator) -> set[int]:
     try:
         return {int(s) for s in HELD.findall(operator.metrics())}
-    except Exception:
+    except httpx.HTTPError:  # not serving (killed): holds nothing
         return set()
 
 

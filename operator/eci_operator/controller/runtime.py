@@ -175,6 +175,8 @@ class Controller:
                 on_gained=self._gained,
                 on_lost=self._lost,
             )
+            for shard in range(election.shards):  # every shard has a series, 0 until held
+                self.metrics.shard.labels(str(shard)).set(0)
         elif election is not None:
             if leases is None:
                 raise ValueError("leader election needs a Lease client")
