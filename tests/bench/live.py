@@ -17,6 +17,7 @@ import argparse
 import json
 import random
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -68,14 +69,45 @@ def _sample(bench: Bench, cluster: Any, name: str, gid: str, code: int) -> tuple
     return to_status, to_status + to_event
 
 
+class RssTrace:
+    """The operator's resident memory sampled every second, with the peak of each phase."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.phase = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                now = rss_mb(self.pid)["rss_mb"]
+            except (OSError, KeyError):
+                return
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), now)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.peaks
+
+
 def live(bench: Bench, n: int, window: float, samples: int) -> dict[str, Any]:
     cluster = bench.cluster(f"live-{n}")
     operator = bench.operator([cluster.namespace], f"live-{n}")
-    ready = populate(bench, cluster, [f"cg-{i}" for i in range(n)])
-    wait_idle(operator, timeout=bench.ready_timeout(n))
-    time.sleep(15)  # past the feed windows that still hold the creation's changes
     assert operator.process is not None
     pid = operator.process.pid
+    trace = RssTrace(pid)
+    trace.phase = "create"
+    created_at = time.monotonic()
+    ready = populate(bench, cluster, [f"cg-{i}" for i in range(n)])
+    wait_idle(operator, timeout=bench.ready_timeout(n))
+    created_seconds = time.monotonic() - created_at
+    trace.phase = "settle"
+    time.sleep(15)  # past the feed windows that still hold the creation's changes
+    trace.phase = "steady"
     bench.eci.clear()
     cpu_before = cpu_seconds(pid)
     time.sleep(window)
@@ -86,6 +118,8 @@ def live(bench: Bench, n: int, window: float, samples: int) -> dict[str, Any]:
     status_latency: list[float] = []
     event_latency: list[float] = []
     missed = 0
+    steady_rss = rss_mb(pid)["rss_mb"]
+    trace.phase = "samples"
     for k in range(samples):
         name = random.choice(list(ready))
         timed = _sample(bench, cluster, name, ready[name], code=100 + k)
@@ -95,6 +129,7 @@ def live(bench: Bench, n: int, window: float, samples: int) -> dict[str, Any]:
         status_latency.append(timed[0])
         event_latency.append(timed[1])
     memory = rss_mb(pid)
+    peaks = trace.stop()
     operator.stop()
     cluster.close()
     return {
@@ -113,6 +148,9 @@ def live(bench: Bench, n: int, window: float, samples: int) -> dict[str, Any]:
         "event_latency_p99_s": round(percentile(event_latency, 99), 2) if event_latency else None,
         "samples": samples,
         "missed_samples": missed,
+        "create_seconds": round(created_seconds, 1),
+        "rss_mb_steady": steady_rss,
+        "rss_mb_peak_by_phase": peaks,
         **memory,
     }
 

@@ -75,6 +75,7 @@ def start_operator(
     memtrace: Path | None = None,
     endpoint: str | None = None,
     extra: Iterable[str] = (),
+    start_timeout: float = 60.0,
 ) -> Operator:
     """``eci-operator run`` as a process, as ``tests/e2e`` starts it; returns once it is live."""
     metrics_port, liveness_port = free_ports(2)
@@ -109,7 +110,7 @@ def start_operator(
         metrics_port=metrics_port,
         liveness_port=liveness_port,
     )
-    return operator.start()
+    return operator.start(timeout=start_timeout)
 
 
 def operator_metric(operator: Operator, name: str) -> float:
