@@ -44,7 +44,7 @@ async def test_a_delete_during_our_status_write_is_not_mistaken_for_an_old_event
     kube, controller = memory_controller(emulator)
     key = ("default", "web")
     try:
-        controller.objects[key] = memory = ObjectMemory(body=kube.put(container_group(name="web")))
+        controller.objects[key] = memory = ObjectMemory.of(kube.put(container_group(name="web")))
         deleting = kube.delete("default", "web")  # the user's delete, its watch event still in flight
         summary = Summary(Health.PROGRESSING, Reason.CREATING, "")
         await controller.reconciler.recorder.status(memory, summary, {"phase": "Running"})

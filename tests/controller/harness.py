@@ -209,7 +209,7 @@ class Harness:
             fresh = body is not None and "eci.operator.dev/finalizer" not in body["metadata"].get(
                 "finalizers", []
             )
-            self.states[key] = ObjectMemory(body=body or {}, seen_from_start=fresh)
+            self.states[key] = ObjectMemory.of(body or {}, seen_from_start=fresh)
         elif body is not None:
             self.states[key].body = body  # the watch delivers the latest version
         return self.states[key]

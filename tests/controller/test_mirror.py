@@ -17,7 +17,7 @@ SECRET = "s3cr3t-db-password-123"
 
 def memory() -> ObjectMemory:
     body = {"metadata": {"namespace": "default", "name": "web", "uid": "uid-1", "resourceVersion": "7"}}
-    return ObjectMemory(body=body, scrubber=Scrubber([SECRET]))
+    return ObjectMemory.of(body, scrubber=Scrubber([SECRET]))
 
 
 def group(*events: dict[str, Any], ident: str = "eci-abc") -> GroupEventsOut:
@@ -71,7 +71,7 @@ async def test_secret_values_never_reach_an_event() -> None:
         mem, group(event("Failed", f"Failed to start: env DB_PASSWORD={SECRET} rejected"))
     )
     assert SECRET not in repr(kube.events)
-    unknown = ObjectMemory(body=mem.body)  # not reconciled yet: no scrubber
+    unknown = ObjectMemory.of(mem.body)  # not reconciled yet: no scrubber
     await EventMirror(kube, Metrics()).mirror(unknown, group(event("Failed", f"uses {SECRET} again")))
     assert SECRET not in repr(kube.events)
 
@@ -84,7 +84,7 @@ async def test_events_are_rate_limited_per_object() -> None:
     for n in range(5):
         await mirror.mirror(mem, group(event("Unhealthy", f"probe failed ({n})")))
     assert len(kube.events) == 3
-    other = ObjectMemory(body={"metadata": {"namespace": "default", "name": "api", "uid": "uid-2"}})
+    other = ObjectMemory.of({"metadata": {"namespace": "default", "name": "api", "uid": "uid-2"}})
     other.scrubber = Scrubber([])
     await mirror.mirror(other, group(event("Unhealthy", "probe failed")))
     assert len(kube.events) == 4, "another object has its own budget"

@@ -8,6 +8,8 @@ facts alone allow (a loss confirmed over time, a create known never to have been
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,12 +40,24 @@ class Absence:
         return max(0.5, min(spacing - (now - self.last), self.since + grace - now))
 
 
-@dataclass
+def pack_body(body: Mapping[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """An object's body as kept between reconciles: its metadata as it is (read on every watch
+    event), the rest as compressed JSON (about 0.7 KiB where the parsed dicts cost some 8 KiB).
+    ``metadata.managedFields``, often the largest part of a body, is dropped: nothing reads it."""
+    meta = body.get("metadata")
+    rest = {k: v for k, v in body.items() if k != "metadata"}
+    packed = zlib.compress(json.dumps(rest, separators=(",", ":")).encode(), 1)
+    kept = {k: v for k, v in meta.items() if k != "managedFields"} if isinstance(meta, Mapping) else {}
+    return kept, packed
+
+
+@dataclass(slots=True)
 class ObjectMemory:
     """The per-object memory of the controller."""
 
-    body: dict[str, Any]
-    """The newest version of the object seen (watch event or our own write's answer)."""
+    kept: tuple[dict[str, Any], bytes]
+    """The newest version of the object seen (watch event or our own write's answer), packed:
+    read and replace it as :attr:`body`."""
 
     last_write: float = 0.0
     """Monotonic time of our last ECI write for this object (older observations are stale)."""
@@ -103,6 +117,20 @@ class ObjectMemory:
     failures: int = 0
     """Consecutive failed reconciles (kept by the work queue; here for messages and Events)."""
 
+    @classmethod
+    def of(cls, body: Mapping[str, Any], **fields: Any) -> ObjectMemory:
+        return cls(pack_body(body), **fields)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """A fresh copy of the object's body: changing it changes nothing kept; assign to keep."""
+        meta, packed = self.kept
+        return {"metadata": dict(meta), **json.loads(zlib.decompress(packed))}
+
+    @body.setter
+    def body(self, body: Mapping[str, Any]) -> None:
+        self.kept = pack_body(body)
+
     def absent(self, key: str, now: float) -> Absence:
         """Count one more direct read of ``key`` (an instance ID, or the uid lookup) that found nothing."""
         absence = self.absences.get(key)
@@ -115,8 +143,7 @@ class ObjectMemory:
 
     @property
     def meta(self) -> Mapping[str, Any]:
-        meta: Mapping[str, Any] = self.body.get("metadata") or {}
-        return meta
+        return self.kept[0]
 
     @property
     def status(self) -> Mapping[str, Any]:

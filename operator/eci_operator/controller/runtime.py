@@ -72,9 +72,10 @@ from eci_operator.eci.sts import OidcToken, StsCredentials, session_name
 logger = logging.getLogger(__name__)
 
 
-def _resource_version(body: Mapping[str, Any]) -> int | None:
+def _resource_version(meta: Mapping[str, Any]) -> int | None:
+    value = meta.get("resourceVersion")
     try:
-        return int(body.get("metadata", {}).get("resourceVersion"))
+        return None if value is None else int(value)
     except (TypeError, ValueError):
         return None
 
@@ -427,13 +428,10 @@ class Controller:
 
     def on_containergroup_event(self, event_type: str | None, body: dict[str, Any]) -> None:
         meta = body.get("metadata", {})
-        if "managedFields" in meta:  # often the largest part of a body; the reconcile never reads it
-            meta = {k: v for k, v in meta.items() if k != "managedFields"}
-            body = {**body, "metadata": meta}
         key: Key = (meta.get("namespace", ""), meta.get("name", ""))
         memory = self.objects.get(key)
-        if memory is not None and memory.body["metadata"].get("uid") != meta.get("uid"):
-            newer, older = _resource_version(body), _resource_version(memory.body)
+        if memory is not None and memory.uid != meta.get("uid"):
+            newer, older = _resource_version(meta), _resource_version(memory.meta)
             if newer is not None and older is not None and newer < older:
                 # Kopf streams each uid on its own, so a late event of an earlier object under this
                 # name (gone meanwhile) can come after the new object's: it must neither replace
@@ -447,7 +445,7 @@ class Controller:
             self.observer.untrack(key)
             self.queue.forget(key)
             return
-        if memory is not None and memory.body["metadata"].get("uid") != meta.get("uid"):
+        if memory is not None and memory.uid != meta.get("uid"):
             memory = None  # deleted and re-created under the same name
             self.observer.untrack(key)
         if memory is None:
@@ -458,10 +456,10 @@ class Controller:
                 and FINALIZER not in (meta.get("finalizers") or [])
                 and not meta.get("deletionTimestamp")
             )
-            self.objects[key] = memory = ObjectMemory(body=body, seen_from_start=fresh)
+            self.objects[key] = memory = ObjectMemory.of(body, seen_from_start=fresh)
             first = True
         else:
-            newer, older = _resource_version(body), _resource_version(memory.body)
+            newer, older = _resource_version(meta), _resource_version(memory.meta)
             if newer is not None and older is not None and newer < older:
                 return  # an old event arriving after our own write: we already know better
             memory.body = body
