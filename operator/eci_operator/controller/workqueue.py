@@ -76,47 +76,21 @@ class _Slot:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
-class _Lanes:
-    """A semaphore whose waiters are served urgent first, then in arrival order."""
-
-    def __init__(self, size: int) -> None:
-        self._free = size
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
-
-    async def acquire(self, urgent: bool) -> None:
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (0 if urgent else 1, next(self._order), future))
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.release()  # granted just as we were cancelled: pass it on
-            raise
-
-    def release(self) -> None:
-        while self._waiters:
-            _, _, future = heapq.heappop(self._waiters)
-            if not future.done():
-                future.set_result(None)
-                return
-        self._free += 1
-
-
 class WorkQueue(Generic[K]):
     """Runs ``worker(key)`` for triggered keys, never two at once for one key.
 
-    ``concurrency`` bounds how many different keys reconcile at the same time.
+    ``concurrency`` bounds how many different keys reconcile at the same time. A key waiting for
+    its turn is an entry in a heap (urgent first, then in arrival order), not a task: a sweep or a
+    burst of new objects queues thousands of keys, and a task per key cost some 1.7 KiB each.
     """
 
     def __init__(self, worker: Worker[K], *, concurrency: int = 16, backoff: Backoff | None = None) -> None:
         self._worker = worker
         self._slots: dict[K, _Slot] = {}
         self._failures: dict[K, int] = {}
-        self._limit = _Lanes(concurrency)
+        self._free = concurrency
+        self._ready: list[tuple[int, int, K]] = []  # (0 urgent / 1 not, arrival, key); stale ones skipped
+        self._order = itertools.count()
         self._backoff = backoff or Backoff()
         self._closed = False
 
@@ -148,14 +122,35 @@ class WorkQueue(Generic[K]):
             slot.timer_urgent = urgent
             return
         self._cancel_timer(slot)
+        promoted = urgent and not slot.urgent
         slot.urgent = slot.urgent or urgent
         if slot.running:
             slot.dirty = True
             return
         if slot.dirty:
+            if promoted and not self._started(slot):
+                self._enqueue(key, urgent=True)  # ahead of its own background entry
             return
         slot.dirty = True
-        slot.task = asyncio.create_task(self._run(key, slot), name=f"reconcile {key}")
+        self._enqueue(key, urgent=slot.urgent)
+
+    @staticmethod
+    def _started(slot: _Slot) -> bool:
+        return slot.task is not None and not slot.task.done()
+
+    def _enqueue(self, key: K, *, urgent: bool) -> None:
+        heapq.heappush(self._ready, (0 if urgent else 1, next(self._order), key))
+        self._pump()
+
+    def _pump(self) -> None:
+        """Start the next waiting keys while lanes are free."""
+        while self._free > 0 and self._ready and not self._closed:
+            _, _, key = heapq.heappop(self._ready)
+            slot = self._slots.get(key)
+            if slot is None or not slot.dirty or slot.running or self._started(slot):
+                continue  # forgotten, already run, or queued twice (promoted to urgent)
+            self._free -= 1
+            slot.task = asyncio.create_task(self._run(key, slot), name=f"reconcile {key}")
 
     def failures(self, key: K) -> int:
         """The length of the key's current failure streak (0 when its last run did not fail)."""
@@ -200,9 +195,12 @@ class WorkQueue(Generic[K]):
         """Wait until the key's current run (if any) and its queued re-run are done."""
         while True:
             slot = self._slots.get(key)
-            if slot is None or slot.task is None or slot.task.done():
+            if slot is None or not (slot.running or slot.dirty):
                 return
-            await asyncio.shield(slot.task)
+            if slot.task is not None and not slot.task.done():
+                await asyncio.shield(slot.task)
+            else:
+                await asyncio.sleep(0.01)  # waiting for a lane: no task of its own yet
 
     async def close(self) -> None:
         self._closed = True
@@ -215,6 +213,7 @@ class WorkQueue(Generic[K]):
                 tasks.append(slot.task)
         await asyncio.gather(*tasks, return_exceptions=True)
         self._slots.clear()
+        self._ready.clear()
 
     def _fire(self, key: K) -> None:
         slot = self._slots.get(key)
@@ -232,31 +231,34 @@ class WorkQueue(Generic[K]):
         slot.due = None
 
     async def _run(self, key: K, slot: _Slot) -> None:
-        while slot.dirty and not self._closed:
-            await self._limit.acquire(slot.urgent)
-            urgent = slot.urgent  # it may have become urgent while waiting
-            slot.dirty = False
-            slot.urgent = False
-            slot.running = True
+        """One run of ``key`` in a lane; a trigger during it queues the next run."""
+        urgent = slot.urgent
+        slot.dirty = False
+        slot.urgent = False
+        slot.running = True
+        try:
             try:
-                try:
-                    result = await self._worker(key, self._failures.get(key, 0))
-                finally:
-                    self._limit.release()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the worker reports its own errors; never let one key kill the queue
-                logger.exception("Reconcile of %s failed unexpectedly", key)
-                result = FAILED
+                result = await self._worker(key, self._failures.get(key, 0))
             finally:
-                slot.running = False
-            delay = result.after
-            if result.failed:
-                streak = self._failures[key] = self._failures.get(key, 0) + 1
-                delay = max(delay or 0.0, self._backoff.delay(streak))
-            else:
-                self._failures.pop(key, None)
-            if delay is not None and not slot.dirty:
-                self.trigger(key, delay=delay, urgent=urgent)  # polls keep the urgency of their cause
+                self._free += 1
+        except asyncio.CancelledError:
+            slot.running = False
+            raise
+        except Exception:  # the worker reports its own errors; never let one key kill the queue
+            logger.exception("Reconcile of %s failed unexpectedly", key)
+            result = FAILED
+        slot.running = False
+        slot.task = None
+        delay = result.after
+        if result.failed:
+            streak = self._failures[key] = self._failures.get(key, 0) + 1
+            delay = max(delay or 0.0, self._backoff.delay(streak))
+        else:
+            self._failures.pop(key, None)
+        if slot.dirty and not self._closed:
+            self._enqueue(key, urgent=slot.urgent)
+        elif delay is not None:
+            self.trigger(key, delay=delay, urgent=urgent)  # polls keep the urgency of their cause
         if not slot.dirty and slot.timer is None and self._slots.get(key) is slot:
             self._slots.pop(key, None)
+        self._pump()
