@@ -9,6 +9,8 @@ state with nothing changing (ECI calls by action, from the emulator's request lo
 timed from the PATCH to the restart count in ``status.containers[]`` and to the mirrored Event.
 The stack is the bench harness's (kube-testenv, the emulator with ECI's quotas, the operator as a
 process under deploy/'s RBAC); nothing is read from the operator's own metrics but idleness.
+The operator's resident memory is sampled every second (the peak of each phase, and ``VmHWM``);
+the run exits non-zero when the peak misses issue #15's target (``rss_target_mb``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ from tests.support.emulator import launch
 from tests.support.operator import install_operator_access
 
 DEFAULT_SWEEP = 600.0
+
+
+def rss_target_mb(n: int) -> float | None:
+    """Issue #15's memory targets: peak RSS under 150 MiB up to N = 5000, under 500 up to 20000."""
+    return 150.0 if n <= 5000 else 500.0 if n <= 20000 else None
 
 
 def _wait(check: Any, timeout: float) -> float | None:
@@ -151,6 +158,7 @@ def live(bench: Bench, n: int, window: float, samples: int) -> dict[str, Any]:
         "create_seconds": round(created_seconds, 1),
         "rss_mb_steady": steady_rss,
         "rss_mb_peak_by_phase": peaks,
+        "peak_rss_mb_target": rss_target_mb(n),
         **memory,
     }
 
@@ -173,12 +181,19 @@ def main() -> None:
                 workdir,
                 DEFAULT_SWEEP,
             )
+            missed = []
             try:
                 for n in args.sizes:
-                    print(json.dumps(live(bench, n, args.window, args.samples)), flush=True)
+                    result = live(bench, n, args.window, args.samples)
+                    print(json.dumps(result), flush=True)
+                    target = result["peak_rss_mb_target"]
+                    if target is not None and result["peak_rss_mb"] >= target:
+                        missed.append(f"peak RSS {result['peak_rss_mb']} MiB at N = {n} (target < {target})")
             finally:
                 bench.stop_all()
                 emulator.stop()
+    if missed:
+        raise SystemExit("missed: " + "; ".join(missed))
 
 
 if __name__ == "__main__":
