@@ -7,6 +7,8 @@ config-file volume, the ownership tags), reads them as the controller does (20 I
 DescribeContainerGroups, with and without ``WithEvent``) and measures with tracemalloc the heap
 held by the parsed models, and by the compressed JSON the observer keeps instead. Each instance
 carries the ECI events of its lifecycle plus a crash loop (aggregated by ECI: a few entries).
+It also measures what the controller keeps of each ContainerGroup's body (``ObjectMemory``): the
+parsed watch body without ``managedFields`` (as kept before) and the packed form kept now.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import tracemalloc
 from typing import Any
 
+from eci_operator.controller.memory import ObjectMemory
 from eci_operator.controller.runtime import pack_group
 from eci_operator.eci.models import ContainerGroupOut
 from eci_operator.emulator import admin
@@ -56,6 +59,92 @@ def example(i: int) -> dict[str, Any]:
             }
         ],
     }
+
+
+def running_body(i: int) -> dict[str, Any]:
+    """A Running ContainerGroup as the apiserver sends it (the bench's spec, defaults filled in,
+    the status the operator writes), without ``managedFields``."""
+    gid = f"eci-{i:020d}"
+    stamp = "2026-12-02T13:23:47Z"
+    conditions = [
+        {
+            "lastTransitionTime": stamp,
+            "message": m,
+            "observedGeneration": 1,
+            "reason": r,
+            "status": st,
+            "type": t,
+        }
+        for t, st, r, m in (
+            ("Ready", "True", "Running", f"instance {gid} is running"),
+            ("Reconciling", "False", "Settled", ""),
+            ("Stalled", "False", "NotStalled", ""),
+        )
+    ]
+    return {
+        "apiVersion": "eci.operator.dev/v1alpha1",
+        "kind": "ContainerGroup",
+        "metadata": {
+            "creationTimestamp": stamp,
+            "finalizers": ["eci.operator.dev/finalizer"],
+            "generation": 1,
+            "name": f"cg-{i}",
+            "namespace": "live-5000",
+            "resourceVersion": str(1000 + i),
+            "uid": f"0e4a0f9b-4bc7-447d-a3f9-{i:012d}",
+        },
+        "spec": {
+            "containers": [
+                {"image": "nginx:1.27", "name": "web", "ports": [{"containerPort": 80, "protocol": "TCP"}]}
+            ],
+            "cpu": 1,
+            "deletionPolicy": "Delete",
+            "driftPolicy": "Enforce",
+            "memory": 2,
+            "regionId": "cn-hangzhou",
+            "restartPolicy": "Always",
+            "tags": {"app": "bench"},
+            "unenforceableFields": "Refuse",
+            "updatePolicy": "AllowRestart",
+        },
+        "status": {
+            "appliedFingerprints": {
+                "envKeys": {"web": []},
+                "imageRegistryCredentialCount": 0,
+                "tagKeys": [
+                    "app",
+                    *(f"eci.operator.dev/{k}" for k in ("cluster", "name", "namespace", "uid")),
+                ],
+            },
+            "conditions": conditions,
+            "containerGroupId": gid,
+            "containers": [
+                {
+                    "name": "web",
+                    "ready": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": stamp}},
+                }
+            ],
+            "internalIp": f"172.16.{i // 250}.{i % 250}",
+            "lastObservedTime": stamp,
+            "observedGeneration": 1,
+            "phase": "Running",
+        },
+    }
+
+
+def measure_bodies(n: int, packed: bool) -> float:
+    wire = [json.dumps(running_body(i)) for i in range(n)]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    kept = [ObjectMemory.of(json.loads(w)) if packed else json.loads(w) for w in wire]
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert len(kept) == n
+    return held / n
 
 
 def measure(store: Store, ids: list[str], with_event: bool, packed: bool = False) -> float:
@@ -111,6 +200,8 @@ def main(n: int) -> None:
     print(f"cached Describe model per group, with events:    {full / 1024:.1f} KiB")
     print(f"cached Describe model per group, without events: {lean / 1024:.1f} KiB")
     print(f"as the observer keeps it (compressed JSON):      {packed / 1024:.2f} KiB")
+    print(f"ContainerGroup body as parsed dicts (kept before): {measure_bodies(n, False) / 1024:.2f} KiB")
+    print(f"the whole ObjectMemory, body packed (kept now):  {measure_bodies(n, True) / 1024:.2f} KiB")
 
 
 if __name__ == "__main__":
