@@ -221,3 +221,21 @@ async def test_dropping_keys_cancels_their_runs_and_timers_and_leaves_the_others
     await queue.wait_idle("moved")
     assert started.count("kept") == 1 and started.count("moved") == 2
     await queue.close()
+
+
+async def test_dropped_keys_give_their_lanes_back_even_if_their_run_never_started() -> None:
+    ran: list[str] = []
+
+    async def worker(key: str, failures: int) -> Requeue:
+        ran.append(key)
+        return DONE
+
+    queue: WorkQueue[str] = WorkQueue(worker, concurrency=1)
+    queue.trigger("moved")  # takes the only lane; its run has not started yet
+    queue.trigger("waiting")  # queued behind it
+    await queue.drop(["moved"])
+    await queue.wait_idle("waiting")
+    queue.trigger("later")
+    await queue.wait_idle("later")
+    assert ran == ["waiting", "later"]
+    await queue.close()

@@ -399,7 +399,7 @@ class Controller:
             if memory is not None:
                 # What this process knew (creates sent, absences seen, "seen from the start") may be
                 # outdated by the time the shard comes back: start over from the object alone.
-                self.objects[key] = ObjectMemory(body=memory.body)
+                self.objects[key] = ObjectMemory(memory.kept)
         self._set_quota_share()
         logger.info("Stopped work on the %d ContainerGroups of shard %d", len(keys), shard)
 

@@ -151,6 +151,13 @@ class WorkQueue(Generic[K]):
                 continue  # forgotten, already run, or queued twice (promoted to urgent)
             self._free -= 1
             slot.task = asyncio.create_task(self._run(key, slot), name=f"reconcile {key}")
+            slot.task.add_done_callback(self._finished)
+
+    def _finished(self, _: asyncio.Task[None]) -> None:
+        # A done callback, not a ``finally`` in the run: a task cancelled before it ever ran
+        # (``drop``, ``close``) must free its lane too.
+        self._free += 1
+        self._pump()
 
     def failures(self, key: K) -> int:
         """The length of the key's current failure streak (0 when its last run did not fail)."""
@@ -237,10 +244,7 @@ class WorkQueue(Generic[K]):
         slot.urgent = False
         slot.running = True
         try:
-            try:
-                result = await self._worker(key, self._failures.get(key, 0))
-            finally:
-                self._free += 1
+            result = await self._worker(key, self._failures.get(key, 0))
         except asyncio.CancelledError:
             slot.running = False
             raise
@@ -261,4 +265,3 @@ class WorkQueue(Generic[K]):
             self.trigger(key, delay=delay, urgent=urgent)  # polls keep the urgency of their cause
         if not slot.dirty and slot.timer is None and self._slots.get(key) is slot:
             self._slots.pop(key, None)
-        self._pump()
