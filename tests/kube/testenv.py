@@ -102,9 +102,11 @@ class KubeEnv:
         token: str = response.json()["status"]["token"]
         return token
 
-    def serviceaccount_kubeconfig(self, namespace: str, name: str, path: Path | str) -> Path:
+    def serviceaccount_kubeconfig(
+        self, namespace: str, name: str, path: Path | str, expiration_seconds: int = 3600
+    ) -> Path:
         """Write a kubeconfig that acts as ServiceAccount ``namespace/name``; returns its path."""
-        token = self.serviceaccount_token(namespace, name)
+        token = self.serviceaccount_token(namespace, name, expiration_seconds=expiration_seconds)
         config = {
             "apiVersion": "v1",
             "kind": "Config",

@@ -33,13 +33,23 @@ def free_ports(n: int) -> list[int]:
         return [int(s.getsockname()[1]) for s in held]
 
 
+# A kubeconfig holds its token as it was issued: one that outlived a benchmark run at N = 20000
+# (over an hour) ended it with 401s. In a cluster the projected token file is re-read instead.
+OPERATOR_TOKEN_SECONDS = 24 * 3600
+
+
 def install_operator_access(kube_env: Any, path: Path) -> Path:
-    """Apply the CRD and deploy/ RBAC; write a kubeconfig acting as the operator's ServiceAccount."""
+    """Apply the CRD and deploy/ RBAC; write a kubeconfig acting as the operator's ServiceAccount
+    (its token valid for a day, longer than any run)."""
     kube_env.apply(REPO / "crds" / "containergroup.yaml")
     kube_env.apply(REPO / "crds" / "eciaccount.yaml")
     for name in ("namespace.yaml", "serviceaccount.yaml", "rbac.yaml"):
         kube_env.apply(REPO / "deploy" / name)
-    return Path(kube_env.serviceaccount_kubeconfig(SA_NAMESPACE, SA_NAME, path))
+    return Path(
+        kube_env.serviceaccount_kubeconfig(
+            SA_NAMESPACE, SA_NAME, path, expiration_seconds=OPERATOR_TOKEN_SECONDS
+        )
+    )
 
 
 @dataclass
